@@ -1,0 +1,76 @@
+/* http.h: HTTP requests over libcurl, bounded in time and size.
+ *
+ * Knows no JSON and no tasks. Callers build a request, perform it, read the
+ * answer. Transport failures come back as -errno; any HTTP answer, 500
+ * included, is a success of this layer. */
+#ifndef AIFS_HTTP_H
+#define AIFS_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct aifs_err;
+
+#define HTTP_MAX_HEADERS 8
+
+struct http_req {
+	const char *method;  /* "GET", "POST", "HEAD"; borrowed static string */
+	char *url;           /* owned */
+	char *body;          /* owned, may be NULL */
+	size_t body_len;
+	char *headers[HTTP_MAX_HEADERS]; /* owned, "Name: value" */
+	int n_headers;
+	char *what;          /* owned: "GET /contents/generations/tasks/ID", for logs; never a secret */
+};
+
+struct http_resp {
+	long status;
+	char *body;          /* owned, NUL-terminated, may hold NULs */
+	size_t len;
+	double retry_after;  /* seconds from Retry-After, < 0 when absent */
+};
+
+/* Clears and frees what the request owns; the struct may be reused. */
+void http_req_clear(struct http_req *r);
+void http_resp_clear(struct http_resp *r);
+
+/* Sets method and a new url from a printf format. */
+int http_req_init(struct http_req *r, const char *method, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int http_req_header(struct http_req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Takes a copy of body. */
+int http_req_body(struct http_req *r, const char *body, size_t len);
+/* Appends "?k=v" or "&k=v", escaping v. */
+int http_req_query(struct http_req *r, const char *key, const char *value);
+
+/* Returns a new string: s percent-escaped for a URL path or query (free()). */
+char *http_escape(const char *s);
+
+/* Once per process, before any thread. */
+int http_global_init(void);
+void http_global_cleanup(void);
+
+struct http;
+
+struct http_opts {
+	double timeout;       /* the whole request's deadline, seconds */
+	size_t max_body;      /* answers larger than this fail with -E2BIG */
+	bool allow_http;      /* plain http to non-loopback hosts */
+};
+
+/* Returns a new client (connection cache, DNS cache); free with http_free(). */
+struct http *http_new(void);
+void http_free(struct http *h);
+
+/* Performs one request. 0 with resp filled when an HTTP answer came;
+ * -ETIMEDOUT, -EHOSTUNREACH, -ECONNREFUSED, -ECONNRESET, -EIO, -E2BIG,
+ * -EPROTO (bad scheme or redirect) otherwise, with err->msg saying why. */
+int http_perform(struct http *h, const struct http_opts *o, const struct http_req *req,
+		 struct http_resp *resp, struct aifs_err *err);
+
+/* True when url's scheme is https, or http to a loopback host. */
+bool http_url_allowed(const char *url, bool allow_http);
+
+#endif

@@ -1,0 +1,66 @@
+/* provider.h: one interface for every API family.
+ *
+ * A provider is pure: it builds requests and parses answers into task_info.
+ * It knows no threads, no cache and no FUSE; the caller (api.c) performs the
+ * requests, rate-limits, retries and refreshes tokens. */
+#ifndef AIFS_PROVIDER_H
+#define AIFS_PROVIDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct aifs_err;
+struct http_req;
+struct http_resp;
+struct provider_conf;
+struct task_info;
+
+struct provider_page {
+	struct task_info **tasks; /* owned: each holds one reference */
+	size_t n_tasks;
+	bool last;                /* no page follows this one */
+};
+
+void provider_page_clear(struct provider_page *pg);
+
+/* Every parse function returns 0, or -errno with err filled: code, message,
+ * the provider's code, and err->retry for answers worth retrying. The errnos:
+ *   -ENOENT      the task does not exist (get only)
+ *   -EOPNOTSUPP  the API cannot list (list only: HTTP 404 or 405)
+ *   -EACCES      credentials refused (with retry REAUTH when a new token may help)
+ *   -EAGAIN      throttled (retry THROTTLED)
+ *   -EIO         transient (retry TRANSIENT) or malformed (retry NO)
+ * Requests are built into a cleared http_req; cred is the API key or token. */
+struct provider_ops {
+	const char *type;
+	int n_listings; /* separate listings a full listing pages through */
+	double default_qps;
+
+	int (*list_request)(const struct provider_conf *pc, int listing, int page,
+			    const char *cred, struct http_req *req);
+	int (*list_parse)(const struct provider_conf *pc, int listing, int page,
+			  const struct http_resp *resp, struct provider_page *out,
+			  struct aifs_err *err);
+	int (*get_request)(const struct provider_conf *pc, const char *id, const char *cred,
+			   struct http_req *req);
+	int (*get_parse)(const struct provider_conf *pc, const char *id,
+			 const struct http_resp *resp, struct task_info **out, struct aifs_err *err);
+
+	/* Token exchange; NULL when the configured credential is used as it is. */
+	int (*token_request)(const struct provider_conf *pc, struct http_req *req);
+	/* On success *token is new (free()), *expires_at a Unix time (0: unknown). */
+	int (*token_parse)(const struct provider_conf *pc, const struct http_resp *resp,
+			   char **token, int64_t *expires_at, struct aifs_err *err);
+
+	/* The credential to send when no token exchange applies; NULL if missing. */
+	const char *(*static_cred)(const struct provider_conf *pc);
+};
+
+extern const struct provider_ops provider_ark;
+extern const struct provider_ops provider_chanjing;
+
+/* The ops for a type name, NULL when unknown. */
+const struct provider_ops *provider_find(const char *type);
+
+#endif
