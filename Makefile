@@ -17,8 +17,8 @@ CFLAGS   += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 LDFLAGS  += -fsanitize=$(SANITIZE)
 endif
 
-O        := build$(if $(SANITIZE),-$(subst $(comma),-,$(SANITIZE)))
 comma    := ,
+O        := build$(if $(SANITIZE),-$(subst $(comma),-,$(SANITIZE)))
 LIBSRC   := $(filter-out src/main.c,$(wildcard src/*.c src/provider/*.c))
 LIBOBJ   := $(LIBSRC:%.c=$(O)/%.o)
 UNITSRC  := $(wildcard tests/unit/test_*.c)

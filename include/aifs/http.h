@@ -55,9 +55,32 @@ void http_global_cleanup(void);
 struct http;
 
 struct http_opts {
-	double timeout;       /* the whole request's deadline, seconds */
-	size_t max_body;      /* answers larger than this fail with -E2BIG */
+	double timeout;       /* API: the whole request's deadline; stream: the
+	                       * connect deadline and the longest silence, seconds */
+	size_t max_body;      /* http_perform: larger answers fail with -E2BIG */
 	bool allow_http;      /* plain http to non-loopback hosts */
+	int max_redirs;       /* redirects followed (http/https only); 0: none */
+};
+
+/* What the final answer's headers said. */
+struct http_head {
+	long status;
+	int64_t content_length;  /* -1 when absent */
+	int64_t range_start;     /* Content-Range "bytes a-b/total"; -1 when absent */
+	int64_t range_end;
+	int64_t range_total;     /* also set by an unsatisfied range */
+	double retry_after;      /* seconds, < 0 when absent */
+	char etag[128];
+	char last_modified[64];
+};
+
+/* Where a streamed body goes. head() is called once, before the first data()
+ * (or at the end when the body is empty); a non-zero return aborts the
+ * transfer with that -errno. data() returns 0 or -errno to abort. */
+struct http_sink {
+	int (*head)(void *ctx, const struct http_head *h);
+	int (*data)(void *ctx, const char *p, size_t n);
+	void *ctx;
 };
 
 /* Returns a new client (connection cache, DNS cache); free with http_free(). */
@@ -69,6 +92,13 @@ void http_free(struct http *h);
  * -EPROTO (bad scheme or redirect) otherwise, with err->msg saying why. */
 int http_perform(struct http *h, const struct http_opts *o, const struct http_req *req,
 		 struct http_resp *resp, struct aifs_err *err);
+
+/* Streams one request's answer into sink (downloads): no whole-request
+ * deadline, but o->timeout for connecting and for each silence. Returns 0
+ * when the body arrived in full, the sink's -errno when it aborted, or a
+ * transport -errno as http_perform(); *head (may be NULL) gets the headers. */
+int http_stream(struct http *h, const struct http_opts *o, const struct http_req *req,
+		const struct http_sink *sink, struct http_head *head, struct aifs_err *err);
 
 /* True when url's scheme is https, or http to a loopback host. */
 bool http_url_allowed(const char *url, bool allow_http);

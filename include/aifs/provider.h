@@ -31,7 +31,8 @@ void provider_page_clear(struct provider_page *pg);
  *   -EACCES      credentials refused (with retry REAUTH when a new token may help)
  *   -EAGAIN      throttled (retry THROTTLED)
  *   -EIO         transient (retry TRANSIENT) or malformed (retry NO)
- * Requests are built into a cleared http_req; cred is the API key or token. */
+ * Requests are built into a cleared http_req; cred is the API key or token.
+ * Parsers overwrite *out without freeing it, and leave it empty on failure. */
 struct provider_ops {
 	const char *type;
 	int n_listings; /* separate listings a full listing pages through */
@@ -47,7 +48,9 @@ struct provider_ops {
 	int (*get_parse)(const struct provider_conf *pc, const char *id,
 			 const struct http_resp *resp, struct task_info **out, struct aifs_err *err);
 
-	/* Token exchange; NULL when the configured credential is used as it is. */
+	/* Token exchange; NULL when the configured credential is used as it is.
+	 * Used only when static_cred() gives NULL; -EACCES when pc holds nothing
+	 * to exchange (chanjing: app_id and secret_key). */
 	int (*token_request)(const struct provider_conf *pc, struct http_req *req);
 	/* On success *token is new (free()), *expires_at a Unix time (0: unknown). */
 	int (*token_parse)(const struct provider_conf *pc, const struct http_resp *resp,

@@ -1,0 +1,73 @@
+/* blobcache.h: output files on disk: sparse data plus a map of the chunks
+ * present, under CACHE_DIR/blobs.
+ *
+ * The map on disk never claims a chunk whose bytes are not durably in the
+ * data file: data is synced before the map that names it is renamed into
+ * place. So after a crash a file may have lost chunks, never gained wrong
+ * ones. Entries are found by key (any bytes, e.g. "volc\0ID\0video.mp4");
+ * file names are derived from a hash of the key and the key is stored and
+ * checked, so no key can name a path outside the cache. Whole files are
+ * evicted, least recently used first, to keep the total under the cap;
+ * open entries are never evicted. Thread-safe. Knows no HTTP and no FUSE. */
+#ifndef AIFS_BLOBCACHE_H
+#define AIFS_BLOBCACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define BLOB_CHUNK (1u << 20) /* the unit of presence */
+
+struct blobcache;
+struct blob;
+
+/* Returns a new cache over dir (created 0700 when missing), scanning what is
+ * there for sizes and recency; free with blobcache_free(). NULL on failure,
+ * with *err set to -errno. */
+struct blobcache *blobcache_new(const char *dir, uint64_t max_bytes, int *err);
+/* Persists every open entry's map, then frees. Accepts NULL. */
+void blobcache_free(struct blobcache *c);
+
+/* Opens the entry for key, creating it when missing. size is the file's
+ * total length; validator the server's ETag or Last-Modified ("" when none).
+ * When the stored entry has another size or a different non-empty validator,
+ * its chunks are dropped first. Each open is matched by blob_close().
+ * 0 or -errno. */
+int blobcache_open(struct blobcache *c, const char *key, size_t key_len, uint64_t size,
+		   const char *validator, struct blob **out);
+
+/* Looks the entry up without creating it: 0 with *size and *complete, or
+ * -ENOENT. Lets a complete file be served with no network at all. */
+int blobcache_peek(struct blobcache *c, const char *key, size_t key_len, uint64_t *size,
+		   bool *complete);
+
+/* Persists the map (as blob_sync) and drops this reference. Accepts NULL. */
+void blob_close(struct blob *b);
+
+uint64_t blob_size(const struct blob *b);
+bool blob_complete(const struct blob *b);
+
+/* The first chunk in [first, last] that is not present, or -1 when all are. */
+int64_t blob_first_missing(struct blob *b, uint64_t first, uint64_t last);
+bool blob_has(struct blob *b, uint64_t chunk);
+
+/* Reads bytes that are present (the caller checked); like pread(2). */
+ssize_t blob_pread(struct blob *b, void *buf, size_t len, uint64_t off);
+/* Writes bytes into the data file; marks nothing. 0 or -errno. */
+int blob_pwrite(struct blob *b, const void *buf, size_t len, uint64_t off);
+/* Marks chunk present: its bytes (the whole chunk, or up to the end of the
+ * file for the last one) were written with blob_pwrite. The map on disk
+ * follows at the next blob_sync(), which runs by itself every 64 MiB marked
+ * and when the file becomes complete. 0 or -errno. */
+int blob_mark(struct blob *b, uint64_t chunk);
+/* fdatasync the data, then write the map atomically. 0 or -errno. */
+int blob_sync(struct blob *b);
+
+/* Drops every chunk (the server's validator changed); the size may change. */
+int blob_reset(struct blob *b, uint64_t size, const char *validator);
+
+/* Bytes the cache holds on disk now. */
+uint64_t blobcache_used(struct blobcache *c);
+
+#endif

@@ -1,0 +1,21 @@
+/* fs.h: the FUSE low-level adapter. */
+#ifndef AIFS_FS_H
+#define AIFS_FS_H
+
+#include <stddef.h>
+
+struct fuse_lowlevel_ops;
+struct tree;
+
+struct fs;
+
+/* Returns a new adapter over tree (borrowed); free with fs_free(). Its
+ * threads start in the session's init callback, after daemonizing. */
+struct fs *fs_new(struct tree *tree);
+/* Finishes queued work, stops the threads, frees. Accepts NULL. */
+void fs_free(struct fs *fs);
+
+/* The operations table; pass fs as the session's userdata. */
+const struct fuse_lowlevel_ops *fs_ops(size_t *size);
+
+#endif

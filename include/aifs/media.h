@@ -1,0 +1,80 @@
+/* media.h: output files: their sizes, and ranged, read-ahead downloads into
+ * the blob cache.
+ *
+ * Downloads are not API calls: they are not rate-limited, but size probes
+ * have their own concurrency bound, and every transfer is bounded by the
+ * timeout (connect, and the longest silence). Knows no FUSE, no JSON and no
+ * tasks: a source hands it a URL and, on request, a renewed one. */
+#ifndef AIFS_MEDIA_H
+#define AIFS_MEDIA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct aifs_err;
+struct blobcache;
+struct http;
+
+#define MEDIA_VALIDATOR_MAX 128
+
+struct media_opts {
+	double timeout;   /* seconds */
+	int retries;      /* extra attempts for a failed range */
+	bool allow_http;  /* plain http to non-loopback hosts */
+	int probes;       /* size probes at once */
+	int downloads;    /* download threads */
+};
+
+/* Where an output's bytes come from. url() returns a new URL (free());
+ * renew asks for a fresh one because the last was refused or expired. */
+struct media_src {
+	int (*url)(void *ctx, bool renew, char **url);
+	void *ctx;
+};
+
+/* What a size probe learnt. */
+struct media_meta {
+	uint64_t size;
+	char validator[MEDIA_VALIDATOR_MAX]; /* ETag, else Last-Modified, else "" */
+};
+
+struct media;
+struct media_file;
+
+/* Per open file handle: where the last read ended and how far ahead to read. */
+struct media_cursor {
+	uint64_t next;
+	uint64_t window;
+};
+
+/* Returns a new engine over http and cache (borrowed); free with media_free().
+ * Starts its download threads. NULL when it could not. */
+struct media *media_new(struct http *http, struct blobcache *cache, const struct media_opts *o);
+/* Waits for running downloads, stops the threads, frees. Accepts NULL. */
+void media_free(struct media *m);
+
+/* Learns size and validator: from the cache when the file is complete there,
+ * else by HEAD, else by a one-byte range request. 0 or -errno. */
+int media_probe(struct media *m, const char *key, size_t key_len, const struct media_src *src,
+		struct media_meta *out, struct aifs_err *err);
+
+/* Opens the output named by key (shared by every reader of it). *out is new;
+ * free with media_close(). src is copied; its ctx must stay valid until the
+ * last media_close() of this key. */
+int media_open(struct media *m, const char *key, size_t key_len, const struct media_meta *meta,
+	       const struct media_src *src, struct media_file **out);
+void media_close(struct media_file *f);
+
+/* Reads like pread(2), downloading what is missing: a byte count (short only
+ * at the end of the file) or -errno (-EIO when a download failed part-way:
+ * what arrived whole stays cached). */
+ssize_t media_read(struct media_file *f, struct media_cursor *cur, char *buf, size_t size,
+		   off_t off);
+
+/* True when url carries an expiry (X-Tos-/X-Amz-Date with -Expires, or a
+ * Unix "expires"/"Expires" parameter) that falls within a minute of now. */
+bool media_url_expires_soon(const char *url, int64_t now);
+
+#endif

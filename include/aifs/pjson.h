@@ -1,0 +1,61 @@
+/* pjson.h: what the providers share for reading answers: lenient field
+ * access, the exact text of a JSON value, pretty-printing that keeps that
+ * text, and the reading of HTTP error answers. Used by src/provider/ only.
+ *
+ * jansson stays out of this header (make lint): json_t is its struct json_t. */
+#ifndef AIFS_PJSON_H
+#define AIFS_PJSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aifs/err.h"
+
+struct http_resp;
+struct json_t;
+struct provider_conf;
+
+/* A stretch of JSON text; borrowed from the answer it lies in. */
+struct pjson_span {
+	const char *p;
+	size_t len;
+};
+
+/* Parses a whole answer into a new value (json_decref()). Integers too big
+ * for int64 are read as reals rather than refused (their exact text lives on
+ * in the span). -EIO "malformed answer: ..." with err filled otherwise. */
+int pjson_load(const char *text, size_t len, struct json_t **out, struct aifs_err *err);
+
+/* Fields that tolerate a wrong type by being absent. obj may be NULL or not
+ * an object. pjson_str: borrowed, NULL unless a string without NUL bytes.
+ * pjson_int: an integer, an integral real, or a decimal string. */
+const char *pjson_str(const struct json_t *obj, const char *key);
+bool pjson_int(const struct json_t *obj, const char *key, int64_t *out);
+/* A code given as a string or an integer, as text in buf; NULL otherwise. */
+const char *pjson_code(const struct json_t *obj, const char *key, char *buf, size_t size);
+
+/* The text of obj's member key (the last one, as jansson keeps); -ENOENT
+ * when absent, -EIO when obj is not an object. The input must be JSON that
+ * pjson_load() accepted. */
+int pjson_member(struct pjson_span obj, const char *key, struct pjson_span *out);
+/* The texts of arr's elements into a new array (free()); -EIO when not an array. */
+int pjson_elements(struct pjson_span arr, struct pjson_span **out, size_t *n);
+/* v re-indented as JSON_INDENT(2) would, each token kept byte for byte, and
+ * "\n": a new string (free()). */
+int pjson_pretty(struct pjson_span v, char **out, size_t *len);
+
+/* Fills err: code, retry, pcode (NULL: ""), and the formatted message made
+ * one line, with pc's secrets masked. Returns code. */
+int pjson_fail(const struct provider_conf *pc, struct aifs_err *err, int code,
+	       enum aifs_retry retry, const char *pcode, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
+/* Maps a non-200 answer to -errno and fills err, taking the provider's code
+ * and message from {"error":{"code","message"}} or {"code","msg"} bodies:
+ * 404 -> -ENOENT (get) / -EOPNOTSUPP (list, 405 too), 401/403 -> -EACCES,
+ * 429 -> -EAGAIN THROTTLED, 408/5xx -> -EIO TRANSIENT, else -EIO. */
+int pjson_http_error(const struct provider_conf *pc, const struct http_resp *resp, bool list,
+		     struct aifs_err *err);
+
+#endif

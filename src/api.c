@@ -1,0 +1,379 @@
+/* api.c: drives a provider's pure request builders and parsers over http.
+ *
+ * Here live the rate limiter, the retry loop (exponential backoff with
+ * jitter, Retry-After honoured up to a minute) and the access token (fetched
+ * once, single-flight, refreshed once when the provider refuses it). Knows no
+ * FUSE, no cache and no JSON. */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "aifs/api.h"
+#include "aifs/config.h"
+#include "aifs/err.h"
+#include "aifs/http.h"
+#include "aifs/log.h"
+#include "aifs/provider.h"
+#include "aifs/ratelimit.h"
+#include "aifs/task.h"
+
+#define API_MAX_BODY (64u << 20)
+#define BACKOFF_BASE 0.5
+#define BACKOFF_CAP 8.0
+#define RETRY_AFTER_MAX 60.0
+#define TOKEN_MARGIN 60 /* renew a token this many seconds before it expires */
+
+struct api {
+	const struct provider_conf *pc;
+	const struct provider_ops *ops;
+	struct http *http;
+	struct http_opts hopts;
+	struct ratelimit rl;
+
+	pthread_mutex_t mu; /* guards the token fields */
+	pthread_cond_t cv;
+	char *token;
+	int64_t token_expires; /* Unix time, 0 unknown */
+	unsigned token_gen;    /* bumped at every new token */
+	bool token_busy;       /* a token request is under way */
+	unsigned rand_state;
+};
+
+/* What one kind of call needs: build the request, parse the answer. */
+struct call {
+	const char *what; /* for logs */
+	int (*build)(struct api *a, const struct call *c, const char *cred, struct http_req *r);
+	int (*parse)(struct api *a, const struct call *c, const struct http_resp *resp,
+		     struct aifs_err *err);
+	bool uses_token;
+	int listing, page;
+	const char *id;
+	struct provider_page *page_out;
+	struct task_info **task_out;
+	char **token_out;
+	int64_t *expires_out;
+};
+
+static bool uses_token_exchange(const struct api *a)
+{
+	return a->ops->token_request && !a->ops->static_cred(a->pc);
+}
+
+struct api *api_new(const struct provider_conf *pc, const struct provider_ops *ops,
+		    struct http *http)
+{
+	struct api *a = calloc(1, sizeof *a);
+	if (!a)
+		return NULL;
+	a->pc = pc;
+	a->ops = ops;
+	a->http = http;
+	a->hopts.timeout = pc->tun.timeout;
+	a->hopts.max_body = API_MAX_BODY;
+	a->hopts.allow_http = pc->insecure_http;
+	a->hopts.max_redirs = 0;
+	ratelimit_init(&a->rl, pc->tun.qps, pc->tun.burst, ratelimit_now());
+	pthread_mutex_init(&a->mu, NULL);
+	pthread_cond_init(&a->cv, NULL);
+	a->rand_state = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)a;
+	return a;
+}
+
+void api_free(struct api *a)
+{
+	if (!a)
+		return;
+	if (a->token) {
+		explicit_bzero(a->token, strlen(a->token));
+		free(a->token);
+	}
+	ratelimit_destroy(&a->rl);
+	pthread_mutex_destroy(&a->mu);
+	pthread_cond_destroy(&a->cv);
+	free(a);
+}
+
+const struct provider_ops *api_ops(const struct api *a)
+{
+	return a->ops;
+}
+
+double api_deadline(const struct api *a)
+{
+	const struct tunables *t = &a->pc->tun;
+	/* attempts, their backoff, and a token request of the same shape */
+	double one = t->timeout * (t->retries + 1) + BACKOFF_CAP * t->retries + t->timeout;
+	return 2 * one + 5;
+}
+
+static void sleep_for(double s)
+{
+	if (s <= 0)
+		return;
+	struct timespec ts = { (time_t)s, (long)((s - floor(s)) * 1e9) };
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static double jitter(struct api *a)
+{
+	pthread_mutex_lock(&a->mu);
+	double r = rand_r(&a->rand_state) / (double)RAND_MAX;
+	pthread_mutex_unlock(&a->mu);
+	return r;
+}
+
+/* Replaces every copy of secret in s with "***": providers echo keys back. */
+static void redact(char *s, const char *secret)
+{
+	size_t n = secret ? strlen(secret) : 0;
+	char *p;
+	if (n < 4)
+		return;
+	while ((p = strstr(s, secret))) {
+		memcpy(p, "***", 3);
+		memmove(p + 3, p + n, strlen(p + n) + 1);
+	}
+}
+
+static void redact_err(const struct api *a, struct aifs_err *err, const char *cred)
+{
+	const char *secrets[] = { cred, a->pc->api_key, a->pc->secret_key, a->pc->access_token };
+	for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++) {
+		redact(err->msg, secrets[i]);
+		redact(err->pcode, secrets[i]);
+	}
+}
+
+static void log_failure(const struct api *a, const char *what, const struct aifs_err *err,
+			enum log_level lvl, const char *tail)
+{
+	char status[32] = "no answer";
+	if (err->http_status)
+		snprintf(status, sizeof status, "HTTP %ld", err->http_status);
+	log_msg(lvl, "%s: %s: %s%s%s: %s (%s)%s", a->pc->name, what, status,
+		err->pcode[0] ? ", code " : "", err->pcode, err->msg, aifs_errno_name(err->code),
+		tail);
+}
+
+static int perform(struct api *a, const struct call *c, const char *cred, struct aifs_err *err);
+static int fetch_token(struct api *a, unsigned *gen, char **cred, struct aifs_err *err);
+
+/* The retry loop around one call. */
+static int run(struct api *a, const struct call *c, struct aifs_err *err)
+{
+	const struct tunables *t = &a->pc->tun;
+	bool reauthed = false;
+	int rc;
+
+	for (int attempt = 0;; attempt++) {
+		char *cred = NULL;
+		unsigned gen = 0;
+
+		aifs_err_clear(err);
+		if (c->uses_token && uses_token_exchange(a)) {
+			rc = fetch_token(a, &gen, &cred, err);
+			if (rc)
+				return rc;
+		}
+		rc = perform(a, c, cred ? cred : a->ops->static_cred(a->pc), err);
+		redact_err(a, err, cred);
+		if (cred) {
+			explicit_bzero(cred, strlen(cred));
+			free(cred);
+		}
+		if (rc == 0)
+			return 0;
+
+		if (err->retry == AIFS_RETRY_REAUTH && gen && !reauthed) {
+			/* Forget the refused token, unless another thread already did. */
+			pthread_mutex_lock(&a->mu);
+			if (a->token_gen == gen && a->token) {
+				explicit_bzero(a->token, strlen(a->token));
+				free(a->token);
+				a->token = NULL;
+			}
+			pthread_mutex_unlock(&a->mu);
+			reauthed = true;
+			log_failure(a, c->what, err, LOGL_INFO, "; getting a new token");
+			attempt--;
+			continue;
+		}
+		if (err->retry == AIFS_RETRY_REAUTH)
+			err->retry = AIFS_RETRY_NO; /* a fresh token did not help: EACCES */
+
+		bool again = err->retry == AIFS_RETRY_TRANSIENT || err->retry == AIFS_RETRY_THROTTLED;
+		if (!again || attempt >= t->retries) {
+			log_failure(a, c->what, err, LOGL_WARN, attempt ? " after retries" : "");
+			return rc;
+		}
+		double delay = fmin(BACKOFF_CAP, BACKOFF_BASE * ldexp(1.0, attempt));
+		delay = delay / 2 + delay / 2 * jitter(a);
+		if (err->retry_after >= 0) {
+			if (err->retry_after > RETRY_AFTER_MAX) {
+				log_failure(a, c->what, err, LOGL_WARN, "; Retry-After too long");
+				return aifs_err_set(err, -EAGAIN, "throttled: retry after %.0f s",
+						    err->retry_after);
+			}
+			delay = fmax(delay, err->retry_after);
+		}
+		log_failure(a, c->what, err, LOGL_DEBUG, "; retrying");
+		sleep_for(delay);
+	}
+}
+
+/* One attempt: a slot from the rate limiter, the request, the parse. */
+static int perform(struct api *a, const struct call *c, const char *cred, struct aifs_err *err)
+{
+	struct http_req req = { 0 };
+	struct http_resp resp = { 0 };
+	int rc;
+
+	http_resp_clear(&resp);
+	rc = c->build(a, c, cred, &req);
+	if (rc) {
+		aifs_err_set(err, rc, "cannot build the request");
+		goto out;
+	}
+	double wait = ratelimit_reserve(&a->rl, ratelimit_now(), a->pc->tun.timeout);
+	if (wait < 0) {
+		rc = aifs_err_set(err, -EAGAIN, "local rate limit: no slot within %.0f s",
+				  a->pc->tun.timeout);
+		err->retry = AIFS_RETRY_NO;
+		goto out;
+	}
+	sleep_for(wait);
+	rc = http_perform(a->http, &a->hopts, &req, &resp, err);
+	if (rc) {
+		err->retry = rc == -EPROTO || rc == -ENOMEM ? AIFS_RETRY_NO : AIFS_RETRY_TRANSIENT;
+		if (rc == -E2BIG)
+			err->retry = AIFS_RETRY_NO;
+		goto out;
+	}
+	rc = c->parse(a, c, &resp, err);
+	if (rc && err->http_status == 0)
+		err->http_status = resp.status;
+out:
+	http_req_clear(&req);
+	http_resp_clear(&resp);
+	return rc;
+}
+
+/* ---- the token ---- */
+
+static int token_build(struct api *a, const struct call *c, const char *cred, struct http_req *r)
+{
+	(void)c;
+	(void)cred;
+	return a->ops->token_request(a->pc, r);
+}
+
+static int token_parse(struct api *a, const struct call *c, const struct http_resp *resp,
+		       struct aifs_err *err)
+{
+	return a->ops->token_parse(a->pc, resp, c->token_out, c->expires_out, err);
+}
+
+static bool token_fresh(const struct api *a)
+{
+	return a->token && (a->token_expires == 0 || a->token_expires - TOKEN_MARGIN > time(NULL));
+}
+
+/* Hands out a copy of a valid token and its generation; asks for one when
+ * there is none, one request at a time. */
+static int fetch_token(struct api *a, unsigned *gen, char **cred, struct aifs_err *err)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += (time_t)api_deadline(a);
+
+	pthread_mutex_lock(&a->mu);
+	while (!token_fresh(a) && a->token_busy) {
+		if (pthread_cond_timedwait(&a->cv, &a->mu, &until) == ETIMEDOUT) {
+			pthread_mutex_unlock(&a->mu);
+			return aifs_err_set(err, -ETIMEDOUT, "waiting for the access token");
+		}
+	}
+	if (!token_fresh(a)) {
+		char *token = NULL;
+		int64_t expires = 0;
+		struct call c = { .what = "POST /open/v1/access_token", .build = token_build,
+				  .parse = token_parse, .token_out = &token, .expires_out = &expires };
+		a->token_busy = true;
+		pthread_mutex_unlock(&a->mu);
+		int rc = run(a, &c, err);
+		pthread_mutex_lock(&a->mu);
+		a->token_busy = false;
+		pthread_cond_broadcast(&a->cv);
+		if (rc) {
+			pthread_mutex_unlock(&a->mu);
+			/* a refused token request is a credentials failure */
+			return rc == -EAGAIN || rc == -ETIMEDOUT ? rc : (rc == -ENOMEM ? rc : -EACCES);
+		}
+		if (a->token) {
+			explicit_bzero(a->token, strlen(a->token));
+			free(a->token);
+		}
+		a->token = token;
+		a->token_expires = expires;
+		a->token_gen++;
+	}
+	*cred = strdup(a->token);
+	*gen = a->token_gen;
+	pthread_mutex_unlock(&a->mu);
+	return *cred ? 0 : aifs_err_set(err, -ENOMEM, "out of memory");
+}
+
+/* ---- listing and getting ---- */
+
+static int list_build(struct api *a, const struct call *c, const char *cred, struct http_req *r)
+{
+	return a->ops->list_request(a->pc, c->listing, c->page, cred, r);
+}
+
+static int list_parse(struct api *a, const struct call *c, const struct http_resp *resp,
+		      struct aifs_err *err)
+{
+	provider_page_clear(c->page_out);
+	return a->ops->list_parse(a->pc, c->listing, c->page, resp, c->page_out, err);
+}
+
+int api_list_page(struct api *a, int listing, int page, struct provider_page *out,
+		  struct aifs_err *err)
+{
+	char what[64];
+	snprintf(what, sizeof what, "list %d page %d", listing, page);
+	struct call c = { .what = what, .build = list_build, .parse = list_parse,
+			  .uses_token = true, .listing = listing, .page = page, .page_out = out };
+	memset(out, 0, sizeof *out);
+	return run(a, &c, err);
+}
+
+static int get_build(struct api *a, const struct call *c, const char *cred, struct http_req *r)
+{
+	return a->ops->get_request(a->pc, c->id, cred, r);
+}
+
+static int get_parse(struct api *a, const struct call *c, const struct http_resp *resp,
+		     struct aifs_err *err)
+{
+	task_info_unref(*c->task_out);
+	*c->task_out = NULL;
+	return a->ops->get_parse(a->pc, c->id, resp, c->task_out, err);
+}
+
+int api_get(struct api *a, const char *id, struct task_info **out, struct aifs_err *err)
+{
+	char what[96];
+	snprintf(what, sizeof what, "get %.64s%s", id, strlen(id) > 64 ? "..." : "");
+	struct call c = { .what = what, .build = get_build, .parse = get_parse,
+			  .uses_token = true, .id = id, .task_out = out };
+	*out = NULL;
+	return run(a, &c, err);
+}

@@ -1,0 +1,1020 @@
+/* config.c: the INI config file, its secrets, and the tunables' defaults.
+ *
+ * libinih (Debian's build: 200-byte lines, inline " ;" comments, indented
+ * lines as continuations, section names cut at 49 bytes, no line numbers in
+ * the handler) is fed through a reader that keeps SPEC's syntax: the reader
+ * reads the file whole, handles comments and [sections] itself, strips
+ * leading blanks (so no line is ever a continuation) and hands inih only a
+ * key line's "name =" part. inih then checks the line's shape and splits the
+ * name; the value, ';' included, comes from the line itself. So nothing is
+ * cut, nothing is silently joined, and a line inih cannot hold is an error.
+ *
+ * Every message names file:line (or file and [section]) and never a
+ * secret's value. Knows nothing of HTTP or of what a provider does with its
+ * settings. */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+#include "aifs/config.h"
+#include "aifs/err.h"
+
+#define CONF_FILE_MAX (1 << 20)
+#define CONF_SECRET_FILE_MAX (64 << 10)
+#define CONF_ARK 1u
+#define CONF_CHANJING 2u
+
+struct conf_kv {
+	char *key;
+	char *val;
+	int line;
+};
+
+struct conf_sect {
+	char *name; /* NULL for the keys before the first section */
+	int line;
+	struct conf_kv *kv;
+	size_t n_kv;
+};
+
+struct conf_parse {
+	const char *path;        /* borrowed; as shown in messages */
+	char *dir;               /* absolute: relative paths in the file start here */
+	mode_t mode;
+	char *text;              /* the whole file; wiped, it may hold secrets */
+	size_t len, pos;
+	int line;                /* the line last handed to inih */
+	const char *val;         /* that line's value, kept away from inih */
+	size_t val_len;
+	struct conf_sect *sects; /* sects[0]: the global keys */
+	size_t n_sects;
+	struct aifs_err *err;
+	int rc, err_line;        /* the first error */
+};
+
+enum conf_kind { CK_UNKNOWN, CK_TYPE, CK_BASE_URL, CK_APP_ID, CK_LIST, CK_INSECURE,
+		 CK_SECRET, CK_TUN, CK_CACHE_DIR, CK_CACHE_MAX };
+
+static const char *const conf_secrets[] = { "api_key", "secret_key", "access_token" };
+static const unsigned conf_secret_types[] = { CONF_ARK, CONF_CHANJING, CONF_CHANJING };
+
+enum { TUN_TTL, TUN_QPS, TUN_BURST, TUN_RETRIES, TUN_TIMEOUT, TUN_N };
+static const struct conf_tun {
+	const char *key;
+	double min;
+	int min_open; /* the minimum itself is refused */
+	double max;
+	int whole;
+} conf_tuns[TUN_N] = {
+	{ "ttl", 0, 0, 1e7, 0 },
+	{ "qps", 0, 1, 1e6, 0 },
+	{ "burst", 1, 0, 1e6, 0 },
+	{ "retries", 0, 0, 100, 1 },
+	{ "timeout", 0, 1, 86400, 0 },
+};
+
+static int conf_fail(struct conf_parse *p, int line, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int conf_fail(struct conf_parse *p, int line, int code, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	if (p->rc)
+		return p->rc;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (line > 0)
+		aifs_err_set(p->err, code, "%s:%d: %s", p->path, line, msg);
+	else
+		aifs_err_set(p->err, code, "%s: %s", p->path ? p->path : "config", msg);
+	p->rc = code;
+	p->err_line = line;
+	return code;
+}
+
+static int conf_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+static int conf_has_ctrl(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 1;
+	return 0;
+}
+
+/* Only key-like text is echoed: a mistyped line may hold a secret. */
+static const char *conf_shown(const char *key)
+{
+	size_t n = strlen(key);
+
+	if (n == 0 || n > 32 ||
+	    strspn(key, "abcdefghijklmnopqrstuvwxyz_ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") != n)
+		return "(not shown)";
+	return key;
+}
+
+/* ---- reading files ---- */
+
+/* Reads at most max bytes of path into a new NUL-terminated buffer. */
+static int conf_slurp(const char *path, size_t max, char **text, size_t *len, mode_t *mode,
+		      int *more)
+{
+	struct stat st;
+	size_t n = 0;
+	char *buf = NULL, extra;
+	int fd, rc = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	if (!(buf = malloc(max + 1))) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	*mode = st.st_mode;
+	while (n < max) {
+		ssize_t r = read(fd, buf + n, max - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rc = -errno;
+			goto out;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	*more = n == max && read(fd, &extra, 1) == 1;
+	buf[n] = '\0';
+	*text = buf;
+	*len = n;
+	buf = NULL;
+out:
+	if (buf) {
+		explicit_bzero(buf, max + 1);
+		free(buf);
+	}
+	close(fd);
+	return rc;
+}
+
+static const char *conf_loose(mode_t mode)
+{
+	return (mode & 004) ? "others" : (mode & 040) ? "group" : NULL;
+}
+
+/* Expands "~" and "~/..."; NULL when out of memory or no home is known. */
+char *config_expand_home(const char *path)
+{
+	struct passwd pw, *res = NULL;
+	const char *home = getenv("HOME");
+	char pwbuf[4096], *out;
+
+	if (path[0] != '~' || (path[1] && path[1] != '/'))
+		return strdup(path);
+	if (!home || !*home) {
+		if (getpwuid_r(getuid(), &pw, pwbuf, sizeof pwbuf, &res) != 0 || !res ||
+		    !res->pw_dir[0])
+			return NULL;
+		home = res->pw_dir;
+	}
+	if (asprintf(&out, "%s%s", home, path + 1) < 0)
+		return NULL;
+	return out;
+}
+
+/* A path from the file: "~" is home, a relative path starts at the file's
+ * directory (not the cwd: the mount may start anywhere). */
+static int conf_path(struct conf_parse *p, const struct conf_kv *kv, char **out)
+{
+	const char *v = kv->val;
+
+	*out = NULL;
+	if (!*v)
+		return conf_fail(p, kv->line, -EINVAL, "%s is empty", kv->key);
+	if (v[0] == '~' && v[1] && v[1] != '/')
+		return conf_fail(p, kv->line, -EINVAL, "%s: only ~ and ~/ are expanded", kv->key);
+	if (v[0] == '~')
+		*out = config_expand_home(v);
+	else if (v[0] == '/')
+		*out = strdup(v);
+	else if (asprintf(out, "%s/%s", p->dir, v) < 0)
+		*out = NULL;
+	if (!*out)
+		return conf_fail(p, kv->line, -ENOMEM, "%s: out of memory or no home directory",
+				 kv->key);
+	return 0;
+}
+
+/* ---- parsing: the reader and handler around inih ---- */
+
+static char *conf_feed(char *str, int num, const char *s, size_t n)
+{
+	if (n > (size_t)num - 2)
+		n = (size_t)num - 2;
+	memcpy(str, s, n);
+	str[n] = '\n';
+	str[n + 1] = '\0';
+	return str;
+}
+
+static int conf_section(struct conf_parse *p, const char *s, size_t n)
+{
+	const char *name = s + 1;
+	size_t len = n - 2;
+	struct conf_sect *v;
+
+	if (n < 2 || s[n - 1] != ']')
+		return conf_fail(p, p->line, -EINVAL, "a [section] line must end with ']'");
+	if (len == 0 || len > 255)
+		return conf_fail(p, p->line, -EINVAL, "a provider name must be 1 to 255 bytes");
+	if (conf_blank(name[0]) || conf_blank(name[len - 1]) || conf_has_ctrl(name, len))
+		return conf_fail(p, p->line, -EINVAL,
+				 "[%.*s]: blanks around or control characters in the name",
+				 (int)len, name);
+	if (memchr(name, '/', len) || name[0] == '.')
+		return conf_fail(p, p->line, -EINVAL,
+				 "[%.*s]: a provider name cannot hold '/' or start with '.'",
+				 (int)len, name);
+	for (size_t i = 1; i < p->n_sects; i++)
+		if (strlen(p->sects[i].name) == len && !memcmp(p->sects[i].name, name, len))
+			return conf_fail(p, p->line, -EINVAL,
+					 "[%.*s] given twice (first at line %d)", (int)len, name,
+					 p->sects[i].line);
+	if (p->n_sects > CONFIG_MAX_PROVIDERS)
+		return conf_fail(p, p->line, -EINVAL, "more than %d providers",
+				 CONFIG_MAX_PROVIDERS);
+	v = realloc(p->sects, (p->n_sects + 1) * sizeof *v);
+	if (!v)
+		return conf_fail(p, p->line, -ENOMEM, "out of memory");
+	p->sects = v;
+	v = &p->sects[p->n_sects];
+	memset(v, 0, sizeof *v);
+	v->line = p->line;
+	if (!(v->name = strndup(name, len)))
+		return conf_fail(p, p->line, -ENOMEM, "out of memory");
+	p->n_sects++;
+	return 0;
+}
+
+static char *conf_reader(char *str, int num, void *stream)
+{
+	struct conf_parse *p = stream;
+	const char *s, *e, *sep;
+	size_t n;
+
+	if (p->rc || p->pos >= p->len || num < 3)
+		return NULL;
+	s = p->text + p->pos;
+	e = memchr(s, '\n', p->len - p->pos);
+	n = e ? (size_t)(e - s) : p->len - p->pos;
+	p->pos += n + (e != NULL);
+	p->line++;
+	p->val = NULL;
+	if (memchr(s, '\0', n)) {
+		conf_fail(p, p->line, -EINVAL, "a NUL byte");
+		return NULL;
+	}
+	if (p->line == 1 && n >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3)) {
+		s += 3;
+		n -= 3;
+	}
+	while (n && conf_blank(s[n - 1]))
+		n--;
+	while (n && conf_blank(*s)) {
+		s++;
+		n--;
+	}
+	if (n == 0 || *s == '#' || *s == ';')
+		return conf_feed(str, num, "", 0);
+	if (*s == '[')
+		return conf_section(p, s, n) < 0 ? NULL : conf_feed(str, num, "", 0);
+	sep = s;
+	while (sep < s + n && *sep != '=' && *sep != ':')
+		sep++;
+	if (sep == s + n) /* no separator: inih reports the line, even cut short */
+		return conf_feed(str, num, s, n);
+	if ((size_t)(sep - s) + 3 > (size_t)num) {
+		conf_fail(p, p->line, -EINVAL, "line too long (a key of more than %d bytes)",
+			  num - 3);
+		return NULL;
+	}
+	p->val = sep + 1;
+	p->val_len = n - (size_t)(sep + 1 - s);
+	while (p->val_len && conf_blank(*p->val)) {
+		p->val++;
+		p->val_len--;
+	}
+	return conf_feed(str, num, s, (size_t)(sep + 1 - s));
+}
+
+static int conf_handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct conf_parse *p = user;
+	struct conf_sect *s = &p->sects[p->n_sects - 1];
+	struct conf_kv *kv;
+
+	(void)section; /* inih's copy is cut at 49 bytes: ours is whole */
+	(void)value;   /* and inih's value would lose " ;..." */
+	if (!p->val || !*name)
+		return !conf_fail(p, p->line, -EINVAL, "expected 'key = value'");
+	for (size_t i = 0; i < s->n_kv; i++)
+		if (!strcmp(s->kv[i].key, name))
+			return !conf_fail(p, p->line, -EINVAL, "%s given twice (first at line %d)",
+					  conf_shown(name), s->kv[i].line);
+	kv = realloc(s->kv, (s->n_kv + 1) * sizeof *kv);
+	if (!kv)
+		return !conf_fail(p, p->line, -ENOMEM, "out of memory");
+	s->kv = kv;
+	kv = &s->kv[s->n_kv];
+	kv->line = p->line;
+	kv->key = strdup(name);
+	kv->val = strndup(p->val, p->val_len);
+	s->n_kv++;
+	if (!kv->key || !kv->val)
+		return !conf_fail(p, p->line, -ENOMEM, "out of memory");
+	return 1;
+}
+
+static int conf_read(struct conf_parse *p)
+{
+	char *abs = NULL, *slash;
+	int more = 0, rc;
+
+	rc = conf_slurp(p->path, CONF_FILE_MAX, &p->text, &p->len, &p->mode, &more);
+	if (rc < 0)
+		return conf_fail(p, 0, rc, "cannot read: %s", strerror(-rc));
+	if (more)
+		return conf_fail(p, 0, -EFBIG, "larger than %d bytes", CONF_FILE_MAX);
+	if (p->path[0] == '/')
+		abs = strdup(p->path);
+	else if ((slash = getcwd(NULL, 0))) {
+		if (asprintf(&abs, "%s/%s", slash, p->path) < 0)
+			abs = NULL;
+		free(slash);
+	}
+	if (!abs)
+		return conf_fail(p, 0, -ENOMEM, "cannot find its directory");
+	slash = strrchr(abs, '/');
+	if (slash == abs)
+		slash[1] = '\0'; /* the file is in "/" */
+	else
+		slash[0] = '\0';
+	p->dir = abs;
+	if (!(p->sects = calloc(1, sizeof *p->sects)))
+		return conf_fail(p, 0, -ENOMEM, "out of memory");
+	p->n_sects = 1;
+	rc = ini_parse_stream(conf_reader, p, conf_handler, p);
+	if (rc > 0 && (!p->rc || rc < p->err_line)) {
+		p->rc = 0;
+		return conf_fail(p, rc, -EINVAL,
+				 "expected 'key = value', '[section]' or a comment");
+	}
+	if (!p->rc && rc < 0)
+		return conf_fail(p, 0, -ENOMEM, "cannot parse (%d)", rc);
+	return p->rc;
+}
+
+/* ---- values ---- */
+
+static enum conf_kind conf_lookup(const char *key, int *index)
+{
+	static const struct {
+		const char *key;
+		enum conf_kind kind;
+	} plain[] = {
+		{ "type", CK_TYPE },		{ "base_url", CK_BASE_URL },
+		{ "app_id", CK_APP_ID },	{ "list", CK_LIST },
+		{ "insecure_http", CK_INSECURE }, { "cache_dir", CK_CACHE_DIR },
+		{ "cache_max", CK_CACHE_MAX },
+	};
+
+	for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
+		if (!strcmp(key, plain[i].key))
+			return plain[i].kind;
+	for (int i = 0; i < TUN_N; i++) {
+		if (!strcmp(key, conf_tuns[i].key)) {
+			*index = i;
+			return CK_TUN;
+		}
+	}
+	for (int i = 0; i < 3; i++) {
+		size_t n = strlen(conf_secrets[i]);
+		if (!strncmp(key, conf_secrets[i], n) &&
+		    (!key[n] || !strcmp(key + n, "_env") || !strcmp(key + n, "_file"))) {
+			*index = i;
+			return CK_SECRET;
+		}
+	}
+	return CK_UNKNOWN;
+}
+
+static double conf_tun_get(const struct tunables *t, int i)
+{
+	switch (i) {
+	case TUN_TTL: return t->ttl;
+	case TUN_QPS: return t->qps;
+	case TUN_BURST: return t->burst;
+	case TUN_RETRIES: return t->retries;
+	default: return t->timeout;
+	}
+}
+
+static void conf_tun_put(struct tunables *t, int i, double v)
+{
+	switch (i) {
+	case TUN_TTL: t->ttl = v; break;
+	case TUN_QPS: t->qps = v; break;
+	case TUN_BURST: t->burst = v; break;
+	case TUN_RETRIES: t->retries = (int)v; break;
+	default: t->timeout = v; break;
+	}
+}
+
+static void conf_tun_unset(struct tunables *t)
+{
+	for (int i = 0; i < TUN_N; i++)
+		conf_tun_put(t, i, -1);
+}
+
+/* NULL when v suits tunable i, else why not. */
+static const char *conf_tun_bad(int i, double v, char *why, size_t size)
+{
+	const struct conf_tun *d = &conf_tuns[i];
+
+	if (d->min_open ? v <= d->min : v < d->min)
+		snprintf(why, size, "must be %s %g", d->min_open ? "above" : "at least", d->min);
+	else if (v > d->max)
+		snprintf(why, size, "must be at most %g", d->max);
+	else if (d->whole && v != floor(v))
+		snprintf(why, size, "must be a whole number");
+	else
+		return NULL;
+	return why;
+}
+
+static int conf_tun_parse(struct conf_parse *p, const struct conf_kv *kv, int i, struct tunables *t)
+{
+	char why[64];
+	double v;
+
+	if (config_parse_number(kv->val, &v) < 0)
+		return conf_fail(p, kv->line, -EINVAL, "%s: '%.32s' is not a number (0 or more)",
+				 kv->key, kv->val);
+	if (conf_tun_bad(i, v, why, sizeof why))
+		return conf_fail(p, kv->line, -EINVAL, "%s %s", kv->key, why);
+	conf_tun_put(t, i, v);
+	return 0;
+}
+
+static int conf_yes_no(struct conf_parse *p, const struct conf_kv *kv, int *out)
+{
+	if (!strcasecmp(kv->val, "yes"))
+		*out = 1;
+	else if (!strcasecmp(kv->val, "no"))
+		*out = 0;
+	else if (!strcasecmp(kv->val, "auto") && !strcmp(kv->key, "list"))
+		*out = -1;
+	else
+		return conf_fail(p, kv->line, -EINVAL, "%s: '%.32s' is not %s", kv->key, kv->val,
+				 strcmp(kv->key, "list") ? "yes or no" : "yes, no or auto");
+	return 0;
+}
+
+static int conf_loopback(const char *host, size_t n)
+{
+	unsigned char a[16];
+	char h[256];
+
+	if (n >= sizeof h)
+		return 0;
+	memcpy(h, host, n);
+	h[n] = '\0';
+	if (!strcasecmp(h, "localhost") || !strcasecmp(h, "localhost."))
+		return 1;
+	if (inet_pton(AF_INET, h, a) == 1)
+		return a[0] == 127;
+	return inet_pton(AF_INET6, h, a) == 1 && IN6_IS_ADDR_LOOPBACK((struct in6_addr *)a);
+}
+
+/* base_url is never echoed: it may hold user:password. */
+static int conf_url(struct conf_parse *p, const struct conf_kv *kv, int insecure, char **out)
+{
+	const char *v = kv->val, *h, *end, *at;
+	size_t n = strlen(v);
+	int https = !strncasecmp(v, "https://", 8);
+
+	while (n && v[n - 1] == '/')
+		n--;
+	if (n <= (https ? 8u : 7u))
+		return conf_fail(p, kv->line, -EINVAL,
+				 "base_url must be https://HOST[/PATH] (or http://)");
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)v[i] <= ' ' || v[i] == 0x7f || v[i] == '?' || v[i] == '#')
+			return conf_fail(p, kv->line, -EINVAL,
+					 "base_url: a blank, control character, query or fragment");
+	if (!https && strncasecmp(v, "http://", 7))
+		return conf_fail(p, kv->line, -EINVAL,
+				 "base_url must start with https:// (or http://)");
+	h = v + (https ? 8 : 7);
+	end = memchr(h, '/', (size_t)(v + n - h));
+	end = end ? end : v + n;
+	while ((at = memchr(h, '@', (size_t)(end - h))))
+		h = at + 1;
+	if (*h == '[') {
+		const char *rb = memchr(h, ']', (size_t)(end - h));
+		end = rb ? rb : h;
+		h++;
+	} else {
+		const char *colon = memchr(h, ':', (size_t)(end - h));
+		end = colon ? colon : end;
+	}
+	if (end <= h)
+		return conf_fail(p, kv->line, -EINVAL, "base_url has no host");
+	if (!https && !insecure && !conf_loopback(h, (size_t)(end - h)))
+		return conf_fail(p, kv->line, -EINVAL,
+				 "base_url: plain http to %.*s is refused; use https, or "
+				 "insecure_http = yes",
+				 (int)(end - h > 64 ? 64 : end - h), h);
+	if (!(*out = strndup(v, n)))
+		return conf_fail(p, kv->line, -ENOMEM, "out of memory");
+	return 0;
+}
+
+/* ---- secrets ---- */
+
+static int conf_secret_file(struct conf_parse *p, const struct conf_kv *kv, char **out)
+{
+	char *path = NULL, *text = NULL;
+	size_t len = 0, n;
+	mode_t mode = 0;
+	int more = 0, rc;
+
+	rc = conf_path(p, kv, &path);
+	if (rc < 0)
+		goto out;
+	rc = conf_slurp(path, CONF_SECRET_FILE_MAX, &text, &len, &mode, &more);
+	if (rc < 0) {
+		rc = conf_fail(p, kv->line, rc, "%s %s: %s", kv->key, path, strerror(-rc));
+		goto out;
+	}
+	if (conf_loose(mode)) {
+		rc = conf_fail(p, kv->line, -EPERM,
+			       "%s %s is readable by %s (mode %04o); chmod 600 it", kv->key, path,
+			       conf_loose(mode), (unsigned)(mode & 07777));
+		goto out;
+	}
+	n = memchr(text, '\n', len) ? (size_t)((char *)memchr(text, '\n', len) - text) : len;
+	if (n == len && more) {
+		rc = conf_fail(p, kv->line, -EINVAL, "%s %s: first line too long", kv->key, path);
+		goto out;
+	}
+	while (n && isspace((unsigned char)text[n - 1]))
+		n--;
+	if (n == 0 || memchr(text, '\0', n)) {
+		rc = conf_fail(p, kv->line, -EINVAL, "%s %s: empty first line, or a NUL byte",
+			       kv->key, path);
+		goto out;
+	}
+	if (!(*out = strndup(text, n)))
+		rc = conf_fail(p, kv->line, -ENOMEM, "out of memory");
+out:
+	if (text) {
+		explicit_bzero(text, len);
+		free(text);
+	}
+	free(path);
+	return rc;
+}
+
+static int conf_secret(struct conf_parse *p, const struct conf_kv *kv, const char *base, char **out)
+{
+	const char *form = kv->key + strlen(base), *v = kv->val;
+	char *s = NULL;
+	int rc;
+
+	if (!*form) { /* inline */
+		if (conf_loose(p->mode))
+			return conf_fail(p, kv->line, -EPERM,
+					 "holds %s but is readable by %s (mode %04o); chmod 600 it",
+					 base, conf_loose(p->mode), (unsigned)(p->mode & 07777));
+		s = strdup(v);
+	} else if (!strcmp(form, "_env")) {
+		const char *e = getenv(v);
+		if (!*v)
+			return conf_fail(p, kv->line, -EINVAL, "%s is empty", kv->key);
+		if (!e || !*e)
+			return conf_fail(p, kv->line, -EINVAL,
+					 "%s: environment variable '%.64s' is %s", kv->key, v,
+					 e ? "empty" : "not set");
+		s = strdup(e);
+	} else {
+		rc = conf_secret_file(p, kv, &s);
+		if (rc < 0)
+			return rc;
+	}
+	if (!s)
+		return conf_fail(p, kv->line, -ENOMEM, "out of memory");
+	*out = s;
+	if (!*s || conf_has_ctrl(s, strlen(s)))
+		return conf_fail(p, kv->line, -EINVAL, "%s: empty, or holds a control character",
+				 kv->key);
+	return 0;
+}
+
+/* ---- sections ---- */
+
+static void conf_provider_free(struct provider_conf *pc)
+{
+	char **secret[] = { &pc->api_key, &pc->secret_key, &pc->access_token };
+
+	for (int i = 0; i < 3; i++) {
+		if (*secret[i])
+			explicit_bzero(*secret[i], strlen(*secret[i]));
+		free(*secret[i]);
+	}
+	free(pc->name);
+	free(pc->type);
+	free(pc->base_url);
+	free(pc->app_id);
+	memset(pc, 0, sizeof *pc);
+}
+
+static double conf_tun_default(unsigned type, int i, double qps)
+{
+	switch (i) {
+	case TUN_TTL: return CONFIG_DEFAULT_TTL;
+	case TUN_QPS: return type == CONF_ARK ? 3 : 1;
+	case TUN_BURST: return qps > 1 ? qps : 1; /* a bucket holds a whole token */
+	case TUN_RETRIES: return CONFIG_DEFAULT_RETRIES;
+	default: return CONFIG_DEFAULT_TIMEOUT;
+	}
+}
+
+static int conf_provider(struct conf_parse *p, const struct conf_sect *s, const struct aifs_conf *c,
+			 const struct tunables *gtun, struct provider_conf *pc)
+{
+	char **secret[] = { &pc->api_key, &pc->secret_key, &pc->access_token };
+	int secret_line[3] = { 0, 0, 0 }, insecure = 0, list = -1, rc, idx = 0;
+	const struct conf_kv *url = NULL;
+	unsigned type = 0;
+
+	conf_tun_unset(&pc->tun);
+	if (!(pc->name = strdup(s->name)))
+		return conf_fail(p, s->line, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < s->n_kv; i++) {
+		const struct conf_kv *kv = &s->kv[i];
+		if (strcmp(kv->key, "type"))
+			continue;
+		if (!strcmp(kv->val, "ark") || !strcmp(kv->val, "chanjing"))
+			type = kv->val[0] == 'a' ? CONF_ARK : CONF_CHANJING;
+		else
+			return conf_fail(p, kv->line, -EINVAL,
+					 "type '%.32s' is not ark or chanjing", kv->val);
+	}
+	if (!type)
+		return conf_fail(p, s->line, -EINVAL, "[%s]: no type (ark or chanjing)", s->name);
+	if (!(pc->type = strdup(type == CONF_ARK ? "ark" : "chanjing")))
+		return conf_fail(p, s->line, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < s->n_kv; i++) {
+		const struct conf_kv *kv = &s->kv[i];
+		enum conf_kind kind = conf_lookup(kv->key, &idx);
+		unsigned ok = kind == CK_APP_ID	  ? CONF_CHANJING
+			      : kind == CK_LIST	  ? CONF_ARK
+			      : kind == CK_SECRET ? conf_secret_types[idx]
+						  : CONF_ARK | CONF_CHANJING;
+
+		if (kind == CK_UNKNOWN)
+			return conf_fail(p, kv->line, -EINVAL, "unknown key %s",
+					 conf_shown(kv->key));
+		if (kind == CK_CACHE_DIR || kind == CK_CACHE_MAX)
+			return conf_fail(p, kv->line, -EINVAL,
+					 "%s is global: put it before the first [section]",
+					 kv->key);
+		if (!(ok & type))
+			return conf_fail(p, kv->line, -EINVAL, "%s is not a key of type %s",
+					 kv->key, pc->type);
+		rc = 0;
+		switch (kind) {
+		case CK_BASE_URL: url = kv; break;
+		case CK_INSECURE: rc = conf_yes_no(p, kv, &insecure); break;
+		case CK_LIST: rc = conf_yes_no(p, kv, &list); break;
+		case CK_TUN: rc = conf_tun_parse(p, kv, idx, &pc->tun); break;
+		case CK_APP_ID:
+			if (!*kv->val || conf_has_ctrl(kv->val, strlen(kv->val)))
+				return conf_fail(p, kv->line, -EINVAL,
+						 "app_id: empty, or holds a control character");
+			if (!(pc->app_id = strdup(kv->val)))
+				return conf_fail(p, kv->line, -ENOMEM, "out of memory");
+			break;
+		case CK_SECRET:
+			if (secret_line[idx])
+				return conf_fail(p, kv->line, -EINVAL,
+						 "%s given twice (also at line %d): keep one",
+						 conf_secrets[idx], secret_line[idx]);
+			secret_line[idx] = kv->line;
+			rc = conf_secret(p, kv, conf_secrets[idx], secret[idx]);
+			break;
+		default: break;
+		}
+		if (rc < 0)
+			return rc;
+	}
+	pc->insecure_http = insecure;
+	pc->list = list == 1 ? LIST_YES : list == 0 ? LIST_NO : LIST_AUTO;
+	if (!url)
+		return conf_fail(p, s->line, -EINVAL, "[%s]: no base_url", s->name);
+	if ((rc = conf_url(p, url, insecure, &pc->base_url)) < 0)
+		return rc;
+	if (type == CONF_ARK && !pc->api_key)
+		return conf_fail(p, s->line, -EINVAL,
+				 "[%s]: no api_key (or api_key_env, api_key_file)", s->name);
+	if (type == CONF_CHANJING && pc->access_token && (pc->app_id || pc->secret_key))
+		return conf_fail(p, s->line, -EINVAL,
+				 "[%s]: give access_token, or app_id and secret_key, not both",
+				 s->name);
+	if (type == CONF_CHANJING && !pc->access_token && (!pc->app_id || !pc->secret_key))
+		return conf_fail(p, s->line, -EINVAL,
+				 "[%s]: needs access_token, or app_id and secret_key", s->name);
+	/* Precedence: the section, then -o, then the file's global keys, then the type's default.
+	 */
+	for (int i = 0; i < TUN_N; i++) {
+		double v = conf_tun_get(&pc->tun, i);
+		if (v < 0)
+			v = conf_tun_get(&c->tun, i);
+		if (v < 0)
+			v = conf_tun_get(gtun, i);
+		if (v < 0)
+			v = conf_tun_default(type, i, pc->tun.qps);
+		conf_tun_put(&pc->tun, i, v);
+	}
+	return 0;
+}
+
+static int conf_globals(struct conf_parse *p, struct tunables *gtun,
+			const struct conf_kv **cache_dir, uint64_t *cache_max)
+{
+	const struct conf_sect *s = &p->sects[0];
+	int rc = 0, idx;
+
+	for (size_t i = 0; i < s->n_kv && rc == 0; i++) {
+		const struct conf_kv *kv = &s->kv[i];
+
+		switch (conf_lookup(kv->key, &idx)) {
+		case CK_TUN: rc = conf_tun_parse(p, kv, idx, gtun); break;
+		case CK_CACHE_DIR: *cache_dir = kv; break;
+		case CK_CACHE_MAX:
+			if (config_parse_size(kv->val, cache_max) < 0 || *cache_max == 0)
+				rc = conf_fail(p, kv->line, -EINVAL,
+					       "cache_max: '%.32s' is not a size such as 20G",
+					       kv->val);
+			break;
+		case CK_UNKNOWN:
+			rc = conf_fail(p, kv->line, -EINVAL, "unknown key %s", conf_shown(kv->key));
+			break;
+		default:
+			rc = conf_fail(p, kv->line, -EINVAL, "%s belongs in a provider's [section]",
+				       kv->key);
+			break;
+		}
+	}
+	return rc;
+}
+
+/* ---- the whole ---- */
+
+static char *conf_join(const char *base, const char *rest)
+{
+	char *out;
+
+	if (!base || asprintf(&out, "%s%s", base, rest) < 0)
+		return NULL;
+	return out;
+}
+
+static char *conf_default_path(const struct aifs_conf *c)
+{
+	const char *e = getenv("AIFS_CONFIG"), *x = getenv("XDG_CONFIG_HOME");
+
+	if (c->config_path && *c->config_path)
+		return config_expand_home(c->config_path);
+	if (e && *e)
+		return config_expand_home(e);
+	if (x && x[0] == '/')
+		return conf_join(x, "/aifs/aifs.conf");
+	return config_expand_home("~/.config/aifs/aifs.conf");
+}
+
+static int conf_cache_dir(struct conf_parse *p, const struct aifs_conf *c, const struct conf_kv *kv,
+			  char **out)
+{
+	const char *x = getenv("XDG_CACHE_HOME");
+	char *cwd;
+
+	*out = NULL;
+	if (c->cache_dir && (c->cache_dir[0] == '/' || c->cache_dir[0] == '~')) {
+		*out = config_expand_home(c->cache_dir);
+	} else if (c->cache_dir &&
+		   *c->cache_dir) { /* -o cache_dir=rel: from the cwd, before the daemon's chdir */
+		if ((cwd = getcwd(NULL, 0)) && asprintf(out, "%s/%s", cwd, c->cache_dir) < 0)
+			*out = NULL;
+		free(cwd);
+	} else if (kv)
+		return conf_path(p, kv, out);
+	else if (x && x[0] == '/')
+		*out = conf_join(x, "/aifs");
+	else
+		*out = config_expand_home("~/.cache/aifs");
+	if (!*out)
+		return conf_fail(p, 0, -ENOMEM,
+				 "cannot place the cache directory: out of memory or no home");
+	return 0;
+}
+
+static void conf_parse_free(struct conf_parse *p)
+{
+	for (size_t i = 0; i < p->n_sects; i++) {
+		for (size_t j = 0; j < p->sects[i].n_kv; j++) {
+			struct conf_kv *kv = &p->sects[i].kv[j];
+			if (kv->val)
+				explicit_bzero(kv->val, strlen(kv->val));
+			free(kv->key);
+			free(kv->val);
+		}
+		free(p->sects[i].kv);
+		free(p->sects[i].name);
+	}
+	free(p->sects);
+	if (p->text)
+		explicit_bzero(p->text, p->len);
+	free(p->text);
+	free(p->dir);
+}
+
+int config_load(struct aifs_conf *c, struct aifs_err *err)
+{
+	struct conf_parse p = { .err = err };
+	struct provider_conf *provs = NULL;
+	struct tunables gtun;
+	const struct conf_kv *cache_kv = NULL;
+	uint64_t cache_max = 0;
+	char *path = NULL, *cache_dir = NULL, why[64];
+	size_t n = 0;
+	int rc;
+
+	aifs_err_clear(err);
+	conf_tun_unset(&gtun);
+	for (int i = 0; i < TUN_N; i++) {
+		double v = conf_tun_get(&c->tun, i);
+		if (v >= 0 && conf_tun_bad(i, v, why, sizeof why)) {
+			p.path = "-o";
+			return conf_fail(&p, 0, -EINVAL, "%s %s", conf_tuns[i].key, why);
+		}
+	}
+	if (!(path = conf_default_path(c))) {
+		rc = conf_fail(&p, 0, -ENOENT,
+			       "no config path: no home directory, or out of memory");
+		goto out;
+	}
+	p.path = path;
+	if ((rc = conf_read(&p)) < 0 || (rc = conf_globals(&p, &gtun, &cache_kv, &cache_max)) < 0)
+		goto out;
+	if (p.n_sects < 2) {
+		rc = conf_fail(&p, 0, -EINVAL, "no providers: add a [name] section for each");
+		goto out;
+	}
+	n = p.n_sects - 1;
+	if (!(provs = calloc(n, sizeof *provs))) {
+		rc = conf_fail(&p, 0, -ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		if ((rc = conf_provider(&p, &p.sects[i + 1], c, &gtun, &provs[i])) < 0)
+			goto out;
+	if ((rc = conf_cache_dir(&p, c, cache_kv, &cache_dir)) < 0)
+		goto out;
+	for (size_t i = 0; i < c->n_providers; i++)
+		conf_provider_free(&c->providers[i]);
+	free(c->providers);
+	c->providers = provs;
+	c->n_providers = n;
+	provs = NULL;
+	free(c->cache_dir);
+	c->cache_dir = cache_dir;
+	cache_dir = NULL;
+	if (!c->cache_max)
+		c->cache_max = cache_max ? cache_max : CONFIG_DEFAULT_CACHE_MAX;
+out:
+	for (size_t i = 0; provs && i < n; i++)
+		conf_provider_free(&provs[i]);
+	free(provs);
+	free(cache_dir);
+	conf_parse_free(&p);
+	free(path);
+	return rc;
+}
+
+/* ---- small public helpers ---- */
+
+void config_init(struct aifs_conf *c)
+{
+	memset(c, 0, sizeof *c);
+	conf_tun_unset(&c->tun);
+}
+
+/* digits, optionally a fraction; no sign, exponent, hex, inf or nan */
+static size_t conf_number_span(const char *s)
+{
+	size_t a = strspn(s, "0123456789"), b = 0;
+
+	if (s[a] == '.')
+		b = 1 + strspn(s + a + 1, "0123456789");
+	return a + b > (b ? 1u : 0u) ? a + b : 0;
+}
+
+int config_parse_number(const char *s, double *out)
+{
+	size_t n = s ? conf_number_span(s) : 0;
+	double v;
+
+	if (n == 0 || s[n])
+		return -EINVAL;
+	v = strtod(s, NULL);
+	if (!isfinite(v))
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+int config_parse_size(const char *s, uint64_t *out)
+{
+	static const char units[] = "KMGTPE";
+	size_t n = s ? conf_number_span(s) : 0;
+	const char *u;
+	uint64_t whole = 0;
+	double frac;
+	int shift = 0;
+
+	if (n == 0)
+		return -EINVAL;
+	for (size_t i = 0; i < n && s[i] != '.'; i++) {
+		if (whole > (UINT64_MAX - 9) / 10)
+			return -ERANGE;
+		whole = whole * 10 + (uint64_t)(s[i] - '0');
+	}
+	u = memchr(s, '.', n);
+	frac = u ? strtod(u, NULL) : 0;
+	u = s + n;
+	if (*u && strchr(units, toupper((unsigned char)*u))) {
+		shift = 10 * (int)(strchr(units, toupper((unsigned char)*u)) - units + 1);
+		u++;
+		if (u[0] == 'i' && u[1] == 'B')
+			u += 2;
+	}
+	if (*u == 'B')
+		u++;
+	if (*u)
+		return -EINVAL;
+	if (shift && whole > (UINT64_MAX >> shift))
+		return -ERANGE;
+	whole <<= shift;
+	frac = frac * (double)(1ULL << shift);
+	if ((double)(UINT64_MAX - whole) < frac)
+		return -ERANGE;
+	*out = whole + (uint64_t)frac;
+	return 0;
+}
+
+void config_free(struct aifs_conf *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n_providers; i++)
+		conf_provider_free(&c->providers[i]);
+	free(c->providers);
+	free(c->config_path);
+	free(c->cache_dir);
+	config_init(c);
+}

@@ -1,0 +1,401 @@
+/* fs.c: the only code that speaks FUSE. Each request is first answered from
+ * the tree without waiting (TREE_NOWAIT); when that would need the network,
+ * the request is handed to its provider's pool and answered from there, so
+ * the session's own threads never wait on a provider. Maps -errno to
+ * replies; chooses attribute timeouts, keep_cache and direct_io. Knows no
+ * curl, no JSON and no provider by name. */
+#define FUSE_USE_VERSION 314
+#include <errno.h>
+#include <fuse_lowlevel.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "aifs/fs.h"
+#include "aifs/log.h"
+#include "aifs/pool.h"
+#include "aifs/tree.h"
+
+#define PROVIDER_THREADS 8
+#define READ_THREADS 16
+#define NEG_TIMEOUT 1.0
+
+struct fs {
+	struct tree *tree;
+	struct pool **pools; /* one per provider */
+	size_t n_pools;
+	struct pool *reads;  /* output file reads */
+	uid_t uid;
+	gid_t gid;
+};
+
+enum op { OP_LOOKUP, OP_GETATTR, OP_OPENDIR, OP_OPEN, OP_READ, OP_MKDIR };
+
+struct job {
+	struct pool_job pj;
+	struct fs *fs;
+	enum op op;
+	fuse_req_t req;
+	fuse_ino_t ino;
+	struct fuse_file_info fi;
+	size_t size;
+	off_t off;
+	char name[]; /* lookup, mkdir */
+};
+
+/* What reaches the program: the SPEC's errnos, never an internal one. */
+static int to_errno(int rc)
+{
+	switch (-rc) {
+	case ENOENT: case EACCES: case EAGAIN: case ETIMEDOUT: case EHOSTUNREACH:
+	case ENOMEM: case EEXIST: case EINVAL: case EISDIR: case ENOTDIR: case EPERM:
+	case ENAMETOOLONG: case EROFS:
+		return -rc;
+	default:
+		return EIO;
+	}
+}
+
+static void fill_stat(const struct fs *fs, const struct tree_attr *a, struct stat *st)
+{
+	memset(st, 0, sizeof *st);
+	st->st_ino = a->ino;
+	st->st_mode = a->mode;
+	st->st_nlink = a->nlink;
+	st->st_size = (off_t)a->size;
+	st->st_blksize = 4096;
+	st->st_blocks = (blkcnt_t)((a->size + 511) / 512);
+	st->st_uid = fs->uid;
+	st->st_gid = fs->gid;
+	st->st_mtim.tv_sec = st->st_ctim.tv_sec = st->st_atim.tv_sec = (time_t)a->mtime;
+}
+
+static void reply_entry(fuse_req_t req, int rc, const struct tree_attr *a)
+{
+	struct fs *fs = fuse_req_userdata(req);
+	struct fuse_entry_param e;
+
+	memset(&e, 0, sizeof e);
+	if (rc == -ENOENT) {
+		e.entry_timeout = NEG_TIMEOUT; /* ino 0: the kernel remembers "no such name" */
+		fuse_reply_entry(req, &e);
+		return;
+	}
+	if (rc) {
+		fuse_reply_err(req, to_errno(rc));
+		return;
+	}
+	e.ino = a->ino;
+	e.generation = 1;
+	e.attr_timeout = e.entry_timeout = a->timeout;
+	fill_stat(fs, a, &e.attr);
+	fuse_reply_entry(req, &e);
+}
+
+static void reply_attr(fuse_req_t req, int rc, const struct tree_attr *a)
+{
+	struct fs *fs = fuse_req_userdata(req);
+	struct stat st;
+	if (rc) {
+		fuse_reply_err(req, to_errno(rc));
+		return;
+	}
+	fill_stat(fs, a, &st);
+	fuse_reply_attr(req, &st, a->timeout);
+}
+
+static void reply_opendir(fuse_req_t req, int rc, struct tree_dir *d, struct fuse_file_info *fi)
+{
+	if (rc) {
+		fuse_reply_err(req, to_errno(rc));
+		return;
+	}
+	fi->fh = (uintptr_t)d;
+	if (fuse_reply_open(req, fi))
+		tree_dir_free(d); /* the opener went away */
+}
+
+static void reply_open(fuse_req_t req, int rc, struct tree_file *f, bool keep, bool direct,
+		       struct fuse_file_info *fi)
+{
+	if (rc) {
+		fuse_reply_err(req, to_errno(rc));
+		return;
+	}
+	fi->fh = (uintptr_t)f;
+	fi->keep_cache = keep;
+	fi->direct_io = direct;
+	if (fuse_reply_open(req, fi))
+		tree_release(f);
+}
+
+static void reply_read(fuse_req_t req, struct tree *t, struct tree_file *f, size_t size, off_t off)
+{
+	char *buf = malloc(size ? size : 1);
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	ssize_t n = tree_read(t, f, buf, size, off);
+	if (n < 0)
+		fuse_reply_err(req, to_errno((int)n));
+	else
+		fuse_reply_buf(req, buf, (size_t)n);
+	free(buf);
+}
+
+/* ---- deferred work ---- */
+
+static void job_run(struct pool_job *pj)
+{
+	struct job *j = (struct job *)pj;
+	struct tree *t = j->fs->tree;
+	struct tree_attr a;
+	int rc;
+
+	switch (j->op) {
+	case OP_LOOKUP:
+		rc = tree_lookup(t, j->ino, j->name, 0, &a);
+		reply_entry(j->req, rc, &a);
+		break;
+	case OP_MKDIR:
+		rc = tree_mkdir(t, j->ino, j->name, &a);
+		if (rc == -ENOENT)
+			fuse_reply_err(j->req, ENOENT); /* no negative entry for mkdir */
+		else
+			reply_entry(j->req, rc, &a);
+		break;
+	case OP_GETATTR:
+		rc = tree_getattr(t, j->ino, 0, &a);
+		reply_attr(j->req, rc, &a);
+		break;
+	case OP_OPENDIR: {
+		struct tree_dir *d = NULL;
+		rc = tree_opendir(t, j->ino, 0, &d);
+		reply_opendir(j->req, rc, d, &j->fi);
+		break;
+	}
+	case OP_OPEN: {
+		struct tree_file *f = NULL;
+		bool keep = false, direct = false;
+		rc = tree_open(t, j->ino, 0, &f, &keep, &direct);
+		reply_open(j->req, rc, f, keep, direct, &j->fi);
+		break;
+	}
+	case OP_READ:
+		reply_read(j->req, t, (struct tree_file *)(uintptr_t)j->fi.fh, j->size, j->off);
+		break;
+	}
+	free(j);
+}
+
+/* Hands a request to the pool that may wait for it. */
+static void defer(fuse_req_t req, enum op op, fuse_ino_t ino, const char *name,
+		  const struct fuse_file_info *fi, size_t size, off_t off)
+{
+	struct fs *fs = fuse_req_userdata(req);
+	size_t nlen = name ? strlen(name) + 1 : 0;
+	struct job *j = calloc(1, sizeof *j + nlen);
+	struct pool *pool;
+
+	if (!j) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	*j = (struct job){ .pj.run = job_run, .fs = fs, .op = op, .req = req, .ino = ino,
+			   .size = size, .off = off };
+	if (fi)
+		j->fi = *fi;
+	if (name)
+		memcpy(j->name, name, nlen);
+	if (op == OP_READ) {
+		pool = fs->reads;
+	} else {
+		int p = tree_provider_of(fs->tree, ino);
+		pool = p >= 0 && (size_t)p < fs->n_pools ? fs->pools[p] : NULL;
+	}
+	if (!pool) {
+		free(j);
+		fuse_reply_err(req, EIO);
+		return;
+	}
+	pool_submit(pool, &j->pj);
+}
+
+/* ---- the operations ---- */
+
+static void op_init(void *userdata, struct fuse_conn_info *conn)
+{
+	struct fs *fs = userdata;
+	(void)conn;
+	fs->n_pools = tree_n_providers(fs->tree);
+	fs->pools = calloc(fs->n_pools, sizeof *fs->pools);
+	fs->reads = pool_new(READ_THREADS);
+	for (size_t i = 0; fs->pools && i < fs->n_pools; i++)
+		fs->pools[i] = pool_new(PROVIDER_THREADS);
+	if (!fs->pools || !fs->reads)
+		log_msg(LOGL_ERROR, "cannot start worker threads; requests will fail with EIO");
+}
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fs *fs = fuse_req_userdata(req);
+	struct tree_attr a;
+	int rc = tree_lookup(fs->tree, parent, name, TREE_NOWAIT, &a);
+	if (rc == -EWOULDBLOCK)
+		defer(req, OP_LOOKUP, parent, name, NULL, 0, 0);
+	else
+		reply_entry(req, rc, &a);
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs *fs = fuse_req_userdata(req);
+	struct tree_attr a;
+	(void)fi;
+	int rc = tree_getattr(fs->tree, ino, TREE_NOWAIT, &a);
+	if (rc == -EWOULDBLOCK)
+		defer(req, OP_GETATTR, ino, NULL, NULL, 0, 0);
+	else
+		reply_attr(req, rc, &a);
+}
+
+static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	(void)mode;
+	defer(req, OP_MKDIR, parent, name, NULL, 0, 0);
+}
+
+static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs *fs = fuse_req_userdata(req);
+	struct tree_dir *d = NULL;
+	int rc = tree_opendir(fs->tree, ino, TREE_NOWAIT, &d);
+	if (rc == -EWOULDBLOCK)
+		defer(req, OP_OPENDIR, ino, NULL, fi, 0, 0);
+	else
+		reply_opendir(req, rc, d, fi);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	struct tree_dir *d = (struct tree_dir *)(uintptr_t)fi->fh;
+	char *buf = malloc(size), *p = buf;
+	size_t left = size;
+	(void)ino;
+
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	for (size_t i = (size_t)off; i < d->n + 2; i++) {
+		struct stat st = { 0 };
+		const char *name = i == 0 ? "." : i == 1 ? ".." : d->ents[i - 2].name;
+		st.st_ino = i < 2 ? 0 : d->ents[i - 2].ino;
+		st.st_mode = i < 2 ? S_IFDIR : d->ents[i - 2].mode;
+		size_t n = fuse_add_direntry(req, p, left, name, &st, (off_t)(i + 1));
+		if (n > left)
+			break;
+		p += n;
+		left -= n;
+	}
+	fuse_reply_buf(req, buf, size - left);
+	free(buf);
+}
+
+static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	tree_dir_free((struct tree_dir *)(uintptr_t)fi->fh);
+	fuse_reply_err(req, 0);
+}
+
+static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs *fs = fuse_req_userdata(req);
+	struct tree_file *f = NULL;
+	bool keep = false, direct = false;
+
+	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
+		fuse_reply_err(req, EACCES);
+		return;
+	}
+	int rc = tree_open(fs->tree, ino, TREE_NOWAIT, &f, &keep, &direct);
+	if (rc == -EWOULDBLOCK)
+		defer(req, OP_OPEN, ino, NULL, fi, 0, 0);
+	else
+		reply_open(req, rc, f, keep, direct, fi);
+}
+
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	struct fs *fs = fuse_req_userdata(req);
+	struct tree_file *f = (struct tree_file *)(uintptr_t)fi->fh;
+	(void)ino;
+	if (tree_file_is_remote(f))
+		defer(req, OP_READ, ino, NULL, fi, size, off);
+	else
+		reply_read(req, fs->tree, f, size, off);
+}
+
+static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	tree_release((struct tree_file *)(uintptr_t)fi->fh);
+	fuse_reply_err(req, 0);
+}
+
+static void op_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct statvfs sv = { 0 };
+	(void)ino;
+	sv.f_bsize = sv.f_frsize = 4096;
+	sv.f_namemax = 255;
+	fuse_reply_statfs(req, &sv);
+}
+
+static const struct fuse_lowlevel_ops ops = {
+	.init = op_init,
+	.lookup = op_lookup,
+	.getattr = op_getattr,
+	.mkdir = op_mkdir,
+	.opendir = op_opendir,
+	.readdir = op_readdir,
+	.releasedir = op_releasedir,
+	.open = op_open,
+	.read = op_read,
+	.release = op_release,
+	.statfs = op_statfs,
+};
+
+const struct fuse_lowlevel_ops *fs_ops(size_t *size)
+{
+	*size = sizeof ops;
+	return &ops;
+}
+
+struct fs *fs_new(struct tree *tree)
+{
+	struct fs *fs = calloc(1, sizeof *fs);
+	if (!fs)
+		return NULL;
+	fs->tree = tree;
+	fs->uid = getuid();
+	fs->gid = getgid();
+	return fs;
+}
+
+void fs_free(struct fs *fs)
+{
+	if (!fs)
+		return;
+	for (size_t i = 0; fs->pools && i < fs->n_pools; i++)
+		pool_free(fs->pools[i]);
+	pool_free(fs->reads);
+	free(fs->pools);
+	free(fs);
+}

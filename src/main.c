@@ -1,0 +1,290 @@
+/* main.c: the command line, the config, the mount and its tear-down.
+ *
+ * Every configuration problem is found and reported here, on the terminal,
+ * before the daemon forks. Knows no JSON and no HTTP. */
+#define FUSE_USE_VERSION 314
+#include <errno.h>
+#include <fuse_lowlevel.h>
+#include <limits.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "aifs/config.h"
+#include "aifs/err.h"
+#include "aifs/fs.h"
+#include "aifs/http.h"
+#include "aifs/log.h"
+#include "aifs/tree.h"
+
+/* Bumped by SIGHUP; the tree drops listings and unfinished states when it
+ * sees it change. A signal handler can reach nothing else. */
+static volatile sig_atomic_t hup_count;
+
+struct cli {
+	char *config, *cache_dir, *cache_max;
+	char *ttl, *qps, *burst, *retries, *timeout;
+	int help, version;
+};
+
+enum { KEY_HELP, KEY_VERSION };
+
+#define OPT(t, f) { t, offsetof(struct cli, f), 0 }
+static const struct fuse_opt cli_spec[] = {
+	OPT("config=%s", config),   OPT("cache_dir=%s", cache_dir), OPT("cache_max=%s", cache_max),
+	OPT("ttl=%s", ttl),         OPT("qps=%s", qps),             OPT("burst=%s", burst),
+	OPT("retries=%s", retries), OPT("timeout=%s", timeout),
+	FUSE_OPT_KEY("-h", KEY_HELP),       FUSE_OPT_KEY("--help", KEY_HELP),
+	FUSE_OPT_KEY("-V", KEY_VERSION),    FUSE_OPT_KEY("--version", KEY_VERSION),
+	FUSE_OPT_END
+};
+
+static int cli_key(void *data, const char *arg, int key, struct fuse_args *outargs)
+{
+	struct cli *c = data;
+	(void)arg;
+	(void)outargs;
+	if (key == KEY_HELP) {
+		c->help = 1;
+		return 0;
+	}
+	if (key == KEY_VERSION) {
+		c->version = 1;
+		return 0;
+	}
+	return 1; /* everything else is FUSE's */
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: aifs [options] MOUNTPOINT\n"
+		"\n"
+		"Mounts AI content-generation task APIs: one directory per provider in the\n"
+		"config, one subdirectory per task with status, meta.json, error and outputs.\n"
+		"Unmount with: fusermount3 -u MOUNTPOINT\n"
+		"\n"
+		"aifs options:\n"
+		"    -h, --help             this text\n"
+		"    -V, --version          the version\n"
+		"    -f                     stay in the foreground, log to stderr\n"
+		"    -d                     debug: foreground, FUSE and aifs debug output\n"
+		"    -s                     a single FUSE thread\n"
+		"    -o config=PATH         config file (default $AIFS_CONFIG, else\n"
+		"                           $XDG_CONFIG_HOME/aifs/aifs.conf)\n"
+		"    -o cache_dir=PATH      cache (default $XDG_CACHE_HOME/aifs)\n"
+		"    -o cache_max=SIZE      cache size cap, e.g. 20G (default 20G)\n"
+		"    -o ttl=SECONDS         listings and unfinished tasks are cached this\n"
+		"                           long (default 10)\n"
+		"    -o qps=N               API requests per second per provider\n"
+		"                           (default: ark 3, chanjing 1)\n"
+		"    -o burst=N             requests allowed at once (default: qps)\n"
+		"    -o retries=N           extra attempts on throttling and transient\n"
+		"                           failures (default 4)\n"
+		"    -o timeout=SECONDS     per request; for downloads, connect and\n"
+		"                           silence limit (default 30)\n"
+		"    -o allow_other, -o ro, ...   as for every FUSE filesystem\n"
+		"\n"
+		"SIGHUP drops cached listings and unfinished task states.\n"
+		"See aifs(1).\n");
+}
+
+static int number_opt(const char *name, const char *val, double *out, double min)
+{
+	double v;
+	if (!val)
+		return 0;
+	if (config_parse_number(val, &v) || v < min) {
+		fprintf(stderr, "aifs: bad value for -o %s: '%s'\n", name, val);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Moves the -o values into conf; -1 after printing what was wrong. */
+static int cli_to_conf(const struct cli *c, struct aifs_conf *conf)
+{
+	double retries = -1;
+	if (number_opt("ttl", c->ttl, &conf->tun.ttl, 0) ||
+	    number_opt("qps", c->qps, &conf->tun.qps, 1e-6) ||
+	    number_opt("burst", c->burst, &conf->tun.burst, 1) ||
+	    number_opt("retries", c->retries, &retries, 0) ||
+	    number_opt("timeout", c->timeout, &conf->tun.timeout, 0.001))
+		return -1;
+	if (retries >= 0) {
+		if (retries > 100 || retries != (int)retries) {
+			fprintf(stderr, "aifs: bad value for -o retries: '%s'\n", c->retries);
+			return -1;
+		}
+		conf->tun.retries = (int)retries;
+	}
+	if (c->cache_max && config_parse_size(c->cache_max, &conf->cache_max)) {
+		fprintf(stderr, "aifs: bad value for -o cache_max: '%s'\n", c->cache_max);
+		return -1;
+	}
+	if (c->config && !(conf->config_path = config_expand_home(c->config)))
+		return -1;
+	if (c->cache_dir && !(conf->cache_dir = config_expand_home(c->cache_dir)))
+		return -1;
+	return 0;
+}
+
+/* The cache directory must exist, be ours and be private before we fork. */
+static int make_cache_dir(char **dir)
+{
+	char *abs;
+	for (char *p = *dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		mkdir(*dir, 0700);
+		*p = '/';
+	}
+	if (mkdir(*dir, 0700) && errno != EEXIST) {
+		fprintf(stderr, "aifs: cannot create cache directory %s: %s\n", *dir, strerror(errno));
+		return -1;
+	}
+	if (!(abs = realpath(*dir, NULL))) {
+		fprintf(stderr, "aifs: cache directory %s: %s\n", *dir, strerror(errno));
+		return -1;
+	}
+	free(*dir);
+	*dir = abs;
+	return 0;
+}
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	hup_count++;
+}
+
+/* Secrets live in this process: keep them out of core files. */
+static void no_core_dumps(void)
+{
+	struct rlimit rl = { 0, 0 };
+	setrlimit(RLIMIT_CORE, &rl);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+int main(int argc, char *argv[])
+{
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct fuse_cmdline_opts cmd = { 0 };
+	struct cli cli = { 0 };
+	struct aifs_conf conf;
+	struct aifs_err err;
+	struct http *http = NULL;
+	struct tree *tree = NULL;
+	struct fs *fs = NULL;
+	struct fuse_session *se = NULL;
+	int status = 1, mounted = 0;
+	size_t ops_size;
+
+	no_core_dumps();
+	config_init(&conf);
+	aifs_err_clear(&err);
+	if (fuse_opt_parse(&args, &cli, cli_spec, cli_key))
+		goto out;
+	if (cli.help) {
+		usage(stdout);
+		printf("\nFUSE options:\n");
+		fuse_cmdline_help();
+		fuse_lowlevel_help();
+		status = 0;
+		goto out;
+	}
+	if (cli.version) {
+		printf("aifs %s (libfuse %s)\n", AIFS_VERSION, fuse_pkgversion());
+		status = 0;
+		goto out;
+	}
+	if (fuse_opt_insert_arg(&args, 1, "-ofsname=aifs,subtype=aifs") ||
+	    fuse_parse_cmdline(&args, &cmd))
+		goto out;
+	if (!cmd.mountpoint) {
+		usage(stderr);
+		goto out;
+	}
+	if (cli_to_conf(&cli, &conf))
+		goto out;
+	if (config_load(&conf, &err)) {
+		fprintf(stderr, "aifs: %s\n", err.msg);
+		goto out;
+	}
+	if (make_cache_dir(&conf.cache_dir))
+		goto out;
+
+	log_setup(!cmd.foreground, cmd.debug ? LOGL_DEBUG : LOGL_INFO);
+	if (http_global_init() || !(http = http_new())) {
+		fprintf(stderr, "aifs: cannot start libcurl\n");
+		goto out;
+	}
+	if (!(tree = tree_new(&conf, http, &hup_count, &err))) {
+		fprintf(stderr, "aifs: %s\n", err.msg);
+		goto out;
+	}
+	if (!(fs = fs_new(tree)))
+		goto out;
+	const struct fuse_lowlevel_ops *ops = fs_ops(&ops_size);
+	if (!(se = fuse_session_new(&args, ops, ops_size, fs)))
+		goto out; /* an unknown -o option: libfuse said which */
+	if (fuse_set_signal_handlers(se))
+		goto out;
+	struct sigaction sa = { .sa_handler = on_hup };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, NULL);
+	if (fuse_session_mount(se, cmd.mountpoint))
+		goto out;
+	mounted = 1;
+	if (fuse_daemonize(cmd.foreground))
+		goto out;
+
+	log_msg(LOGL_INFO, "mounted %zu provider(s) on %s", conf.n_providers, cmd.mountpoint);
+	if (cmd.singlethread) {
+		status = fuse_session_loop(se) ? 1 : 0;
+	} else {
+		struct fuse_loop_config *lc = fuse_loop_cfg_create();
+		if (!lc)
+			goto out;
+		fuse_loop_cfg_set_clone_fd(lc, cmd.clone_fd);
+		if (cmd.max_threads > 0 && cmd.max_threads <= 100000) /* -o max_threads= given */
+			fuse_loop_cfg_set_max_threads(lc, cmd.max_threads);
+		if (cmd.max_idle_threads != UINT_MAX)
+			fuse_loop_cfg_set_idle_threads(lc, cmd.max_idle_threads);
+		status = fuse_session_loop_mt(se, lc) ? 1 : 0;
+		fuse_loop_cfg_destroy(lc);
+	}
+out:
+	if (se) {
+		fuse_remove_signal_handlers(se);
+		if (mounted)
+			fuse_session_unmount(se);
+	}
+	fs_free(fs); /* replies to what is queued, then stops the threads */
+	if (se)
+		fuse_session_destroy(se);
+	tree_free(tree);
+	http_free(http);
+	if (http)
+		http_global_cleanup();
+	config_free(&conf);
+	free(cmd.mountpoint);
+	free(cli.config);
+	free(cli.cache_dir);
+	free(cli.cache_max);
+	free(cli.ttl);
+	free(cli.qps);
+	free(cli.burst);
+	free(cli.retries);
+	free(cli.timeout);
+	fuse_opt_free_args(&args);
+	return status;
+}

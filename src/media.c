@@ -1,0 +1,653 @@
+/* media.c: output files, downloaded in ranges into the blob cache.
+ *
+ * A read names the chunks it touches; those missing are claimed and handed
+ * to the download threads in runs, together with a read-ahead window that
+ * doubles while a reader goes forward (as rclone and mountpoint-s3 do) and
+ * falls back to one chunk when it jumps. Readers wait on the file's condition
+ * variable until their chunks are marked present. Each range answer is
+ * checked against Content-Range, the known size and the validator before a
+ * byte is written; a chunk is marked only when all of it arrived. Knows no
+ * FUSE, no JSON, no tasks. */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "aifs/blobcache.h"
+#include "aifs/err.h"
+#include "aifs/http.h"
+#include "aifs/log.h"
+#include "aifs/media.h"
+#include "aifs/pool.h"
+#include "aifs/strmap.h"
+
+#define WINDOW_MAX (64ull << 20)
+#define JOB_CHUNKS 8          /* chunks one range request covers at most */
+#define BACKOFF_BASE 0.5
+#define BACKOFF_CAP 8.0
+#define ESTOP 100000          /* sink: the range we wanted is in; not an error */
+
+struct media {
+	struct http *http;
+	struct blobcache *cache;
+	struct media_opts o;
+	struct http_opts hopts;
+	struct pool *dl;
+	pthread_mutex_t mu;       /* files map, probe count */
+	pthread_cond_t probe_cv;
+	int probing;
+	struct strmap files;
+};
+
+struct media_file {
+	struct media *m;
+	char *key;
+	size_t key_len;
+	int refs;                 /* under m->mu: opens and running downloads */
+	struct blob *blob;
+	uint64_t size, n_chunks;
+	struct media_src src;
+	char validator[MEDIA_VALIDATOR_MAX];
+
+	pthread_mutex_t mu;       /* below */
+	pthread_cond_t cv;
+	unsigned char *fetching;  /* per chunk: claimed by a download */
+	unsigned fail_seq;        /* bumped when a download gives up */
+	int fail_rc;
+	char *url;                /* the last URL the source gave */
+	unsigned url_gen;
+	bool renewing;
+};
+
+struct dl_job {
+	struct pool_job pj;
+	struct media_file *f;
+	uint64_t first, last;     /* chunks, inclusive */
+};
+
+static double deadline_of(const struct media *m)
+{
+	return m->o.timeout * (m->o.retries + 2) + BACKOFF_CAP * m->o.retries + 5;
+}
+
+static void sleep_for(double s)
+{
+	struct timespec ts = { (time_t)s, (long)((s - floor(s)) * 1e9) };
+	while (s > 0 && nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static double backoff(int attempt)
+{
+	double d = fmin(BACKOFF_CAP, BACKOFF_BASE * ldexp(1.0, attempt));
+	return d / 2 + d / 2 * (rand() / (double)RAND_MAX);
+}
+
+/* ---- URLs ---- */
+
+/* A copy of the current URL and its generation; renews it once when asked
+ * and nobody has since the caller's generation. */
+static int file_url(struct media_file *f, bool renew, unsigned seen, char **url, unsigned *gen)
+{
+	pthread_mutex_lock(&f->mu);
+	while (f->renewing)
+		pthread_cond_wait(&f->cv, &f->mu);
+	if (!f->url || (renew && f->url_gen == seen)) {
+		char *fresh = NULL;
+		f->renewing = true;
+		pthread_mutex_unlock(&f->mu);
+		int rc = f->src.url(f->src.ctx, renew, &fresh);
+		pthread_mutex_lock(&f->mu);
+		f->renewing = false;
+		pthread_cond_broadcast(&f->cv);
+		if (rc) {
+			pthread_mutex_unlock(&f->mu);
+			return rc;
+		}
+		free(f->url);
+		f->url = fresh;
+		f->url_gen++;
+	}
+	*url = strdup(f->url);
+	*gen = f->url_gen;
+	pthread_mutex_unlock(&f->mu);
+	return *url ? 0 : -ENOMEM;
+}
+
+/* The value of query parameter name in url, copied into out; false if none. */
+static bool query_param(const char *url, const char *name, char *out, size_t outsz)
+{
+	const char *q = strchr(url, '?');
+	size_t n = strlen(name);
+	while (q) {
+		q++;
+		if (!strncmp(q, name, n) && q[n] == '=') {
+			const char *v = q + n + 1;
+			size_t len = strcspn(v, "&#");
+			if (len >= outsz)
+				return false;
+			memcpy(out, v, len);
+			out[len] = '\0';
+			return true;
+		}
+		q = strchr(q, '&');
+	}
+	return false;
+}
+
+/* "20250331T175019Z" as Unix time, or -1. */
+static int64_t amz_date(const char *s)
+{
+	struct tm tm = { 0 };
+	const char *end = strptime(s, "%Y%m%dT%H%M%SZ", &tm);
+	return end && !*end ? (int64_t)timegm(&tm) : -1;
+}
+
+bool media_url_expires_soon(const char *url, int64_t now)
+{
+	static const char *const dated[][2] = { { "X-Tos-Date", "X-Tos-Expires" },
+						{ "X-Amz-Date", "X-Amz-Expires" } };
+	char a[64], b[64];
+	int64_t at = -1;
+
+	for (size_t i = 0; i < 2 && at < 0; i++)
+		if (query_param(url, dated[i][0], a, sizeof a) &&
+		    query_param(url, dated[i][1], b, sizeof b) && amz_date(a) >= 0)
+			at = amz_date(a) + strtoll(b, NULL, 10);
+	if (at < 0 && (query_param(url, "Expires", a, sizeof a) ||
+		       query_param(url, "expires", a, sizeof a)))
+		at = strtoll(a, NULL, 10);
+	return at > 0 && at - 60 <= now;
+}
+
+/* ---- size probes ---- */
+
+struct probe_sink {
+	struct http_head head;
+};
+
+static int probe_head(void *ctx, const struct http_head *h)
+{
+	((struct probe_sink *)ctx)->head = *h;
+	return 0;
+}
+
+static int probe_data(void *ctx, const char *p, size_t n)
+{
+	(void)ctx;
+	(void)p;
+	return n > 1 ? -E2BIG : 0; /* a server ignoring Range: stop at once */
+}
+
+static void take_validator(char *dst, const struct http_head *h)
+{
+	snprintf(dst, MEDIA_VALIDATOR_MAX, "%s", h->etag[0] ? h->etag : h->last_modified);
+}
+
+/* One probe of url: HEAD, then a one-byte range. 0, a -errno to retry, or
+ * -EKEYEXPIRED when the URL was refused. */
+static int probe_once(struct media *m, const char *url, struct media_meta *out,
+		      struct aifs_err *err)
+{
+	struct http_req req = { 0 };
+	struct probe_sink ps;
+	struct http_sink sink = { probe_head, probe_data, &ps };
+	struct http_head h;
+	int rc;
+
+	if ((rc = http_req_init(&req, "HEAD", "%s", url)))
+		return rc;
+	req.what = strdup("HEAD output");
+	rc = http_stream(m->http, &m->hopts, &req, &sink, &h, err);
+	if (rc == 0 && h.status / 100 == 2 && h.content_length >= 0) {
+		out->size = (uint64_t)h.content_length;
+		take_validator(out->validator, &h);
+		goto out;
+	}
+	/* HEAD refused (a URL signed for GET answers 403) or unhelpful */
+	http_req_clear(&req);
+	if ((rc = http_req_init(&req, "GET", "%s", url)) ||
+	    (rc = http_req_header(&req, "Range: bytes=0-0")))
+		goto out;
+	req.what = strdup("GET output bytes=0-0");
+	rc = http_stream(m->http, &m->hopts, &req, &sink, &h, err);
+	if (rc == -E2BIG && ps.head.status == 200 && ps.head.content_length >= 0) {
+		rc = 0; /* no ranges, but the length is known */
+		out->size = (uint64_t)ps.head.content_length;
+		take_validator(out->validator, &ps.head);
+		goto out;
+	}
+	if (rc)
+		goto out;
+	if (h.status == 206 && h.range_total >= 0) {
+		out->size = (uint64_t)h.range_total;
+	} else if (h.status == 416 && h.range_total == 0) {
+		out->size = 0;
+	} else if (h.status == 200 && h.content_length >= 0) {
+		out->size = (uint64_t)h.content_length;
+	} else if (h.status == 403 || h.status == 410) {
+		rc = aifs_err_set(err, -EKEYEXPIRED, "output URL refused (HTTP %ld)", h.status);
+	} else {
+		rc = aifs_err_set(err, -EIO, "output size unknown (HTTP %ld)", h.status);
+		if (h.status == 408 || h.status == 429 || h.status >= 500)
+			err->retry = AIFS_RETRY_TRANSIENT;
+	}
+	if (rc == 0)
+		take_validator(out->validator, &h);
+out:
+	http_req_clear(&req);
+	return rc;
+}
+
+int media_probe(struct media *m, const char *key, size_t key_len, const struct media_src *src,
+		struct media_meta *out, struct aifs_err *err)
+{
+	bool complete = false;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if (blobcache_peek(m->cache, key, key_len, &out->size, &complete) == 0 && complete)
+		return 0; /* served from disk: no network at all */
+
+	pthread_mutex_lock(&m->mu);
+	while (m->probing >= m->o.probes)
+		pthread_cond_wait(&m->probe_cv, &m->mu);
+	m->probing++;
+	pthread_mutex_unlock(&m->mu);
+
+	bool renewed = false;
+	for (int attempt = 0;; attempt++) {
+		char *url = NULL;
+		aifs_err_clear(err);
+		rc = src->url(src->ctx, renewed, &url);
+		if (rc) {
+			aifs_err_set(err, rc, "no URL for the output");
+			break;
+		}
+		rc = probe_once(m, url, out, err);
+		free(url);
+		if (rc == -EKEYEXPIRED && !renewed) {
+			renewed = true;
+			attempt--;
+			continue;
+		}
+		bool transient = rc == -ETIMEDOUT || rc == -ECONNRESET || rc == -ECONNREFUSED ||
+				 err->retry == AIFS_RETRY_TRANSIENT;
+		if (!rc || !transient || attempt >= m->o.retries)
+			break;
+		sleep_for(backoff(attempt));
+	}
+	if (rc == -EKEYEXPIRED)
+		rc = -EACCES;
+
+	pthread_mutex_lock(&m->mu);
+	m->probing--;
+	pthread_cond_signal(&m->probe_cv);
+	pthread_mutex_unlock(&m->mu);
+	return rc;
+}
+
+/* ---- files ---- */
+
+static void file_unref(struct media_file *f)
+{
+	struct media *m = f->m;
+	pthread_mutex_lock(&m->mu);
+	bool last = --f->refs == 0;
+	if (last)
+		strmap_del(&m->files, f->key, f->key_len);
+	pthread_mutex_unlock(&m->mu);
+	if (!last)
+		return;
+	blob_close(f->blob);
+	pthread_mutex_destroy(&f->mu);
+	pthread_cond_destroy(&f->cv);
+	free(f->fetching);
+	free(f->url);
+	free(f->key);
+	free(f);
+}
+
+int media_open(struct media *m, const char *key, size_t key_len, const struct media_meta *meta,
+	       const struct media_src *src, struct media_file **out)
+{
+	struct media_file *f;
+	int rc = 0;
+
+	pthread_mutex_lock(&m->mu);
+	f = strmap_get(&m->files, key, key_len);
+	if (f) {
+		f->refs++;
+		goto done;
+	}
+	f = calloc(1, sizeof *f);
+	if (!f || !(f->key = malloc(key_len))) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	memcpy(f->key, key, key_len);
+	f->key_len = key_len;
+	f->m = m;
+	f->refs = 1;
+	f->size = meta->size;
+	f->n_chunks = (meta->size + BLOB_CHUNK - 1) / BLOB_CHUNK;
+	f->src = *src;
+	snprintf(f->validator, sizeof f->validator, "%s", meta->validator);
+	pthread_mutex_init(&f->mu, NULL);
+	pthread_cond_init(&f->cv, NULL);
+	f->fetching = calloc(f->n_chunks ? f->n_chunks : 1, 1);
+	if (!f->fetching) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	rc = blobcache_open(m->cache, key, key_len, meta->size, meta->validator, &f->blob);
+	if (rc)
+		goto fail;
+	if ((rc = strmap_put(&m->files, f->key, key_len, f)))
+		goto fail;
+done:
+	pthread_mutex_unlock(&m->mu);
+	*out = f;
+	return 0;
+fail:
+	pthread_mutex_unlock(&m->mu);
+	if (f) {
+		blob_close(f->blob);
+		if (f->fetching) {
+			pthread_mutex_destroy(&f->mu);
+			pthread_cond_destroy(&f->cv);
+		}
+		free(f->fetching);
+		free(f->key);
+		free(f);
+	}
+	return rc;
+}
+
+void media_close(struct media_file *f)
+{
+	if (f)
+		file_unref(f);
+}
+
+/* ---- downloads ---- */
+
+struct dl_sink {
+	struct media_file *f;
+	uint64_t pos, end;        /* next byte expected, last byte wanted */
+	uint64_t chunk_done;      /* chunks before this one are marked */
+	struct aifs_err *err;
+};
+
+static int dl_head(void *ctx, const struct http_head *h)
+{
+	struct dl_sink *s = ctx;
+	struct media_file *f = s->f;
+
+	if (h->status == 403 || h->status == 410)
+		return aifs_err_set(s->err, -EKEYEXPIRED, "output URL refused (HTTP %ld)", h->status);
+	if (h->status == 408 || h->status == 429 || h->status >= 500) {
+		aifs_err_set(s->err, -EIO, "download answered HTTP %ld", h->status);
+		s->err->retry = AIFS_RETRY_TRANSIENT;
+		return -EIO;
+	}
+	if (h->status == 206) {
+		if (h->range_start != (int64_t)s->pos || h->range_end < (int64_t)s->end ||
+		    h->range_total != (int64_t)f->size)
+			return aifs_err_set(s->err, -EIO,
+					    "download: Content-Range %lld-%lld/%lld, wanted %llu-%llu/%llu",
+					    (long long)h->range_start, (long long)h->range_end,
+					    (long long)h->range_total, (unsigned long long)s->pos,
+					    (unsigned long long)s->end, (unsigned long long)f->size);
+	} else if (h->status == 200) {
+		/* the whole file: usable only when we wanted its start */
+		if (s->pos != 0 || h->content_length != (int64_t)f->size)
+			return aifs_err_set(s->err, -EIO, "download: no range support, length %lld",
+					    (long long)h->content_length);
+	} else {
+		return aifs_err_set(s->err, -EIO, "download answered HTTP %ld", h->status);
+	}
+	char v[MEDIA_VALIDATOR_MAX];
+	take_validator(v, h);
+	if (f->validator[0] && v[0] && strcmp(v, f->validator))
+		return aifs_err_set(s->err, -ESTALE, "output changed on the server");
+	return 0;
+}
+
+/* Marks every chunk that [chunk_done, pos) completed, and wakes readers. */
+static int dl_mark(struct dl_sink *s)
+{
+	struct media_file *f = s->f;
+	uint64_t upto = s->pos >= f->size ? f->n_chunks : s->pos / BLOB_CHUNK;
+	int rc = 0;
+	if (upto <= s->chunk_done)
+		return 0;
+	for (uint64_t c = s->chunk_done; c < upto && !rc; c++)
+		rc = blob_mark(f->blob, c);
+	pthread_mutex_lock(&f->mu);
+	for (uint64_t c = s->chunk_done; c < upto; c++)
+		f->fetching[c] = 0;
+	pthread_cond_broadcast(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+	s->chunk_done = upto;
+	return rc;
+}
+
+static int dl_data(void *ctx, const char *p, size_t n)
+{
+	struct dl_sink *s = ctx;
+	if (s->pos > s->end)
+		return -ESTOP;
+	if (n > s->end + 1 - s->pos)
+		n = (size_t)(s->end + 1 - s->pos);
+	int rc = blob_pwrite(s->f->blob, p, n, s->pos);
+	if (rc)
+		return aifs_err_set(s->err, rc, "cache write: %s", strerror(-rc));
+	s->pos += n;
+	if ((rc = dl_mark(s)))
+		return aifs_err_set(s->err, rc, "cache map: %s", strerror(-rc));
+	return s->pos > s->end ? -ESTOP : 0;
+}
+
+/* Gives up on the chunks not yet marked: readers waiting on them fail. */
+static void dl_fail(struct dl_sink *s, uint64_t last, int rc)
+{
+	struct media_file *f = s->f;
+	pthread_mutex_lock(&f->mu);
+	for (uint64_t c = s->chunk_done; c <= last; c++)
+		f->fetching[c] = 0;
+	f->fail_rc = rc;
+	f->fail_seq++;
+	pthread_cond_broadcast(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+}
+
+static void dl_run(struct pool_job *pj)
+{
+	struct dl_job *j = (struct dl_job *)pj;
+	struct media_file *f = j->f;
+	struct media *m = f->m;
+	struct aifs_err err;
+	struct dl_sink s = { .f = f, .pos = j->first * BLOB_CHUNK, .chunk_done = j->first,
+			     .err = &err };
+	uint64_t last_byte = (j->last + 1) * BLOB_CHUNK;
+	bool renewed = false;
+	unsigned gen = 0;
+	int rc = 0;
+
+	s.end = (last_byte < f->size ? last_byte : f->size) - 1;
+	for (int attempt = 0;; attempt++) {
+		struct http_req req = { 0 };
+		struct http_sink sink = { dl_head, dl_data, &s };
+		char *url = NULL;
+
+		aifs_err_clear(&err);
+		s.pos = s.chunk_done * BLOB_CHUNK; /* resume at the first incomplete chunk */
+		rc = file_url(f, renewed, gen, &url, &gen);
+		if (rc == 0 && !(rc = http_req_init(&req, "GET", "%s", url)) &&
+		    !(rc = http_req_header(&req, "Range: bytes=%llu-%llu", (unsigned long long)s.pos,
+					   (unsigned long long)s.end))) {
+			req.what = strdup("GET output range");
+			rc = http_stream(m->http, &m->hopts, &req, &sink, NULL, &err);
+		}
+		free(url);
+		http_req_clear(&req);
+		if (rc == -ESTOP || (rc == 0 && s.pos > s.end)) {
+			rc = 0;
+			break;
+		}
+		if (rc == 0)
+			rc = aifs_err_set(&err, -EIO, "download ended at byte %llu of %llu",
+					  (unsigned long long)s.pos, (unsigned long long)s.end + 1);
+		if (rc == -EKEYEXPIRED && !renewed) {
+			renewed = true; /* ask the API for a fresh URL, once */
+			attempt--;
+			continue;
+		}
+		if (rc == -ESTALE) {
+			blob_reset(f->blob, f->size, "");
+			break;
+		}
+		bool transient = rc == -ETIMEDOUT || rc == -ECONNRESET || rc == -ECONNREFUSED ||
+				 rc == -EIO || rc == -EHOSTUNREACH;
+		if (!transient || attempt >= m->o.retries)
+			break;
+		log_msg(LOGL_DEBUG, "download: %s; retrying", err.msg);
+		sleep_for(backoff(attempt));
+	}
+	if (rc) {
+		log_msg(LOGL_WARN, "download: %s (%s)", err.msg, aifs_errno_name(rc));
+		dl_fail(&s, j->last, rc == -ETIMEDOUT ? -ETIMEDOUT : rc == -EKEYEXPIRED ? -EACCES : -EIO);
+	}
+	free(j);
+	file_unref(f);
+}
+
+/* Claims and queues the missing, unclaimed chunks in [first, last].
+ * Caller holds f->mu. */
+static void schedule(struct media_file *f, uint64_t first, uint64_t last)
+{
+	struct media *m = f->m;
+	uint64_t c = first;
+
+	while (c <= last) {
+		if (f->fetching[c] || blob_has(f->blob, c)) {
+			c++;
+			continue;
+		}
+		uint64_t end = c;
+		while (end + 1 <= last && end + 1 - c < JOB_CHUNKS && !f->fetching[end + 1] &&
+		       !blob_has(f->blob, end + 1))
+			end++;
+		struct dl_job *j = calloc(1, sizeof *j);
+		if (!j)
+			return; /* readers time out on what was not claimed */
+		for (uint64_t k = c; k <= end; k++)
+			f->fetching[k] = 1;
+		j->pj.run = dl_run;
+		j->f = f;
+		j->first = c;
+		j->last = end;
+		pthread_mutex_lock(&m->mu);
+		f->refs++;
+		pthread_mutex_unlock(&m->mu);
+		pool_submit(m->dl, &j->pj);
+		c = end + 1;
+	}
+}
+
+ssize_t media_read(struct media_file *f, struct media_cursor *cur, char *buf, size_t size,
+		   off_t off)
+{
+	struct timespec until;
+	int rc = 0;
+
+	if (off < 0)
+		return -EINVAL;
+	if ((uint64_t)off >= f->size || size == 0)
+		return 0;
+	if (size > f->size - (uint64_t)off)
+		size = (size_t)(f->size - (uint64_t)off);
+	uint64_t first = (uint64_t)off / BLOB_CHUNK;
+	uint64_t last = ((uint64_t)off + size - 1) / BLOB_CHUNK;
+
+	if (!blob_complete(f->blob)) {
+		/* forward reading widens the window; a jump resets it */
+		if ((uint64_t)off == cur->next && off != 0)
+			cur->window = cur->window ? cur->window * 2 : 2 * BLOB_CHUNK;
+		else
+			cur->window = 0;
+		if (cur->window > WINDOW_MAX)
+			cur->window = WINDOW_MAX;
+		uint64_t ahead = last + cur->window / BLOB_CHUNK;
+		if (ahead >= f->n_chunks)
+			ahead = f->n_chunks - 1;
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += (time_t)deadline_of(f->m);
+		pthread_mutex_lock(&f->mu);
+		unsigned seen = f->fail_seq;
+		schedule(f, first, ahead);
+		for (;;) {
+			int64_t miss = blob_first_missing(f->blob, first, last);
+			if (miss < 0)
+				break;
+			if (!f->fetching[miss]) {
+				if (f->fail_seq != seen) {
+					rc = f->fail_rc;
+					break;
+				}
+				schedule(f, (uint64_t)miss, last);
+			}
+			if (pthread_cond_timedwait(&f->cv, &f->mu, &until) == ETIMEDOUT) {
+				rc = -ETIMEDOUT;
+				break;
+			}
+		}
+		pthread_mutex_unlock(&f->mu);
+	}
+	cur->next = (uint64_t)off + size;
+	if (rc)
+		return rc;
+	return blob_pread(f->blob, buf, size, (uint64_t)off);
+}
+
+/* ---- setup ---- */
+
+struct media *media_new(struct http *http, struct blobcache *cache, const struct media_opts *o)
+{
+	struct media *m = calloc(1, sizeof *m);
+	if (!m)
+		return NULL;
+	m->http = http;
+	m->cache = cache;
+	m->o = *o;
+	if (m->o.probes < 1)
+		m->o.probes = 1;
+	m->hopts.timeout = o->timeout;
+	m->hopts.allow_http = o->allow_http;
+	m->hopts.max_redirs = 5;
+	pthread_mutex_init(&m->mu, NULL);
+	pthread_cond_init(&m->probe_cv, NULL);
+	strmap_init(&m->files);
+	m->dl = pool_new(o->downloads > 0 ? o->downloads : 4);
+	if (!m->dl) {
+		media_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+void media_free(struct media *m)
+{
+	if (!m)
+		return;
+	pool_free(m->dl); /* runs what is queued: each download is bounded */
+	strmap_free(&m->files);
+	pthread_mutex_destroy(&m->mu);
+	pthread_cond_destroy(&m->probe_cv);
+	free(m);
+}

@@ -1,0 +1,277 @@
+/* ark.c: the Ark API family: Volcengine Ark, /volc/v1 relays, RongCloud.
+ *
+ * Builds list and get requests and turns their answers into task_info. It
+ * refuses to know about retries, rate limits, caching or the tree: whether a
+ * 404 on the list means "switch to the known-ids registry" is the caller's
+ * decision, here it is only -EOPNOTSUPP. */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aifs/config.h"
+#include "aifs/err.h"
+#include "aifs/http.h"
+#include "aifs/pjson.h"
+#include "aifs/provider.h"
+#include "aifs/task.h"
+
+#define ARK_PAGE_SIZE 500
+#define ARK_TASKS_PATH "/contents/generations/tasks"
+
+/* A credential goes into a header line: nothing that could end it. */
+static bool ark_cred_ok(const char *cred)
+{
+	if (!cred || !*cred)
+		return false;
+	for (const unsigned char *s = (const unsigned char *)cred; *s; s++)
+		if (*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
+/* req->what, for logs: a path without the base_url and never the key. */
+static int ark_what(struct http_req *req, const char *path_rest)
+{
+	char *w;
+
+	if (asprintf(&w, "GET " ARK_TASKS_PATH "%s", path_rest) < 0)
+		return -ENOMEM;
+	free(req->what);
+	req->what = w;
+	return 0;
+}
+
+static int ark_list_request(const struct provider_conf *pc, int listing, int page, const char *cred,
+			    struct http_req *req)
+{
+	char what[64];
+	int rc;
+
+	if (listing != 0 || page < 1)
+		return -EINVAL;
+	if (!ark_cred_ok(cred))
+		return -EACCES;
+	rc = http_req_init(req, "GET", "%s" ARK_TASKS_PATH "?page_num=%d&page_size=%d",
+			   pc->base_url, page, ARK_PAGE_SIZE);
+	if (rc == 0)
+		rc = http_req_header(req, "Authorization: Bearer %s", cred);
+	snprintf(what, sizeof what, "?page_num=%d", page);
+	if (rc == 0)
+		rc = ark_what(req, what);
+	return rc;
+}
+
+static int ark_get_request(const struct provider_conf *pc, const char *id, const char *cred,
+			   struct http_req *req)
+{
+	char *eid = NULL, *rest = NULL;
+	int rc = -ENOMEM;
+
+	if (!id || !*id)
+		return -EINVAL;
+	if (!ark_cred_ok(cred))
+		return -EACCES;
+	eid = http_escape(id);
+	if (!eid || asprintf(&rest, "/%s", eid) < 0) {
+		rest = NULL;
+		goto out;
+	}
+	rc = http_req_init(req, "GET", "%s" ARK_TASKS_PATH "%s", pc->base_url, rest);
+	if (rc == 0)
+		rc = http_req_header(req, "Authorization: Bearer %s", cred);
+	if (rc == 0)
+		rc = ark_what(req, rest);
+out:
+	free(eid);
+	free(rest);
+	return rc;
+}
+
+/* "CODE: MESSAGE" from error{code,message}, or from failure_reason, which
+ * older answers carry as a string or as an object. */
+static int ark_set_error(struct task_info *ti, const json_t *obj)
+{
+	const json_t *e = json_object_get(obj, "error");
+	char cbuf[128];
+
+	if (!json_is_object(e))
+		e = json_object_get(obj, "failure_reason");
+	if (json_is_object(e))
+		return task_info_set_error(ti, pjson_code(e, "code", cbuf, sizeof cbuf),
+					   pjson_str(e, "message"));
+	if (json_is_string(e))
+		return task_info_set_error(ti, NULL, json_string_value(e));
+	return task_info_set_error(ti, NULL, NULL);
+}
+
+/* Adds an output unless the URL is empty or unusable; only running out of
+ * memory is an error, a bad URL just shows no file. name NULL: "file.EXT". */
+static int ark_output(struct task_info *ti, const json_t *content, const char *key,
+		      const char *name)
+{
+	const char *url = pjson_str(content, key);
+	char ext[16], file[32];
+	int rc;
+
+	if (!url || !*url)
+		return 0;
+	if (!name) {
+		snprintf(file, sizeof file, "file.%s", task_url_ext(url, "bin", ext, sizeof ext));
+		name = file;
+	}
+	rc = task_info_add_output(ti, name, url);
+	return rc == -ENOMEM ? rc : 0;
+}
+
+/* One task from its object and the object's text: 0, -ENOMEM, or -EIO when
+ * the text cannot be re-indented (jansson accepted it, so it should). */
+static int ark_task(const char *id, const json_t *obj, struct pjson_span raw,
+		    struct task_info **out)
+{
+	struct task_info *ti = task_info_new(id);
+	const char *status = pjson_str(obj, "status");
+	const json_t *content = json_object_get(obj, "content");
+	int64_t t;
+	int rc;
+
+	*out = NULL;
+	if (!ti)
+		return -ENOMEM;
+	rc = task_info_set_status(ti, task_status_parse(status), status);
+	if (rc == 0 && (pjson_int(obj, "updated_at", &t) || pjson_int(obj, "created_at", &t)))
+		ti->mtime = t;
+	if (rc == 0)
+		rc = pjson_pretty(raw, &ti->meta, &ti->meta_len);
+	if (rc == 0)
+		rc = ark_set_error(ti, obj);
+	if (rc == 0)
+		rc = ark_output(ti, content, "video_url", "video.mp4");
+	if (rc == 0)
+		rc = ark_output(ti, content, "last_frame_url", "last_frame.png");
+	if (rc == 0)
+		rc = ark_output(ti, content, "file_url", NULL);
+	if (rc == 0) {
+		*out = ti;
+		ti = NULL;
+	}
+	task_info_unref(ti);
+	return rc;
+}
+
+static int ark_list_parse(const struct provider_conf *pc, int listing, int page,
+			  const struct http_resp *resp, struct provider_page *out,
+			  struct aifs_err *err)
+{
+	struct pjson_span body = { resp->body, resp->len }, items_raw, *elems = NULL;
+	json_t *root = NULL;
+	const json_t *items;
+	size_t n_elems = 0;
+	int64_t total;
+	int rc;
+
+	(void)listing;
+	*out = (struct provider_page){ 0 };
+	if (resp->status != 200) {
+		rc = pjson_http_error(pc, resp, true, err);
+		goto out;
+	}
+	rc = pjson_load(resp->body, resp->len, &root, err);
+	if (rc < 0)
+		goto out;
+	items = json_object_get(root, "items");
+	if (!json_is_object(root) || !json_is_array(items) ||
+	    pjson_member(body, "items", &items_raw) < 0 ||
+	    pjson_elements(items_raw, &elems, &n_elems) < 0 || n_elems != json_array_size(items)) {
+		rc = pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, NULL,
+				"malformed answer: no list of items");
+		goto out;
+	}
+	out->tasks = calloc(n_elems ? n_elems : 1, sizeof *out->tasks);
+	if (!out->tasks) {
+		rc = pjson_fail(pc, err, -ENOMEM, AIFS_RETRY_NO, NULL, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n_elems; i++) {
+		const json_t *item = json_array_get(items, i);
+		const char *id = pjson_str(item, "id");
+
+		/* One bad item costs itself, not the page. */
+		if (!json_is_object(item) || !id || !*id)
+			continue;
+		rc = ark_task(id, item, elems[i], &out->tasks[out->n_tasks]);
+		if (rc == -ENOMEM) {
+			pjson_fail(pc, err, rc, AIFS_RETRY_NO, NULL, "out of memory");
+			goto out;
+		}
+		if (rc == 0)
+			out->n_tasks++;
+		rc = 0;
+	}
+	out->last = n_elems < ARK_PAGE_SIZE ||
+		    (pjson_int(root, "total", &total) && (int64_t)page * ARK_PAGE_SIZE >= total);
+out:
+	if (rc < 0)
+		provider_page_clear(out);
+	free(elems);
+	json_decref(root);
+	err->http_status = resp->status;
+	err->retry_after = resp->retry_after;
+	return rc;
+}
+
+static int ark_get_parse(const struct provider_conf *pc, const char *id,
+			 const struct http_resp *resp, struct task_info **out, struct aifs_err *err)
+{
+	struct pjson_span body = { resp->body, resp->len };
+	json_t *root = NULL;
+	const char *got;
+	int rc;
+
+	*out = NULL;
+	if (resp->status != 200) {
+		rc = pjson_http_error(pc, resp, false, err);
+		goto out;
+	}
+	rc = pjson_load(resp->body, resp->len, &root, err);
+	if (rc < 0)
+		goto out;
+	got = pjson_str(root, "id");
+	if (!json_is_object(root) || (!got && !pjson_str(root, "status"))) {
+		rc = pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, NULL,
+				"malformed answer: not a task object");
+		goto out;
+	}
+	if (got && strcmp(got, id) != 0) {
+		rc = pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, NULL, "answer is for another task");
+		goto out;
+	}
+	rc = ark_task(id, root, body, out);
+	if (rc < 0)
+		pjson_fail(pc, err, rc, AIFS_RETRY_NO, NULL, "task %s: %s", id,
+			   rc == -ENOMEM ? "out of memory" : "unreadable object");
+out:
+	json_decref(root);
+	err->http_status = resp->status;
+	err->retry_after = resp->retry_after;
+	return rc;
+}
+
+static const char *ark_static_cred(const struct provider_conf *pc)
+{
+	return pc->api_key;
+}
+
+const struct provider_ops provider_ark = {
+	.type = "ark",
+	.n_listings = 1,
+	.default_qps = 3.0,
+	.list_request = ark_list_request,
+	.list_parse = ark_list_parse,
+	.get_request = ark_get_request,
+	.get_parse = ark_get_parse,
+	.token_request = NULL,
+	.token_parse = NULL,
+	.static_cred = ark_static_cred,
+};

@@ -1,0 +1,160 @@
+/* registry.c: the known-ids files. Plain lines, appended with O_APPEND and
+ * replaced by rename, so a crash leaves either the old or the new file. Knows
+ * nothing of tasks beyond their ids. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "aifs/idenc.h"
+#include "aifs/log.h"
+#include "aifs/registry.h"
+
+struct registry {
+	char *path;
+};
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char tmp[PATH_MAX];
+	if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp)
+		return -ENAMETOOLONG;
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, mode) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, mode) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+struct registry *registry_new(const char *cache_dir, const char *provider)
+{
+	struct registry *r = calloc(1, sizeof *r);
+	char *dir = NULL;
+	if (!r || asprintf(&dir, "%s/known", cache_dir) < 0)
+		goto fail;
+	int rc = mkdir_p(dir, 0700);
+	if (rc)
+		log_msg(LOGL_WARN, "%s: cannot create %s: %s", provider, dir, strerror(-rc));
+	if (asprintf(&r->path, "%s/%s", dir, provider) < 0)
+		goto fail;
+	free(dir);
+	return r;
+fail:
+	free(dir);
+	free(r);
+	return NULL;
+}
+
+void registry_free(struct registry *r)
+{
+	if (!r)
+		return;
+	free(r->path);
+	free(r);
+}
+
+int registry_load(struct registry *r, int (*fn)(void *ctx, const char *id, size_t len), void *ctx)
+{
+	FILE *f = fopen(r->path, "re");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int rc = 0, lineno = 0;
+
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	while ((n = getline(&line, &cap, f)) > 0) {
+		lineno++;
+		if (line[n - 1] == '\n')
+			line[--n] = '\0';
+		if (n == 0)
+			continue;
+		size_t len;
+		char *id = idenc_decode(line, &len);
+		if (!id) {
+			log_msg(LOGL_WARN, "%s:%d: not a task id, skipped", r->path, lineno);
+			continue;
+		}
+		rc = fn(ctx, id, len);
+		free(id);
+		if (rc)
+			break;
+	}
+	free(line);
+	fclose(f);
+	return rc;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int write_line(int fd, const char *id, size_t len)
+{
+	char *name = idenc_encode(id, len);
+	if (!name)
+		return -EINVAL;
+	size_t n = strlen(name);
+	name[n] = '\n'; /* the NUL is not written; the buffer is n + 1 long */
+	int rc = write_all(fd, name, n + 1);
+	free(name);
+	return rc;
+}
+
+int registry_add(struct registry *r, const char *id, size_t len)
+{
+	int fd = open(r->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	int rc = write_line(fd, id, len);
+	if (close(fd) && !rc)
+		rc = -errno;
+	return rc;
+}
+
+int registry_rewrite(struct registry *r, const char *const *ids, const size_t *lens, size_t n)
+{
+	char *tmp = NULL;
+	int rc = 0, fd;
+
+	if (asprintf(&tmp, "%s.tmp", r->path) < 0)
+		return -ENOMEM;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rc = -errno;
+		goto out;
+	}
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = write_line(fd, ids[i], lens[i]);
+	if (!rc && fsync(fd))
+		rc = -errno;
+	if (close(fd) && !rc)
+		rc = -errno;
+	if (!rc && rename(tmp, r->path))
+		rc = -errno;
+	if (rc)
+		unlink(tmp);
+out:
+	free(tmp);
+	return rc;
+}

@@ -1,0 +1,276 @@
+/* task.c: the provider-neutral task record: reference counting, status
+ * words, the error text, output files and their names.
+ *
+ * It refuses to know JSON, HTTP or any provider's field names: providers
+ * hand it plain strings and it turns them into what the files show. */
+#include "aifs/task.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* A provider's unknown status word is shown, but never at any length. */
+#define TASK_STATUS_WORD_MAX 63
+
+static const char *const task_words[] = {
+	[TASK_QUEUED] = "queued", [TASK_RUNNING] = "running",	  [TASK_SUCCEEDED] = "succeeded",
+	[TASK_FAILED] = "failed", [TASK_CANCELLED] = "cancelled", [TASK_EXPIRED] = "expired",
+};
+
+struct task_info *task_info_new(const char *id)
+{
+	struct task_info *ti;
+
+	if (!id)
+		return NULL;
+	ti = calloc(1, sizeof *ti);
+	if (!ti)
+		return NULL;
+	ti->refs = 1;
+	ti->id = strdup(id);
+	if (!ti->id || task_info_set_status(ti, TASK_OTHER, NULL) < 0) {
+		free(ti->id);
+		free(ti);
+		return NULL;
+	}
+	return ti;
+}
+
+struct task_info *task_info_ref(struct task_info *ti)
+{
+	if (ti)
+		__atomic_add_fetch(&ti->refs, 1, __ATOMIC_RELAXED);
+	return ti;
+}
+
+void task_info_unref(struct task_info *ti)
+{
+	if (!ti || __atomic_sub_fetch(&ti->refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	for (size_t i = 0; i < ti->n_outputs; i++) {
+		free(ti->outputs[i].name);
+		free(ti->outputs[i].url);
+	}
+	free(ti->id);
+	free(ti->status_text);
+	free(ti->meta);
+	free(ti->error);
+	free(ti);
+}
+
+bool task_status_finished(enum task_status st)
+{
+	return st == TASK_SUCCEEDED || st == TASK_FAILED || st == TASK_CANCELLED ||
+	       st == TASK_EXPIRED;
+}
+
+enum task_status task_status_parse(const char *word)
+{
+	if (!word)
+		return TASK_OTHER;
+	for (int st = TASK_QUEUED; st < TASK_OTHER; st++)
+		if (strcasecmp(word, task_words[st]) == 0)
+			return (enum task_status)st;
+	return TASK_OTHER;
+}
+
+static bool task_is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* An unknown word as shown: ASCII lowercased, control bytes dropped, spaces
+ * trimmed, cut at a UTF-8 character boundary; "unknown" when empty. */
+static void task_clean_word(const char *raw, char *out, size_t outsz)
+{
+	size_t n = 0;
+
+	for (const unsigned char *s = (const unsigned char *)(raw ? raw : ""); *s; s++) {
+		unsigned char c = *s;
+
+		if (c < 0x20 || c == 0x7f || (n == 0 && c == ' '))
+			continue;
+		if (n + 1 >= outsz)
+			break;
+		out[n++] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : (char)c;
+	}
+	/* Do not leave half a multi-byte character behind a cut. */
+	if (raw && n + 1 >= outsz) {
+		size_t k = n;
+		while (k > 0 && ((unsigned char)out[k - 1] & 0xC0) == 0x80)
+			k--;
+		if (k > 0 && ((unsigned char)out[k - 1] & 0x80)) {
+			unsigned char lead = (unsigned char)out[k - 1];
+			size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+			if (n - (k - 1) < want)
+				n = k - 1;
+		}
+	}
+	while (n > 0 && out[n - 1] == ' ')
+		n--;
+	out[n] = '\0';
+	if (n == 0)
+		snprintf(out, outsz, "unknown");
+}
+
+int task_info_set_status(struct task_info *ti, enum task_status st, const char *raw)
+{
+	char word[TASK_STATUS_WORD_MAX + 1];
+	char *text;
+
+	if (!ti || st < TASK_QUEUED || st > TASK_OTHER)
+		return -EINVAL;
+	if (st == TASK_OTHER)
+		task_clean_word(raw, word, sizeof word);
+	else
+		snprintf(word, sizeof word, "%s", task_words[st]);
+	if (asprintf(&text, "%s\n", word) < 0)
+		return -ENOMEM;
+	free(ti->status_text);
+	ti->status_text = text;
+	ti->status_len = strlen(text);
+	ti->status = st;
+	return 0;
+}
+
+/* The [*start, *len) of s without surrounding white space; false when nothing is left. */
+static bool task_trim(const char *s, const char **start, size_t *len)
+{
+	size_t n;
+
+	if (!s)
+		return false;
+	while (task_is_space(*s))
+		s++;
+	n = strlen(s);
+	while (n > 0 && task_is_space(s[n - 1]))
+		n--;
+	*start = s;
+	*len = n;
+	return n > 0;
+}
+
+int task_info_set_error(struct task_info *ti, const char *code, const char *message)
+{
+	const char *c = NULL, *m = NULL;
+	size_t cn = 0, mn = 0;
+	char *text;
+	int n;
+
+	if (!ti)
+		return -EINVAL;
+	if (ti->status != TASK_FAILED && ti->status != TASK_EXPIRED)
+		return 0;
+	bool has_code = task_trim(code, &c, &cn);
+	bool has_msg = task_trim(message, &m, &mn);
+	if (has_code && has_msg)
+		n = asprintf(&text, "%.*s: %.*s\n", (int)cn, c, (int)mn, m);
+	else if (has_msg)
+		n = asprintf(&text, "%.*s\n", (int)mn, m);
+	else
+		n = asprintf(&text, "task %s\n", task_words[ti->status]);
+	if (n < 0)
+		return -ENOMEM;
+	free(ti->error);
+	ti->error = text;
+	ti->error_len = (size_t)n;
+	return 0;
+}
+
+/* A name that is one harmless path component. */
+static bool task_name_ok(const char *name)
+{
+	if (!name || !*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
+	    strlen(name) > 255)
+		return false;
+	for (const unsigned char *s = (const unsigned char *)name; *s; s++)
+		if (*s == '/' || *s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
+/* Output URLs are fetched later by the download layer; only http(s), and
+ * nothing that could split a request line, is worth keeping. */
+static bool task_url_ok(const char *url)
+{
+	if (!url || (strncasecmp(url, "https://", 8) != 0 && strncasecmp(url, "http://", 7) != 0))
+		return false;
+	for (const unsigned char *s = (const unsigned char *)url; *s; s++)
+		if (*s <= 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
+int task_info_add_output(struct task_info *ti, const char *name, const char *url)
+{
+	struct task_output *o;
+
+	if (!ti || !task_name_ok(name) || !task_url_ok(url))
+		return -EINVAL;
+	for (size_t i = 0; i < ti->n_outputs; i++)
+		if (strcmp(ti->outputs[i].name, name) == 0)
+			return -EEXIST;
+	if (ti->n_outputs >= TASK_MAX_OUTPUTS)
+		return -E2BIG;
+	o = &ti->outputs[ti->n_outputs];
+	o->name = strdup(name);
+	o->url = strdup(url);
+	if (!o->name || !o->url) {
+		free(o->name);
+		free(o->url);
+		o->name = o->url = NULL;
+		return -ENOMEM;
+	}
+	ti->n_outputs++;
+	return 0;
+}
+
+static bool task_is_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+const char *task_url_ext(const char *url, const char *def, char *out, size_t outsz)
+{
+	const char *path, *end, *seg, *dot;
+	size_t n;
+
+	if (!url)
+		goto fallback;
+	/* The path starts after "scheme://authority"; a bare path is taken as is. */
+	path = strstr(url, "://");
+	if (path) {
+		path += 3;
+		path += strcspn(path, "/?#");
+	} else {
+		path = url;
+	}
+	end = path + strcspn(path, "?#");
+	seg = path;
+	for (const char *s = path; s < end; s++)
+		if (*s == '/')
+			seg = s + 1;
+	dot = NULL;
+	for (const char *s = seg; s < end; s++)
+		if (*s == '.')
+			dot = s;
+	if (!dot)
+		goto fallback;
+	n = (size_t)(end - dot - 1);
+	if (n < 1 || n > 8 || n >= outsz)
+		goto fallback;
+	for (size_t i = 0; i < n; i++)
+		if (!task_is_alnum(dot[1 + i]))
+			goto fallback;
+	memcpy(out, dot + 1, n);
+	out[n] = '\0';
+	return out;
+fallback:
+	if (def && out && strlen(def) < outsz) {
+		memcpy(out, def, strlen(def) + 1);
+		return out;
+	}
+	return def;
+}

@@ -1,0 +1,480 @@
+#!/usr/bin/env python3
+"""selftest.py: the fake provider API checked against its own README.
+
+Starts fakeapi.py through fakectl, drives every endpoint and fault kind
+with urllib, and prints "N passed, M failed"; exits 1 on any failure.
+"""
+
+import hashlib
+import http.client
+import json
+import os
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from urllib.parse import quote
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fakectl import Fake  # noqa: E402
+import fakeapi  # noqa: E402
+
+TASKS = "/contents/generations/tasks"
+RESULTS = {"passed": 0, "failed": 0}
+
+
+def check(name, cond, detail=""):
+    RESULTS["passed" if cond else "failed"] += 1
+    if not cond:
+        print(f"FAIL {name} {detail}", flush=True)
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args):
+        return None
+
+
+OPENER = urllib.request.build_opener(NoRedirect, urllib.request.ProxyHandler({}))
+
+
+def req(url, method="GET", body=None, headers=None, timeout=10):
+    """(status, headers, body); HTTP errors are answers, not exceptions."""
+    data = json.dumps(body).encode() if isinstance(body, (dict, list)) else body
+    r = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    try:
+        with OPENER.open(r, timeout=timeout) as resp:
+            return resp.status, resp.headers, resp.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
+def failure(fn):
+    """The name of the exception fn raises, or None."""
+    try:
+        fn()
+    except Exception as e:  # noqa: BLE001
+        return type(e).__name__
+    return None
+
+
+class Client:
+    """Requests to the fake with the right credentials."""
+
+    def __init__(self, fake):
+        self.fake, self.token = fake, None
+
+    def ark(self, provider, path="", key=None, method="GET", **kw):
+        key = key if key is not None else self.fake.credentials(provider)["api_key"]
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        return req(self.fake.base(provider) + TASKS + path, method, headers=headers, **kw)
+
+    def ark_json(self, provider, path=""):
+        status, _, body = self.ark(provider, path)
+        return status, json.loads(body)
+
+    def cj_token(self, app=None, secret=None):
+        cred = self.fake.credentials("chanjing")
+        body = {"app_id": app or cred["app_id"], "secret_key": secret or cred["secret_key"]}
+        _, _, b = req(self.fake.base("chanjing") + "/open/v1/access_token", "POST", body)
+        ans = json.loads(b)
+        if ans["code"] == 0 and app is None and secret is None:
+            self.token = ans["data"]["access_token"]
+        return ans
+
+    def cj(self, path, body=None, token=None):
+        token = self.token if token is None else token
+        headers = {"access_token": token, "Content-Type": "application/json"} if token else {}
+        status, _, b = req(self.fake.base("chanjing") + "/open/v1/ai_creation/" + path,
+                           "POST" if body is not None else "GET", body, headers)
+        return status, json.loads(b)
+
+
+def test_ark(fake, c):
+    status, _, body = c.ark("ark", key="")
+    err = json.loads(body)["error"]
+    check("ark 401 without key", status == 401 and err["code"] == "AuthenticationError"
+          and set(err) == {"code", "message", "param", "type"}, body)
+    check("ark 401 wrong key", c.ark("ark", key="nope")[0] == 401)
+    all_tasks = fake.tasks("ark")
+    status, ans = c.ark_json("ark")
+    check("ark list default page", status == 200 and ans["total"] == len(all_tasks)
+          and len(ans["items"]) == 20, (ans["total"], len(all_tasks)))
+    _, ans = c.ark_json("ark", "?page_size=500")
+    created = [t["created_at"] for t in ans["items"]]
+    check("ark list newest first", created == sorted(created, reverse=True))
+    check("ark list equals ctl tasks", [t["id"] for t in ans["items"]] == [t["id"] for t in all_tasks])
+    for q in ("?page_size=501", "?page_size=0", "?page_num=0", "?page_size=x",
+              "?filter.status=expired", "?filter.status=bogus"):
+        check(f"ark list 400 {q}", c.ark("ark", q)[0] == 400)
+    _, ans = c.ark_json("ark", "?filter.status=succeeded&page_size=500")
+    check("ark filter.status", ans["items"] and all(t["status"] == "succeeded" for t in ans["items"])
+          and ans["total"] == sum(t["status"] == "succeeded" for t in all_tasks))
+    ids = [all_tasks[3]["id"], all_tasks[7]["id"]]
+    _, ans = c.ark_json("ark", "?" + "&".join("filter.task_ids=" + quote(i, safe="") for i in ids))
+    check("ark filter.task_ids", ans["total"] == 2 and {t["id"] for t in ans["items"]} == set(ids))
+    model = all_tasks[0]["model"]
+    _, ans = c.ark_json("ark", "?page_size=500&filter.model=" + model)
+    check("ark filter.model", all(t["model"] == model for t in ans["items"]) and ans["total"] > 0)
+    _, ans = c.ark_json("ark", "?page_size=7&page_num=2")
+    check("ark page_num", [t["id"] for t in ans["items"]] == [t["id"] for t in all_tasks[7:14]])
+    statuses = {t["status"] for t in all_tasks}
+    check("ark status mix", {"succeeded", "queued", "running", "failed"} <= statuses, statuses)
+    ok = [t for t in all_tasks if t["status"] == "succeeded"]
+    keys = {"id", "model", "status", "content", "usage", "created_at", "updated_at", "seed",
+            "resolution", "ratio", "duration", "framespersecond", "generate_audio"}
+    check("ark task fields", all(keys <= set(t) for t in ok))
+    check("ark some video without extension",
+          any(not t["content"]["video_url"].split("?")[0].endswith(".mp4") for t in ok))
+    check("ark last frames png", any(t["content"].get("last_frame_url", "").split("?")[0]
+                                     .endswith(".png") for t in ok))
+    failed = [t for t in all_tasks if t["status"] == "failed"]
+    check("ark failed carry error", failed and all(set(t["error"]) == {"code", "message"}
+                                                    for t in failed))
+    for tid in fakeapi.ODD_IDS:
+        status, ans = c.ark_json("ark", "/" + quote(tid, safe=""))
+        check(f"ark get odd id {tid[:20]!r}", status == 200 and ans["id"] == tid, status)
+    status, ans = c.ark_json("ark", "/cgt-20200101000000-nope0")
+    check("ark get unknown 404", status == 404 and ans["error"]["code"] == "ResourceNotFound")
+    fake.set_task("ark", "old-task", status="succeeded", created_at=int(time.time()) - 8 * 86400)
+    check("ark 7-day window", c.ark("ark", "/old-task")[0] == 404)
+    # DELETE: queued -> cancelled, finished -> gone, running/cancelled -> error.
+    fake.set_task("ark", "q1", status="queued")
+    check("ark delete queued", c.ark("ark", "/q1", method="DELETE")[0] == 200
+          and c.ark_json("ark", "/q1")[1]["status"] == "cancelled")
+    check("ark delete cancelled refused", c.ark("ark", "/q1", method="DELETE")[0] == 409)
+    fake.set_task("ark", "r1", status="running")
+    check("ark delete running refused", c.ark("ark", "/r1", method="DELETE")[0] == 409)
+    fake.set_task("ark", "s1", status="succeeded")
+    check("ark delete succeeded", c.ark("ark", "/s1", method="DELETE")[0] == 200
+          and c.ark("ark", "/s1")[0] == 404)
+
+
+def test_relay_rong(fake, c):
+    _, ans = c.ark_json("relay", "?page_size=500")
+    keys = {"id", "model", "status", "content", "usage", "created_at", "updated_at"}
+    check("relay slim items", all(set(t) == keys and set(t["content"]) == {"video_url"}
+                                  for t in ans["items"]))
+    check("relay submitted", any(t["status"] == "submitted" for t in ans["items"]))
+    full = fake.tasks("relay")
+    failed = [t for t in full if t["status"] == "failed"]
+    check("relay failure_reason and error", any("failure_reason" in t for t in failed)
+          and any("error" in t for t in failed))
+    tid = ans["items"][0]["id"]
+    status, one = c.ark_json("relay", "/" + quote(tid, safe=""))
+    check("relay get full", status == 200 and "seed" in one and one == fake.task("relay", tid))
+    check("relay key is its own", c.ark("relay", key="ark-test-key")[0] == 401)
+    quirky = [t for t in full if "file_url" in t.get("content", {})]
+    check("relay quirky task", quirky and not quirky[0]["content"]["video_url"]
+          .split("?")[0].endswith(".mp4") and "." not in quirky[0]["content"]["file_url"]
+          .split("?")[0].rsplit("/", 1)[1])
+    rong = fake.tasks("rong")
+    status, one = c.ark_json("rong", "/" + rong[0]["id"])
+    check("rong get", status == 200 and one["id"] == rong[0]["id"])
+    status, ans = c.ark_json("rong")
+    check("rong list 404", status == 404 and "error" in ans)
+    fake.patch_scenario({"rong": {"list_status": 405}})
+    check("rong list 405", c.ark("rong")[0] == 405)
+    check("rong kept its tasks", fake.tasks("rong") == rong)
+    fake.patch_scenario({"rong": {"list_status": 404}})
+
+
+def test_chanjing(fake, c):
+    ans = c.cj_token(secret="wrong")
+    check("cj token refused", ans["code"] == 10400 and ans["data"] is None)
+    ans = c.cj_token()
+    check("cj token", ans["code"] == 0 and ans["msg"] == "success" and "trace_id" in ans
+          and ans["data"]["expire_in"] > time.time() + 86000)
+    all_tasks = fake.tasks("chanjing")
+    for kind in (3, 4):
+        status, ans = c.cj("task/page", {"type": kind, "page": 1, "page_size": 50,
+                                         "unique_ids": [], "is_success": False})
+        d = ans["data"]
+        want = [t for t in all_tasks if t["type"] == kind]
+        check(f"cj list type {kind}", status == 200 and ans["code"] == 0
+              and [t["unique_id"] for t in d["list"]] == [t["unique_id"] for t in want]
+              and d["total"] == len(want) and d["page_info"] == {
+                  "page": 1, "size": 50, "total_count": len(want), "total_page": 1}, d["page_info"])
+    imgs = [t for t in all_tasks if t["type"] == 3 and t["progress_desc"] == "Success"]
+    check("cj images 1..4 outputs", imgs and all(1 <= len(t["output_url"]) <= 4 for t in imgs))
+    exts = {u.split("?")[0].rsplit("/", 1)[1].partition(".")[2] for t in imgs for u in t["output_url"]}
+    check("cj image extensions", exts <= {"jpg", "png", "webp", ""} and len(exts) >= 2, exts)
+    check("cj statuses", {"Success", "Error"} <= {t["progress_desc"] for t in all_tasks})
+    _, ans = c.cj("task/page", {"type": 4, "page": 2, "page_size": 3})
+    want = [t["unique_id"] for t in all_tasks if t["type"] == 4][3:6]
+    check("cj list page 2", [t["unique_id"] for t in ans["data"]["list"]] == want)
+    _, ans = c.cj("task/page", {"type": 3, "page": 1, "page_size": 50, "is_success": True})
+    check("cj is_success", all(t["progress_desc"] == "Success" for t in ans["data"]["list"]))
+    uid = all_tasks[0]["unique_id"]
+    _, ans = c.cj("task/page", {"type": all_tasks[0]["type"], "page": 1, "page_size": 10,
+                                "unique_ids": [uid]})
+    check("cj unique_ids", [t["unique_id"] for t in ans["data"]["list"]] == [uid])
+    for bad in ({"type": 3, "page": 1, "page_size": 51}, {"page": 1, "page_size": 10},
+                {"type": 5, "page": 1, "page_size": 10}, {"type": 3, "page": 0, "page_size": 10}):
+        status, ans = c.cj("task/page", bad)
+        check(f"cj list 40000 {bad}", status == 200 and ans["code"] == 40000)
+    status, ans = c.cj("task?unique_id=" + uid)
+    check("cj get", ans["code"] == 0 and ans["data"] == all_tasks[0])
+    _, ans = c.cj("task?unique_id=nope")
+    check("cj get unknown null", ans["code"] == 0 and ans["data"] is None)
+    fake.patch_scenario({"chanjing": {"unknown_get": "40000"}})
+    check("cj get unknown 40000", c.cj("task?unique_id=nope")[1]["code"] == 40000)
+    fake.patch_scenario({"chanjing": {"unknown_get": "null"}})
+    check("cj no token 10400", c.cj("task?unique_id=" + uid, token="")[1]["code"] == 10400)
+    old = c.token
+    c.cj_token()
+    check("cj new token invalidates old", c.cj("task?unique_id=" + uid, token=old)[1]["code"] == 10400
+          and c.cj("task?unique_id=" + uid)[1]["code"] == 0)
+    fake.invalidate_token()
+    check("cj invalidated token 10401", c.cj("task?unique_id=" + uid)[1]["code"] == 10401)
+    c.cj_token()
+
+
+def test_media(fake, c):
+    tid = next(t["id"] for t in fake.tasks("ark") if t["status"] == "succeeded")
+    exp = fake.expected("ark", tid, "video")
+    url = c.ark_json("ark", "/" + tid)[1]["content"]["video_url"]
+    check("media url from ctl matches API", url == exp["url"])
+    status, h, body = req(url)
+    check("media full", status == 200 and len(body) == exp["size"]
+          and hashlib.sha256(body).hexdigest() == exp["sha256"]
+          and h["Accept-Ranges"] == "bytes" and h["ETag"] == exp["etag"]
+          and h["Last-Modified"] and int(h["Content-Length"]) == exp["size"])
+    check("media expected_bytes", fake.expected_bytes("ark", tid, "video") == body)
+    size = exp["size"]
+    for rng, (a, b) in (("bytes=10-99", (10, 99)), ("bytes=100-", (100, size - 1)),
+                        ("bytes=-50", (size - 50, size - 1)), ("bytes=0-999999999", (0, size - 1))):
+        status, h, part = req(url, headers={"Range": rng})
+        check(f"media range {rng}", status == 206 and part == body[a:b + 1]
+              and h["Content-Range"] == f"bytes {a}-{b}/{size}")
+    status, h, _ = req(url, headers={"Range": f"bytes={size}-"})
+    check("media 416", status == 416 and h["Content-Range"] == f"bytes */{size}")
+    status, h, _ = req(url, headers={"Range": "bytes=0-9", "If-Range": '"other"'})
+    check("media If-Range mismatch -> 200", status == 200)
+    status, h, part = req(url, "HEAD")
+    check("media HEAD", status == 200 and part == b"" and int(h["Content-Length"]) == size)
+    check("media bad sig 403", req(url[:-4] + "0000")[0] == 403)
+    check("media expired 403", req(url.replace("expires=", "expires=1"))[0] == 403)
+    # Expiry and renewal.
+    fake.url_ttl("ark", 1)
+    url1 = c.ark_json("ark", "/" + tid)[1]["content"]["video_url"]
+    check("media short ttl works", url1 != url and req(url1, "HEAD")[0] == 200)
+    time.sleep(2.1)
+    check("media short ttl expires", req(url1, "HEAD")[0] == 403)
+    url2 = c.ark_json("ark", "/" + tid)[1]["content"]["video_url"]
+    check("media renewed url", url2 != url1 and req(url2, "HEAD")[0] == 200)
+    fake.url_ttl("ark", 86400, expire_now=True)
+    check("media expire_now", req(url2, "HEAD")[0] == 403)
+    # Redirect hop.
+    fake.patch_scenario({"ark": {"redirect": True}})
+    rurl = c.ark_json("ark", "/" + tid)[1]["content"]["video_url"]
+    status, h, _ = req(rurl)
+    check("media redirect 302", status == 302 and "/media-redirect/" in rurl
+          and h["Location"].startswith(fake.url + "/media/"))
+    check("media redirect target", req(h["Location"])[2] == body)
+    fake.patch_scenario({"ark": {"redirect": False}})
+    # A real file, and a big generated output.
+    with tempfile.NamedTemporaryFile(suffix=".mp4", delete=False) as f:
+        f.write(os.urandom(300000))
+    try:
+        info = fake.media("ark", tid, "video", path=f.name)
+        status, h, got = req(info["url"], headers={"Range": "bytes=1000-1999"})
+        with open(f.name, "rb") as src:
+            data = src.read()
+        check("media real file", status == 206 and got == data[1000:2000]
+              and fake.expected("ark", tid, "video")["sha256"] == hashlib.sha256(data).hexdigest())
+        check("media etag changed", h["ETag"] != exp["etag"])
+    finally:
+        os.unlink(f.name)
+    info = fake.media("ark", tid, "video", size=1 << 30)
+    status, h, _ = req(info["url"], "HEAD")
+    check("media 1 GiB HEAD", status == 200 and int(h["Content-Length"]) == 1 << 30)
+    a = (1 << 30) - 3 * 65536 - 77
+    status, h, got = req(info["url"], headers={"Range": f"bytes={a}-"})
+    check("media 1 GiB tail", status == 206 and got == fake.expected_bytes("ark", tid, "video", a))
+    cj = next(t for t in fake.tasks("chanjing") if t["progress_desc"] == "Success")
+    info = fake.expected("chanjing", cj["unique_id"], 0)
+    check("media chanjing", hashlib.sha256(req(cj["output_url"][0])[2]).hexdigest() == info["sha256"])
+    cnt = fake.counters()
+    name = f"media.get.{info['key']}/{info['name']}"
+    check("media counters", cnt.get(name) == 1 and cnt["media.head"] >= 4
+          and cnt["media.bytes"] > size and cnt.get("media.redirect") == 1, name)
+
+
+def test_ctl_tasks(fake, c):
+    t = fake.set_task("ark", "new/task 1", status="queued")
+    check("ctl create", t["status"] == "queued" and "content" not in t)
+    t = fake.set_task("ark", "new/task 1", status="succeeded")
+    check("ctl transition adds outputs", t["content"]["video_url"].startswith(fake.url))
+    t = fake.set_task("ark", "new/task 1", outputs={"video": {"ext": "", "size": 1234}}, x_extra=1)
+    _, got = c.ark_json("ark", "/" + quote("new/task 1", safe=""))
+    check("ctl outputs and extra field", got == t and got["x_extra"] == 1
+          and got["content"]["video_url"].split("?")[0].endswith("/video")
+          and fake.expected("ark", "new/task 1")["size"] == 1234)
+    t = fake.set_task("ark", "new/task 1", x_extra=None, status="failed")
+    check("ctl null removes, failed gets error", "x_extra" not in t and "code" in t["error"])
+    check("ctl newest first", fake.tasks("ark", limit=1)[0]["id"] == "new/task 1")
+    fake.delete_task("ark", "new/task 1")
+    check("ctl delete", c.ark("ark", "/" + quote("new/task 1", safe=""))[0] == 404)
+    t = fake.set_task("chanjing", "cj-new", progress_desc="Success", type=3,
+                      outputs=[{"ext": "webp"}, {"size": 10}])
+    check("ctl chanjing task", len(t["output_url"]) == 2 and ".webp?" in t["output_url"][0]
+          and c.cj("task?unique_id=cj-new")[1]["data"] == t)
+
+
+def test_faults(fake, c):
+    fake.reset_counters()
+    t0 = fake.now()
+    fake.fault("ark.list", "http", status=503, retry_after=2, count=1)
+    status, h, body = c.ark("ark")
+    check("fault http", status == 503 and h["Retry-After"] == "2" and "error" in json.loads(body))
+    check("fault count used up", c.ark("ark")[0] == 200)
+    rules = fake.fault_rules()
+    check("fault rules view", rules[0]["remaining"] == 0 and rules[0]["hits"] == 1)
+    fake.fault("chanjing.get", "code", code=50000, count=1)
+    check("fault code", c.cj("task?unique_id=x")[1]["code"] == 50000)
+    fake.fault("ark.get", "delay", seconds=0.3, count=1)
+    t = time.monotonic()
+    status = c.ark("ark", "/" + fake.tasks("ark", limit=1)[0]["id"])[0]
+    check("fault delay", status == 200 and time.monotonic() - t >= 0.3)
+    fake.fault("ark.list", "stall", seconds=0.3, count=1)
+    t = time.monotonic()
+    check("fault stall", failure(lambda: c.ark("ark")) == "RemoteDisconnected"
+          and time.monotonic() - t >= 0.3)
+    fake.fault("ark.list", "reset", count=1)
+    check("fault reset", failure(lambda: c.ark("ark")) == "ConnectionResetError")
+    fake.fault("ark.list", "down", count=1)
+    check("fault down", failure(lambda: c.ark("ark")) == "RemoteDisconnected")
+    fake.fault("ark.list", "truncate", count=1)
+    check("fault truncate api", failure(lambda: c.ark("ark")) == "IncompleteRead")
+    fake.fault("ark.list", "malformed", count=1)
+    check("fault malformed", failure(lambda: json.loads(c.ark("ark")[2])) == "JSONDecodeError")
+    for variant, test in (
+            ("string_for_number", lambda a: isinstance(a["total"], str)),
+            ("missing_fields", lambda a: "id" not in a["items"][0]),
+            ("null_list", lambda a: a["items"] is None),
+            ("items_not_list", lambda a: isinstance(a["items"], dict)),
+            ("top_array", lambda a: isinstance(a, list))):
+        fake.fault("ark.list", "wrong_shape", variant=variant, count=1)
+        status, _, body = c.ark("ark")
+        check(f"fault wrong_shape {variant}", status == 200 and test(json.loads(body)))
+    fake.fault("relay.list", "empty", count=1)
+    status, h, body = c.ark("relay")
+    check("fault empty", status == 200 and body == b"" and h["Content-Length"] == "0")
+    fake.fault("chanjing.list", "huge", count=1)
+    status, h, body = req(fake.base("chanjing") + "/open/v1/ai_creation/task/page", "POST",
+                          {"type": 3})
+    check("fault huge", status == 200 and len(body) == 100 << 20 and json.loads(body)["total"] == 0)
+    fake.fault("ark.get", "redirect_loop", count=1)
+    status, h, _ = c.ark("ark", "/abc")
+    check("fault redirect_loop", status == 302 and h["Location"] == fake.base("ark") + TASKS + "/abc")
+    # Media faults, and the "match" and "prob" selectors.
+    tid = next(t["id"] for t in fake.tasks("ark") if t["status"] == "succeeded")
+    url = fake.expected("ark", tid, "video", hash=False)["url"]
+    fake.fault("media", "truncate", bytes=1000, count=1)
+    check("fault truncate media", failure(lambda: req(url)) == "IncompleteRead")
+    fake.fault("media.get", "stall", after_bytes=100, seconds=0.3, count=1)
+    check("fault stall mid-body", failure(lambda: req(url)) == "IncompleteRead")
+    fake.fault("media", "http", status=500, match="no-such-path", count=1)
+    check("fault match", req(url, headers={"Range": "bytes=0-99"})[0] == 206)
+    fake.clear_faults()
+    fake.faults({"endpoint": "rong", "kind": "http", "status": 500, "prob": 0.5})
+    codes = [c.ark("rong", "/" + fake.tasks("rong", limit=1)[0]["id"])[0] for _ in range(40)]
+    check("fault prob", 5 < codes.count(500) < 35 and codes.count(200) + codes.count(500) == 40)
+    fake.clear_faults()
+    check("faults cleared", fake.fault_rules() == [])
+    cnt = fake.counters()
+    check("fault counters", cnt["ark.list.fault.http"] == 1 and cnt["ark.list.fault.reset"] == 1
+          and cnt["ark.list.status.503"] == 1 and cnt["chanjing.get.code.50000"] == 1
+          and cnt["ark.list.fault.down"] == 1 and cnt["rong.get"] == 40, cnt)
+    log = fake.log(since=t0, endpoint="ark.list")
+    check("log entries", len(log) == cnt["ark.list"] and log[0]["status"] == 503
+          and log[0]["headers"]["authorization"].startswith("Bearer ")
+          and all(e["t"] > t0 for e in log))
+    check("log fault without answer", any(e["fault"] == "reset" and e["status"] is None for e in log))
+    post = fake.log(since=t0, endpoint="chanjing.list")
+    check("log body", post and post[-1]["body"] == {"type": 3})
+
+
+def test_ratelimit(fake, c):
+    fake.reset_counters()
+    fake.ratelimit("ark", qps=2, burst=2, retry_after=1)
+    codes = []
+    for _ in range(6):
+        status, h, _ = c.ark("ark")
+        codes.append((status, h.get("Retry-After")))
+    check("ratelimit 429", codes[:2] == [(200, None)] * 2 and (429, "1") in codes, codes)
+    time.sleep(0.6)
+    check("ratelimit refills", c.ark("ark")[0] == 200)
+    fake.ratelimit("chanjing", qps=1, burst=1)
+    answers = [c.cj("task?unique_id=x")[1]["code"] for _ in range(3)]
+    check("ratelimit 40001", answers[0] == 0 and 40001 in answers, answers)
+    check("ratelimit view", fake.ratelimits()["ark"]["qps"] == 2)
+    fake.ratelimit("ark", qps=0)
+    fake.ratelimit("chanjing", qps=0)
+    check("ratelimit off", all(c.ark("ark")[0] == 200 for _ in range(5)))
+    cnt = fake.counters()
+    check("ratelimit counters", cnt["ark.list.throttled"] >= 1 and cnt["ark.throttled"] >= 1
+          and cnt["chanjing.get.throttled"] >= 1 and cnt["ark.list.status.429"] >= 1)
+
+
+def test_keepalive(fake):
+    conn = http.client.HTTPConnection("127.0.0.1", fake.port, timeout=5)
+    statuses = []
+    for _ in range(3):
+        conn.request("GET", "/ark/api/v3" + TASKS, headers={"Authorization": "Bearer ark-test-key"})
+        r = conn.getresponse()
+        r.read()
+        statuses.append((r.status, r.version))
+    conn.close()
+    check("keep-alive", statuses == [(200, 11)] * 3)
+
+
+def test_scale(fake, c):
+    t = time.monotonic()
+    fake.set_scenario({"ark": {"count": 100000}})
+    check("100k tasks generated < 2 s", time.monotonic() - t < 2.0, time.monotonic() - t)
+    c.ark("ark", "?page_size=500")
+    times = []
+    for page in (1, 50, 200):
+        t = time.monotonic()
+        status, _, body = c.ark("ark", f"?page_size=500&page_num={page}")
+        times.append(time.monotonic() - t)
+        ans = json.loads(body)
+        check(f"100k page {page}", status == 200 and len(ans["items"]) == 500
+              and ans["total"] == 100000)
+    check("500-item page < 100 ms", min(times) < 0.1, times)
+    t = time.monotonic()
+    status, _, body = c.ark("ark", "?page_size=500&filter.status=succeeded")
+    check("100k filtered page < 100 ms", status == 200 and time.monotonic() - t < 0.1,
+          time.monotonic() - t)
+    tid = json.loads(c.ark("ark", "?page_size=1&page_num=99999")[2])["items"][0]["id"]
+    check("100k deep get", c.ark_json("ark", "/" + tid)[1]["id"] == tid)
+
+
+def main():
+    t = time.monotonic()
+    scenario = {"ark": {"odd_ids": True}, "relay": {"count": 60}}
+    with Fake(scenario=scenario, seed=3) as fake:
+        c = Client(fake)
+        check("health", fake.health()["ok"] is True)
+        check("aifs_conf", "base_url = " + fake.base("ark") in fake.aifs_conf())
+        check("unknown API path", req(fake.url + "/ark/api/v3/nope")[0] == 404
+              and fake.counter("unknown") == 1)
+        check("unknown control path", req(fake.url + "/_ctl/nope")[0] == 404)
+        for test in (test_ark, test_relay_rong, test_chanjing, test_media, test_ctl_tasks,
+                     test_faults, test_ratelimit, test_scale):
+            try:
+                test(fake, c)
+            except Exception as e:  # noqa: BLE001
+                check(test.__name__, False, f"raised {type(e).__name__}: {e}")
+        test_keepalive(fake)
+        pid = fake.pid
+    check("stopped", failure(lambda: os.kill(pid, 0)) == "ProcessLookupError")
+    print(f"selftest took {time.monotonic() - t:.1f} s")
+    print(f"{RESULTS['passed']} passed, {RESULTS['failed']} failed")
+    return 1 if RESULTS["failed"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

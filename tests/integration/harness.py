@@ -1,0 +1,204 @@
+"""Integration test helpers: the fake provider API, a real aifs mount of it,
+and bounded waits. Every process started here is stopped by pid, and every
+mount is unmounted, by cleanup_all() after each test."""
+import errno
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+import fakectl
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+AIFS = os.path.abspath(os.environ.get("AIFS_BIN", os.path.join(ROOT, "aifs")))
+
+Skip = Exception  # run.py puts its own Skip here
+
+# provider section -> (fake provider, path prefix under the fake's base URL)
+PROVIDERS = {
+    "volc": ("ark", "/ark/api/v3"),
+    "relay": ("relay", "/relay/volc/v1"),
+    "rong": ("rong", "/rong/llm/v1"),
+    "chanjing": ("chanjing", "/chanjing"),
+}
+
+_live = []
+
+
+def cannot_mount():
+    if not os.path.exists("/dev/fuse"):
+        return "no /dev/fuse here"
+    if not shutil.which("fusermount3"):
+        return "no fusermount3 here"
+    return None
+
+
+def wait_for(cond, timeout=10.0, what="a condition"):
+    """Polls cond() until it is true; fails after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.02)
+
+
+def fake(scenario=None):
+    """Starts a fake provider API; stopped after the test."""
+    f = fakectl.Fake(scenario or {}).start()
+    _live.append(f)
+    return f
+
+
+class Mount:
+    """aifs mounted in the foreground over a fake, with its own config,
+    cache directory and log."""
+
+    def __init__(self, fk, providers=("volc", "relay", "rong", "chanjing"), opts=(),
+                 section_extra=None, global_extra="qps = 50\nburst = 50", cache=None, env=None, start=True,
+                 conf_text=None):
+        self.fake = fk
+        self.dir = tempfile.mkdtemp(prefix="aifs-test-")
+        self.mnt = os.path.join(self.dir, "mnt")
+        self.cache = cache or os.path.join(self.dir, "cache")
+        self.conf = os.path.join(self.dir, "aifs.conf")
+        self.logpath = os.path.join(self.dir, "aifs.log")
+        self.proc = None
+        os.mkdir(self.mnt)
+        text = conf_text if conf_text is not None else self.config(providers, section_extra or {},
+                                                                    global_extra)
+        fd = os.open(self.conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        self.opts = list(opts)
+        self.env = dict(os.environ, **(env or {}))
+        _live.append(self)
+        if start:
+            self.start()
+
+    def config(self, providers, section_extra, global_extra):
+        lines = [global_extra]
+        for name in providers:
+            kind, prefix = PROVIDERS[name]
+            lines.append(f"[{name}]")
+            lines.append("type = " + ("chanjing" if kind == "chanjing" else "ark"))
+            lines.append(f"base_url = {self.fake.url}{prefix}")
+            for k, v in self.fake.credentials(kind).items():
+                lines.append(f"{k} = {v}")
+            lines.append(section_extra.get(name, ""))
+        return "\n".join(lines) + "\n"
+
+    def command(self, extra=()):
+        return [AIFS, "-f", "-o", f"config={self.conf}", "-o", f"cache_dir={self.cache}",
+                *self.opts, *extra, self.mnt]
+
+    def start(self, extra=()):
+        log = open(self.logpath, "ab")
+        self.proc = subprocess.Popen(self.command(extra), stdin=subprocess.DEVNULL,
+                                     stdout=log, stderr=log, env=self.env)
+        log.close()
+        wait_for(lambda: os.path.ismount(self.mnt) or self.proc.poll() is not None,
+                 10, "the mount")
+        if self.proc.poll() is not None:
+            raise AssertionError(f"aifs exited with {self.proc.returncode}:\n{self.log()}")
+
+    def path(self, *parts):
+        return os.path.join(self.mnt, *parts)
+
+    def run(self, *cmd, check=True, timeout=60, input=None):
+        """Runs a real program in the mount; returns CompletedProcess (text)."""
+        p = subprocess.run(list(cmd), cwd=self.mnt, capture_output=True, text=True,
+                           timeout=timeout, input=input,
+                           stdin=None if input is not None else subprocess.DEVNULL)
+        if check and p.returncode != 0:
+            raise AssertionError(f"{cmd} exited {p.returncode}: {p.stderr.strip()}")
+        return p
+
+    def ls(self, *parts):
+        return sorted(self.run("ls", "-1", "--", os.path.join(*parts) if parts else ".")
+                      .stdout.split("\n")[:-1])
+
+    def cat(self, *parts):
+        return self.run("cat", "--", os.path.join(*parts)).stdout
+
+    def error_of(self, *cmd):
+        """Runs cmd, which must fail; returns its stderr."""
+        p = self.run(*cmd, check=False)
+        assert p.returncode != 0, f"{cmd} succeeded: {p.stdout[:200]}"
+        return p.stderr
+
+    def hup(self):
+        os.kill(self.proc.pid, signal.SIGHUP)
+
+    def log(self):
+        try:
+            with open(self.logpath, errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def rss_kb(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+        return 0
+
+    def umount(self):
+        if self.proc is None:
+            return
+        if os.path.ismount(self.mnt):
+            subprocess.run(["fusermount3", "-u", self.mnt], capture_output=True, timeout=15)
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=15)
+            subprocess.run(["fusermount3", "-uz", self.mnt], capture_output=True, timeout=15)
+        code, self.proc = self.proc.returncode, None
+        log = self.log()
+        for bad in ("AddressSanitizer", "runtime error:", "LeakSanitizer", "ThreadSanitizer"):
+            if bad in log:
+                raise AssertionError(f"sanitizer report in the aifs log:\n{log[-4000:]}")
+        if code not in (0, -signal.SIGKILL):
+            raise AssertionError(f"aifs exited with {code}:\n{log[-4000:]}")
+
+    def close(self):
+        try:
+            self.umount()
+        finally:
+            if self in _live:
+                _live.remove(self)
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def cleanup_all():
+    """Unmounts and stops everything the test started; raises the first problem."""
+    first = None
+    while _live:
+        obj = _live.pop()
+        try:
+            if isinstance(obj, Mount):
+                obj.close()
+            else:
+                obj.stop()
+        except Exception as e:  # keep cleaning, report the first
+            first = first or e
+    if first:
+        raise first
+
+
+def errno_of(fn, *args):
+    """The errno an os call fails with, or 0."""
+    try:
+        fn(*args)
+        return 0
+    except OSError as e:
+        return e.errno
+
+
+__all__ = ["Mount", "fake", "wait_for", "cleanup_all", "errno_of", "errno", "Skip"]

@@ -1,0 +1,599 @@
+/* test_ark.c: the Ark family provider, fed the answers in tests/fixtures/. */
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+
+#include "aifs/config.h"
+#include "aifs/err.h"
+#include "aifs/http.h"
+#include "aifs/provider.h"
+#include "aifs/task.h"
+#include "t.h"
+#include "tfix.h"
+
+static struct provider_conf ark_pc = {
+	.name = "volc",
+	.type = "ark",
+	.base_url = "https://ark.cn-beijing.volces.com/api/v3",
+	.api_key = "ark-0123456789abcdef-secret",
+};
+
+/* list_parse of a fixture into pg; returns the errno. */
+static int list_fixture(long status, const char *path, int page, struct provider_page *pg,
+			struct aifs_err *err)
+{
+	struct http_resp r;
+	int rc;
+
+	tfix_resp(&r, status, path);
+	aifs_err_clear(err);
+	rc = provider_ark.list_parse(&ark_pc, 0, page, &r, pg, err);
+	http_resp_clear(&r);
+	return rc;
+}
+
+static int get_fixture(long status, const char *path, const char *id, struct task_info **ti,
+		       struct aifs_err *err)
+{
+	struct http_resp r;
+	int rc;
+
+	tfix_resp(&r, status, path);
+	aifs_err_clear(err);
+	rc = provider_ark.get_parse(&ark_pc, id, &r, ti, err);
+	http_resp_clear(&r);
+	return rc;
+}
+
+/* The fixture's own item i, as jansson reads it. */
+static json_t *fixture_item(const char *path, size_t i)
+{
+	size_t len;
+	char *text = tfix_read(path, &len);
+	json_t *root = text ? tfix_json(text, len) : NULL;
+	json_t *item = json_incref(json_array_get(json_object_get(root, "items"), i));
+
+	json_decref(root);
+	free(text);
+	return item;
+}
+
+TEST(ops_table)
+{
+	CHECK(provider_find("ark") == &provider_ark);
+	CHECK(provider_find("chanjing") == &provider_chanjing);
+	CHECK(provider_find("Ark") == NULL);
+	CHECK(provider_find("openai") == NULL);
+	CHECK(provider_find(NULL) == NULL);
+	CHECK_STR(provider_ark.type, "ark");
+	CHECK_INT(provider_ark.n_listings, 1);
+	CHECK(provider_ark.default_qps == 3.0);
+	CHECK(provider_ark.token_request == NULL && provider_ark.token_parse == NULL);
+	CHECK_STR(provider_ark.static_cred(&ark_pc), "ark-0123456789abcdef-secret");
+
+	struct provider_page pg = { 0 };
+	provider_page_clear(&pg);
+	provider_page_clear(NULL);
+	CHECK(pg.tasks == NULL && pg.n_tasks == 0 && !pg.last);
+}
+
+TEST(list_request)
+{
+	struct http_req req = { 0 };
+
+	CHECK_INT(provider_ark.list_request(&ark_pc, 0, 2, "KEY-1", &req), 0);
+	CHECK_STR(req.method, "GET");
+	CHECK_STR(req.url, "https://ark.cn-beijing.volces.com/api/v3/contents/generations/"
+			   "tasks?page_num=2&page_size=500");
+	CHECK_INT(req.n_headers, 1);
+	CHECK_STR(req.headers[0], "Authorization: Bearer KEY-1");
+	CHECK(req.body == NULL && req.body_len == 0);
+	CHECK_STR(req.what, "GET /contents/generations/tasks?page_num=2");
+	http_req_clear(&req);
+
+	CHECK_INT(provider_ark.list_request(&ark_pc, 1, 1, "KEY-1", &req), -EINVAL);
+	http_req_clear(&req);
+	CHECK_INT(provider_ark.list_request(&ark_pc, 0, 0, "KEY-1", &req), -EINVAL);
+	http_req_clear(&req);
+	CHECK_INT(provider_ark.list_request(&ark_pc, 0, 1, NULL, &req), -EACCES);
+	http_req_clear(&req);
+	CHECK_INT(provider_ark.list_request(&ark_pc, 0, 1, "KEY\r\nX-Evil: 1", &req), -EACCES);
+	http_req_clear(&req);
+}
+
+TEST(get_request)
+{
+	struct http_req req = { 0 };
+
+	CHECK_INT(provider_ark.get_request(&ark_pc, "cgt-20250331175019-68d9t", "KEY-1", &req), 0);
+	CHECK_STR(req.method, "GET");
+	CHECK_STR(req.url, "https://ark.cn-beijing.volces.com/api/v3/contents/generations/"
+			   "tasks/cgt-20250331175019-68d9t");
+	CHECK_INT(req.n_headers, 1);
+	CHECK_STR(req.headers[0], "Authorization: Bearer KEY-1");
+	CHECK(req.body == NULL);
+	CHECK_STR(req.what, "GET /contents/generations/tasks/cgt-20250331175019-68d9t");
+	http_req_clear(&req);
+
+	/* The id is one path segment whatever it holds. */
+	CHECK_INT(provider_ark.get_request(&ark_pc, "a/../b c?d#", "KEY-1", &req), 0);
+	CHECK_STR(req.url, "https://ark.cn-beijing.volces.com/api/v3/contents/generations/"
+			   "tasks/a%2F..%2Fb%20c%3Fd%23");
+	CHECK_STR(req.what, "GET /contents/generations/tasks/a%2F..%2Fb%20c%3Fd%23");
+	http_req_clear(&req);
+
+	CHECK_INT(provider_ark.get_request(&ark_pc, "", "KEY-1", &req), -EINVAL);
+	http_req_clear(&req);
+	CHECK_INT(provider_ark.get_request(&ark_pc, "x", "", &req), -EACCES);
+	http_req_clear(&req);
+}
+
+TEST(list_mixed_statuses)
+{
+	struct provider_page pg;
+	struct aifs_err err;
+	struct task_info *t;
+
+	CHECK_INT(list_fixture(200, FIXTURE("ark_list_mixed.json"), 1, &pg, &err), 0);
+	CHECK_INT(err.http_status, 200);
+	/* 15 items: a number, a string, no id, a numeric id and an empty id are skipped */
+	CHECK_INT(pg.n_tasks, 10);
+	CHECK(pg.last);
+
+	CHECK((t = tfix_find(&pg, "cgt-20250701100000-aaaaa")));
+	CHECK_STR(t->status_text, "queued\n");
+	CHECK_INT(t->status, TASK_QUEUED);
+	CHECK_INT(t->mtime, 1751335200);
+	CHECK(t->error == NULL && t->n_outputs == 0);
+
+	CHECK((t = tfix_find(&pg, "cgt-20250701100100-bbbbb")));
+	CHECK_STR(t->status_text, "running\n");
+	CHECK_INT(t->mtime, 1751335290);
+
+	CHECK((t = tfix_find(&pg, "cgt-20250701100200-ccccc")));
+	CHECK_STR(t->status_text, "succeeded\n");
+	CHECK_INT(t->mtime, 1751335400);
+	CHECK(t->error == NULL);
+	CHECK_INT(t->n_outputs, 2);
+	CHECK_STR(t->outputs[0].name, "video.mp4");
+	CHECK_STR(t->outputs[0].url, "https://ark-content-generation-cn-beijing.tos-cn-beijing."
+				     "volces.com/a/c.mp4?X-Tos-Expires=86400&X-Tos-Signature=aa");
+	CHECK_STR(t->outputs[1].name, "last_frame.png");
+	CHECK_STR(t->outputs[1].url, "https://ark-content-generation-cn-beijing.tos-cn-beijing."
+				     "volces.com/a/c_last.png?X-Tos-Signature=bb");
+
+	CHECK((t = tfix_find(&pg, "cgt-20250701100300-ddddd")));
+	CHECK_STR(t->status_text, "failed\n");
+	CHECK_STR(t->error, "OutputVideoSensitiveContentDetected: The request failed because the "
+			    "output video may contain sensitive information.\n");
+	CHECK_INT(t->error_len, strlen(t->error));
+
+	CHECK((t = tfix_find(&pg, "cgt-20250701100400-eeeee")));
+	CHECK_STR(t->error, "InputTextSensitiveContentDetected\n");
+
+	CHECK((t = tfix_find(&pg, "cgt-20250701100500-fffff")));
+	CHECK_STR(t->error,
+		  "InternalServiceError: The service encountered an unexpected internal error.\n");
+
+	CHECK((t = tfix_find(&pg, "cgt-20250701100600-ggggg")));
+	CHECK_STR(t->status_text, "cancelled\n");
+	CHECK(t->error == NULL);
+
+	CHECK((t = tfix_find(&pg, "cgt-20250701100700-hhhhh")));
+	CHECK_STR(t->status_text, "expired\n");
+	CHECK_STR(t->error, "task expired\n");
+	CHECK_INT(t->mtime, 1751335620); /* no updated_at: created_at */
+
+	CHECK((t = tfix_find(&pg, "cgt-20250701100800-iiiii")));
+	CHECK_STR(t->status_text, "succeeded\n"); /* "Succeeded" */
+	CHECK_INT(t->n_outputs, 1);		  /* video_url "" shows nothing */
+	CHECK_STR(t->outputs[0].name, "file.GLB");
+
+	CHECK((t = tfix_find(&pg, "cgt-20250701100900-jjjjj")));
+	CHECK_STR(t->status_text, "paused\n");
+	CHECK_INT(t->status, TASK_OTHER);
+	CHECK(!task_status_finished(t->status));
+	CHECK_INT(t->mtime, 1751335755); /* updated_at given as a string */
+	CHECK_INT(t->n_outputs, 1);	 /* file:// is no output */
+	CHECK_STR(t->outputs[0].name, "file.bin");
+	CHECK_STR(t->outputs[0].url, "https://x.example/dl/");
+	provider_page_clear(&pg);
+	CHECK(pg.tasks == NULL && pg.n_tasks == 0);
+}
+
+TEST(list_meta_is_the_item)
+{
+	static const size_t idx[] = { 0, 1, 2, 3, 4, 5, 6, 7 };
+	struct provider_page pg;
+	struct aifs_err err;
+
+	CHECK_INT(list_fixture(200, FIXTURE("ark_list_mixed.json"), 1, &pg, &err), 0);
+	CHECK(pg.n_tasks >= 8);
+	for (size_t i = 0; i < sizeof idx / sizeof idx[0]; i++) {
+		json_t *want = fixture_item(FIXTURE("ark_list_mixed.json"), idx[i]);
+		bool ok = want && tfix_meta_is(pg.tasks[i], want) &&
+			  tfix_meta_is_dump(pg.tasks[i], want);
+		json_decref(want);
+		if (!ok)
+			fprintf(stderr, "  item %zu:\n%s", idx[i], pg.tasks[i]->meta);
+		CHECK(ok);
+	}
+	provider_page_clear(&pg);
+}
+
+/* Values that a jansson round trip would change come out as the provider wrote them. */
+TEST(list_meta_keeps_exact_values)
+{
+	static const char *const keys[] = { "id",	  "model",	"status", "content",
+					    "created_at", "updated_at", "score",  "scale",
+					    "neg",	  "big",	"path",	  "nested" };
+	struct provider_page pg;
+	struct aifs_err err;
+	struct task_info *t;
+	json_t *m, *want;
+	size_t k = 0;
+	void *it;
+
+	CHECK_INT(list_fixture(200, FIXTURE("ark_list_mixed.json"), 1, &pg, &err), 0);
+	CHECK((t = tfix_find(&pg, "cgt-20250701100800-iiiii")));
+	CHECK(strstr(t->meta, "\n  \"score\": 0.1,\n"));
+	CHECK(strstr(t->meta, "\n  \"scale\": 1e2,\n"));
+	CHECK(strstr(t->meta, "\n  \"neg\": -0.0,\n"));
+	CHECK(strstr(t->meta, "\n  \"big\": 9007199254740993,\n"));
+	CHECK(strstr(t->meta, "\n  \"path\": \"a\\/b \\u00e9 \\\"q\\\"\",\n"));
+	CHECK(strstr(t->meta, "\n  \"nested\": {\n    \"k\": [\n      1,\n      [],\n      {}\n"
+			      "    ],\n    \"e\": {}\n  }\n}\n"));
+	CHECK(t->meta[0] == '{' && t->meta[t->meta_len - 1] == '\n');
+	m = tfix_json(t->meta, t->meta_len);
+	want = fixture_item(FIXTURE("ark_list_mixed.json"), 8);
+	CHECK(m && want);
+	CHECK(json_equal(m, want));
+	for (it = json_object_iter(m); it; it = json_object_iter_next(m, it), k++)
+		CHECK_STR(json_object_iter_key(it), keys[k]);
+	CHECK_INT(k, sizeof keys / sizeof keys[0]);
+	json_decref(m);
+	json_decref(want);
+	provider_page_clear(&pg);
+}
+
+TEST(list_relay_seed)
+{
+	struct provider_page pg;
+	struct aifs_err err;
+	struct task_info *t;
+
+	CHECK_INT(list_fixture(200, FIXTURE("ark_relay_list.json"), 1, &pg, &err), 0);
+	CHECK_INT(pg.n_tasks, 3);
+	CHECK(pg.last);
+	CHECK_STR(pg.tasks[0]->id, "cgt-20250612153012-x7k2p");
+	CHECK_STR(pg.tasks[0]->status_text, "succeeded\n");
+	CHECK_INT(pg.tasks[0]->n_outputs, 1);
+	CHECK_STR(pg.tasks[0]->outputs[0].name, "video.mp4");
+	CHECK_INT(pg.tasks[0]->mtime, 1749713485);
+	CHECK((t = tfix_find(&pg, "cgt-20250612152801-m3q9z")));
+	CHECK_STR(t->status_text, "submitted\n");
+	CHECK_INT(t->status, TASK_OTHER);
+	CHECK_INT(t->n_outputs, 0);
+	CHECK(t->error == NULL);
+	CHECK((t = tfix_find(&pg, "cgt-20250612150944-b8d4w")));
+	CHECK_STR(t->status_text, "running\n");
+	for (size_t i = 0; i < 3; i++) {
+		json_t *want = fixture_item(FIXTURE("ark_relay_list.json"), i);
+		bool ok = tfix_meta_is(pg.tasks[i], want) && tfix_meta_is_dump(pg.tasks[i], want);
+		json_decref(want);
+		CHECK(ok);
+	}
+	provider_page_clear(&pg);
+}
+
+TEST(list_wrong_types_tolerated)
+{
+	struct provider_page pg;
+	struct aifs_err err;
+	struct task_info *t;
+
+	CHECK_INT(list_fixture(200, FIXTURE("ark_list_strings.json"), 1, &pg, &err), 0);
+	CHECK_INT(pg.n_tasks, 2);
+	CHECK(pg.last);
+	CHECK((t = tfix_find(&pg, "cgt-20250702090000-s1s1s")));
+	CHECK_STR(t->status_text, "succeeded\n");
+	CHECK_INT(t->n_outputs, 0);	 /* URLs of the wrong type */
+	CHECK_INT(t->mtime, 1751446800); /* updated_at "soon": created_at as a string */
+	CHECK((t = tfix_find(&pg, "cgt-20250702090100-s2s2s")));
+	CHECK_STR(t->status_text, "unknown\n"); /* status 7 */
+	CHECK(t->error == NULL);		/* not failed: no error file */
+	CHECK_INT(t->mtime, 1751446860);	/* 1751446860.0 */
+	provider_page_clear(&pg);
+}
+
+/* A synthetic page of n minimal items, with total when >= 0. */
+static char *page_body(size_t n, long total)
+{
+	size_t cap = 64 + n * 64;
+	char *s = malloc(cap), *p = s;
+
+	if (!s)
+		return NULL;
+	p += total >= 0 ? sprintf(p, "{\"total\":%ld,\"items\":[", total)
+			: sprintf(p, "{\"items\":[");
+	for (size_t i = 0; i < n; i++)
+		p += sprintf(p, "%s{\"id\":\"cgt-%zu\",\"status\":\"queued\"}", i ? "," : "", i);
+	strcpy(p, "]}");
+	return s;
+}
+
+static int page_last(size_t n, long total, int page, bool *last, size_t *n_tasks)
+{
+	struct provider_page pg;
+	struct aifs_err err;
+	struct http_resp r = { .status = 200, .retry_after = -1 };
+	int rc;
+
+	r.body = page_body(n, total);
+	if (!r.body)
+		return -ENOMEM;
+	r.len = strlen(r.body);
+	rc = provider_ark.list_parse(&ark_pc, 0, page, &r, &pg, &err);
+	*last = pg.last;
+	*n_tasks = pg.n_tasks;
+	provider_page_clear(&pg);
+	http_resp_clear(&r);
+	return rc;
+}
+
+TEST(list_pagination)
+{
+	bool last;
+	size_t n;
+
+	CHECK_INT(page_last(500, 1200, 1, &last, &n), 0);
+	CHECK(!last);
+	CHECK_INT(n, 500);
+	CHECK_INT(page_last(500, 1200, 2, &last, &n), 0);
+	CHECK(!last);
+	CHECK_INT(page_last(500, 1200, 3, &last, &n), 0); /* 3 * 500 >= 1200 */
+	CHECK(last);
+	CHECK_INT(page_last(500, 1000, 2, &last, &n), 0);
+	CHECK(last);
+	CHECK_INT(page_last(500, -1, 7, &last, &n), 0); /* no total: a full page is not last */
+	CHECK(!last);
+	CHECK_INT(page_last(499, 5000, 1, &last, &n), 0);
+	CHECK(last);
+	CHECK_INT(n, 499);
+	CHECK_INT(page_last(0, 5000, 1, &last, &n), 0);
+	CHECK(last);
+	CHECK_INT(n, 0);
+}
+
+TEST(list_empty)
+{
+	struct provider_page pg;
+	struct aifs_err err;
+
+	CHECK_INT(list_fixture(200, FIXTURE("ark_list_empty.json"), 1, &pg, &err), 0);
+	CHECK_INT(pg.n_tasks, 0);
+	CHECK(pg.last);
+	provider_page_clear(&pg);
+}
+
+TEST(list_malformed)
+{
+	static const char *const bad[] = {
+		FIXTURE("malformed.json"),	    FIXTURE("ark_not_object.json"),
+		FIXTURE("ark_items_not_list.json"), FIXTURE("ark_items_null.json"),
+		FIXTURE("ark_no_items.json"),
+	};
+	struct provider_page pg;
+	struct aifs_err err;
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		CHECK_INT(list_fixture(200, bad[i], 1, &pg, &err), -EIO);
+		CHECK_INT(err.code, -EIO);
+		CHECK_INT(err.retry, AIFS_RETRY_NO);
+		CHECK_INT(err.http_status, 200);
+		CHECK(strstr(err.msg, "malformed"));
+		CHECK(pg.tasks == NULL && pg.n_tasks == 0);
+	}
+	struct http_resp r;
+	tfix_text(&r, 200, "");
+	CHECK_INT(provider_ark.list_parse(&ark_pc, 0, 1, &r, &pg, &err), -EIO);
+	http_resp_clear(&r);
+}
+
+TEST(get_rongcloud_seed)
+{
+	struct task_info *t = NULL;
+	struct aifs_err err;
+	size_t len;
+	char *text;
+	json_t *want;
+
+	CHECK_INT(get_fixture(200, FIXTURE("rong_get.json"), "cgt-20250331175019-68d9t", &t, &err),
+		  0);
+	CHECK(t);
+	CHECK_STR(t->id, "cgt-20250331175019-68d9t");
+	CHECK_INT(t->refs, 1);
+	CHECK_STR(t->status_text, "succeeded\n");
+	CHECK_INT(t->mtime, 1743414672);
+	CHECK(t->error == NULL);
+	CHECK_INT(t->n_outputs, 2);
+	CHECK_STR(tfix_output(t, "video.mp4"),
+		  "https://ark-content-generation-cn-beijing.tos-cn-beijing.volces.com/"
+		  "doubao-seedance-1-0-pro/02174341221938600000000000000000000ffffac182c17b9e4d1"
+		  ".mp4?X-Tos-Algorithm=TOS4-HMAC-SHA256&X-Tos-Expires=86400&X-Tos-Signature=9a7c");
+	CHECK(tfix_output(t, "last_frame.png"));
+	text = tfix_read(FIXTURE("rong_get.json"), &len);
+	want = text ? tfix_json(text, len) : NULL;
+	free(text);
+	CHECK(want);
+	bool ok = tfix_meta_is(t, want) && tfix_meta_is_dump(t, want);
+	json_decref(want);
+	task_info_unref(t);
+	CHECK(ok);
+}
+
+/* Integers past int64 do not make the answer malformed, and stay exact. */
+TEST(get_exact_numbers)
+{
+	static const char want[] = "{\n"
+				   "  \"id\": \"cgt-20250703120000-exact\",\n"
+				   "  \"model\": \"doubao-seedance-1-0-pro-250528\",\n"
+				   "  \"status\": \"succeeded\",\n"
+				   "  \"seed\": 18446744073709551616,\n"
+				   "  \"neg_seed\": -99999999999999999999,\n"
+				   "  \"duration\": 5.0,\n"
+				   "  \"ratio\": 0.5625,\n"
+				   "  \"fps\": 2.4e1,\n"
+				   "  \"tiny\": 1E-7,\n"
+				   "  \"content\": {\n"
+				   "    \"video_url\": \"https://h.example/v.mp4\"\n"
+				   "  },\n"
+				   "  \"created_at\": 1751544000,\n"
+				   "  \"updated_at\": 1751544090,\n"
+				   "  \"empty_string\": \"\",\n"
+				   "  \"unicode\": \"\\u4efb\\u52a1 done\",\n"
+				   "  \"nul\": \"a\\u0000b\"\n"
+				   "}\n";
+	struct task_info *t = NULL;
+	struct aifs_err err;
+
+	CHECK_INT(get_fixture(200, FIXTURE("ark_get_exact.json"), "cgt-20250703120000-exact", &t,
+			      &err),
+		  0);
+	CHECK(t);
+	CHECK_STR(t->status_text, "succeeded\n");
+	CHECK_INT(t->mtime, 1751544090); /* read through the reals fallback */
+	CHECK_STR(tfix_output(t, "video.mp4"), "https://h.example/v.mp4");
+	bool same = strcmp(t->meta, want) == 0 && t->meta_len == strlen(want);
+	if (!same)
+		fprintf(stderr, "%s", t->meta);
+	task_info_unref(t);
+	CHECK(same);
+}
+
+TEST(get_wrong_answers)
+{
+	struct task_info *t = NULL;
+	struct aifs_err err;
+
+	CHECK_INT(get_fixture(200, FIXTURE("rong_get.json"), "cgt-other", &t, &err), -EIO);
+	CHECK(t == NULL);
+	CHECK_INT(err.retry, AIFS_RETRY_NO);
+	CHECK_INT(get_fixture(200, FIXTURE("ark_get_200_error.json"), "x", &t, &err), -EIO);
+	CHECK(t == NULL);
+	CHECK_INT(get_fixture(200, FIXTURE("ark_list_mixed.json"), "x", &t, &err), -EIO);
+	CHECK_INT(get_fixture(200, FIXTURE("ark_not_object.json"), "x", &t, &err), -EIO);
+	CHECK_INT(get_fixture(200, FIXTURE("malformed.json"), "x", &t, &err), -EIO);
+	CHECK(strstr(err.msg, "malformed"));
+	CHECK_INT(err.http_status, 200);
+	CHECK(t == NULL);
+}
+
+struct http_case {
+	long status;
+	const char *fixture; /* NULL: a non-JSON body */
+	bool list;
+	int rc;
+	enum aifs_retry retry;
+	const char *pcode;
+};
+
+TEST(http_errors)
+{
+	static const struct http_case cases[] = {
+		{ 404, FIXTURE("ark_get_404.json"), false, -ENOENT, AIFS_RETRY_NO,
+		  "ResourceNotFound" },
+		{ 404, FIXTURE("ark_get_404.json"), true, -EOPNOTSUPP, AIFS_RETRY_NO,
+		  "ResourceNotFound" },
+		{ 404, NULL, true, -EOPNOTSUPP, AIFS_RETRY_NO, "" },
+		{ 405, NULL, true, -EOPNOTSUPP, AIFS_RETRY_NO, "" },
+		{ 405, NULL, false, -EIO, AIFS_RETRY_NO, "" },
+		{ 401, FIXTURE("ark_401.json"), false, -EACCES, AIFS_RETRY_NO,
+		  "AuthenticationError" },
+		{ 403, FIXTURE("ark_401.json"), true, -EACCES, AIFS_RETRY_NO,
+		  "AuthenticationError" },
+		{ 429, FIXTURE("ark_429.json"), true, -EAGAIN, AIFS_RETRY_THROTTLED,
+		  "ModelAccountRpmRateLimitExceeded" },
+		{ 429, FIXTURE("ark_429.json"), false, -EAGAIN, AIFS_RETRY_THROTTLED,
+		  "ModelAccountRpmRateLimitExceeded" },
+		{ 408, NULL, false, -EIO, AIFS_RETRY_TRANSIENT, "" },
+		{ 500, FIXTURE("ark_500.json"), true, -EIO, AIFS_RETRY_TRANSIENT,
+		  "InternalServiceError" },
+		{ 502, NULL, false, -EIO, AIFS_RETRY_TRANSIENT, "" },
+		{ 503, NULL, true, -EIO, AIFS_RETRY_TRANSIENT, "" },
+		{ 400, FIXTURE("ark_get_200_error.json"), false, -EIO, AIFS_RETRY_NO,
+		  "InvalidParameter" },
+		{ 409, NULL, false, -EIO, AIFS_RETRY_NO, "" },
+		{ 302, NULL, true, -EIO, AIFS_RETRY_NO, "" },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const struct http_case *c = &cases[i];
+		struct http_resp r;
+		struct aifs_err err;
+		struct provider_page pg;
+		struct task_info *t = NULL;
+		int rc;
+
+		if (c->fixture)
+			tfix_resp(&r, c->status, c->fixture);
+		else
+			tfix_text(&r, c->status, "<html><body>Bad Gateway</body></html>");
+		r.retry_after = 2.5;
+		aifs_err_clear(&err);
+		rc = c->list ? provider_ark.list_parse(&ark_pc, 0, 1, &r, &pg, &err)
+			     : provider_ark.get_parse(&ark_pc, "cgt-x", &r, &t, &err);
+		http_resp_clear(&r);
+		if (rc != c->rc || err.code != c->rc || err.retry != c->retry ||
+		    strcmp(err.pcode, c->pcode) != 0 || err.http_status != c->status ||
+		    err.retry_after != 2.5 || t || (c->list && pg.n_tasks) || !strchr(err.msg, ' '))
+			fprintf(stderr, "  case %zu: rc %d retry %d pcode \"%s\" msg \"%s\"\n", i,
+				rc, err.retry, err.pcode, err.msg);
+		CHECK_INT(rc, c->rc);
+		CHECK_INT(err.code, c->rc);
+		CHECK_INT(err.retry, c->retry);
+		CHECK_STR(err.pcode, c->pcode);
+		CHECK_INT(err.http_status, c->status);
+		CHECK(err.retry_after == 2.5);
+		CHECK(t == NULL);
+		CHECK(strchr(err.msg, '\n') == NULL);
+	}
+}
+
+TEST(http_error_messages)
+{
+	struct task_info *t = NULL;
+	struct aifs_err err;
+
+	CHECK_INT(get_fixture(404, FIXTURE("ark_get_404.json"), "cgt-x", &t, &err), -ENOENT);
+	CHECK_STR(err.msg, "The specified task cgt-20250101000000-zzzzz "
+			   "is not found. Request id: 021751335800000abcdef");
+	CHECK_STR(err.pcode, "ResourceNotFound");
+	CHECK_INT(err.http_status, 404);
+	CHECK_INT(get_fixture(500, FIXTURE("ark_500.json"), "cgt-x", &t, &err), -EIO);
+	CHECK_STR(err.msg, "The service encountered an unexpected "
+			   "internal error. Request id: 0217513361");
+	CHECK_STR(err.pcode, "InternalServiceError");
+}
+
+TEST(secrets_never_in_messages)
+{
+	struct http_resp r;
+	struct aifs_err err;
+	struct task_info *t = NULL;
+
+	tfix_text(&r, 401,
+		  "{\"error\":{\"code\":\"AuthenticationError\",\"message\":\"Incorrect API key "
+		  "provided: ark-0123456789abcdef-secret.\"}}");
+	CHECK_INT(provider_ark.get_parse(&ark_pc, "cgt-x", &r, &t, &err), -EACCES);
+	http_resp_clear(&r);
+	CHECK(strstr(err.msg, "ark-0123456789abcdef-secret") == NULL);
+	CHECK_STR(err.msg, "Incorrect API key provided: ***.");
+}
+
+T_MAIN(T_CASE(ops_table), T_CASE(list_request), T_CASE(get_request), T_CASE(list_mixed_statuses),
+       T_CASE(list_meta_is_the_item), T_CASE(list_meta_keeps_exact_values), T_CASE(list_relay_seed),
+       T_CASE(list_wrong_types_tolerated), T_CASE(list_pagination), T_CASE(list_empty),
+       T_CASE(list_malformed), T_CASE(get_rongcloud_seed), T_CASE(get_exact_numbers),
+       T_CASE(get_wrong_answers), T_CASE(http_errors), T_CASE(http_error_messages),
+       T_CASE(secrets_never_in_messages))
