@@ -316,7 +316,7 @@ def test_throttling_honours_retry_after_then_eagain():
 
 def test_stale_listing_served_while_the_api_is_down():
     f = fake()
-    m = Mount(f, providers=("volc",))
+    m = Mount(f, providers=("volc",), opts=("-o", "retries=1"))
     first = m.ls("volc")
     f.fault("ark.list", "http", status=500, count=1000)
     m.hup()
@@ -333,7 +333,7 @@ def test_malformed_answer_is_eio():
 
 def test_slow_provider_does_not_hold_up_another():
     f = fake()
-    f.fault("chanjing.list", "delay", seconds=20, count=1)
+    f.fault("chanjing.list", "delay", seconds=8, count=1)
     m = Mount(f, providers=("volc", "chanjing"))
     slow = subprocess.Popen(["ls", m.path("chanjing")], stdout=subprocess.DEVNULL)
     try:
