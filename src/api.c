@@ -24,9 +24,7 @@
 #include "aifs/task.h"
 
 #define API_MAX_BODY (64u << 20)
-#define BACKOFF_BASE 0.5
 #define BACKOFF_CAP 8.0
-#define RETRY_AFTER_MAX 60.0
 #define TOKEN_MARGIN 60 /* renew a token this many seconds before it expires */
 
 struct api {
@@ -213,15 +211,11 @@ static int run(struct api *a, const struct call *c, struct aifs_err *err)
 			log_failure(a, c->what, err, LOGL_WARN, attempt ? " after retries" : "");
 			return rc;
 		}
-		double delay = fmin(BACKOFF_CAP, BACKOFF_BASE * ldexp(1.0, attempt));
-		delay = delay / 2 + delay / 2 * jitter(a);
-		if (err->retry_after >= 0) {
-			if (err->retry_after > RETRY_AFTER_MAX) {
-				log_failure(a, c->what, err, LOGL_WARN, "; Retry-After too long");
-				return aifs_err_set(err, -EAGAIN, "throttled: retry after %.0f s",
-						    err->retry_after);
-			}
-			delay = fmax(delay, err->retry_after);
+		double delay = aifs_retry_delay(attempt, err->retry_after, jitter(a));
+		if (delay < 0) {
+			log_failure(a, c->what, err, LOGL_WARN, "; Retry-After too long");
+			return aifs_err_set(err, -EAGAIN, "throttled: retry after %.0f s",
+					    err->retry_after);
 		}
 		log_failure(a, c->what, err, LOGL_DEBUG, "; retrying");
 		sleep_for(delay);
@@ -313,8 +307,7 @@ static int fetch_token(struct api *a, unsigned *gen, char **cred, struct aifs_er
 		pthread_cond_broadcast(&a->cv);
 		if (rc) {
 			pthread_mutex_unlock(&a->mu);
-			/* a refused token request is a credentials failure */
-			return rc == -EAGAIN || rc == -ETIMEDOUT ? rc : (rc == -ENOMEM ? rc : -EACCES);
+			return rc; /* -EACCES when refused; transient errnos stay what they are */
 		}
 		if (a->token) {
 			explicit_bzero(a->token, strlen(a->token));

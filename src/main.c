@@ -29,7 +29,7 @@ static volatile sig_atomic_t hup_count;
 
 struct cli {
 	char *config, *cache_dir, *cache_max;
-	char *ttl, *qps, *burst, *retries, *timeout;
+	char *ttl, *qps, *burst, *retries, *timeout, *meta_max;
 	int help, version;
 };
 
@@ -39,7 +39,7 @@ enum { KEY_HELP, KEY_VERSION };
 static const struct fuse_opt cli_spec[] = {
 	OPT("config=%s", config),   OPT("cache_dir=%s", cache_dir), OPT("cache_max=%s", cache_max),
 	OPT("ttl=%s", ttl),         OPT("qps=%s", qps),             OPT("burst=%s", burst),
-	OPT("retries=%s", retries), OPT("timeout=%s", timeout),
+	OPT("retries=%s", retries), OPT("timeout=%s", timeout),     OPT("meta_max=%s", meta_max),
 	FUSE_OPT_KEY("-h", KEY_HELP),       FUSE_OPT_KEY("--help", KEY_HELP),
 	FUSE_OPT_KEY("-V", KEY_VERSION),    FUSE_OPT_KEY("--version", KEY_VERSION),
 	FUSE_OPT_END
@@ -89,6 +89,8 @@ static void usage(FILE *f)
 		"                           failures (default 4)\n"
 		"    -o timeout=SECONDS     per request; for downloads, connect and\n"
 		"                           silence limit (default 30)\n"
+		"    -o meta_max=N          tasks whose metadata is kept whole in memory;\n"
+		"                           older ones keep only what stat needs (50000)\n"
 		"    -o allow_other, -o ro, ...   as for every FUSE filesystem\n"
 		"\n"
 		"SIGHUP drops cached listings and unfinished task states.\n"
@@ -125,6 +127,11 @@ static int cli_to_conf(const struct cli *c, struct aifs_conf *conf)
 		}
 		conf->tun.retries = (int)retries;
 	}
+	double meta_max = -1;
+	if (number_opt("meta_max", c->meta_max, &meta_max, 1))
+		return -1;
+	if (meta_max > 0)
+		conf->meta_max = (size_t)meta_max;
 	if (c->cache_max && config_parse_size(c->cache_max, &conf->cache_max)) {
 		fprintf(stderr, "aifs: bad value for -o cache_max: '%s'\n", c->cache_max);
 		return -1;
@@ -285,6 +292,7 @@ out:
 	free(cli.burst);
 	free(cli.retries);
 	free(cli.timeout);
+	free(cli.meta_max);
 	fuse_opt_free_args(&args);
 	return status;
 }

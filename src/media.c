@@ -26,7 +26,6 @@
 
 #define WINDOW_MAX (64ull << 20)
 #define JOB_CHUNKS 8          /* chunks one range request covers at most */
-#define BACKOFF_BASE 0.5
 #define BACKOFF_CAP 8.0
 #define ESTOP 100000          /* sink: the range we wanted is in; not an error */
 
@@ -78,12 +77,6 @@ static void sleep_for(double s)
 	struct timespec ts = { (time_t)s, (long)((s - floor(s)) * 1e9) };
 	while (s > 0 && nanosleep(&ts, &ts) && errno == EINTR)
 		;
-}
-
-static double backoff(int attempt)
-{
-	double d = fmin(BACKOFF_CAP, BACKOFF_BASE * ldexp(1.0, attempt));
-	return d / 2 + d / 2 * (rand() / (double)RAND_MAX);
 }
 
 /* ---- URLs ---- */
@@ -167,19 +160,27 @@ bool media_url_expires_soon(const char *url, int64_t now)
 
 struct probe_sink {
 	struct http_head head;
+	bool have_head;
+	size_t body;
 };
 
 static int probe_head(void *ctx, const struct http_head *h)
 {
-	((struct probe_sink *)ctx)->head = *h;
+	struct probe_sink *ps = ctx;
+	ps->head = *h;
+	ps->have_head = true;
 	return 0;
 }
 
 static int probe_data(void *ctx, const char *p, size_t n)
 {
-	(void)ctx;
+	struct probe_sink *ps = ctx;
 	(void)p;
-	return n > 1 ? -E2BIG : 0; /* a server ignoring Range: stop at once */
+	ps->body += n;
+	/* a server ignoring Range sends the whole file: its length is enough */
+	if (ps->head.status == 200 || ps->body > 65536)
+		return -E2BIG;
+	return 0;
 }
 
 static void take_validator(char *dst, const struct http_head *h)
@@ -187,13 +188,32 @@ static void take_validator(char *dst, const struct http_head *h)
 	snprintf(dst, MEDIA_VALIDATOR_MAX, "%s", h->etag[0] ? h->etag : h->last_modified);
 }
 
-/* One probe of url: HEAD, then a one-byte range. 0, a -errno to retry, or
- * -EKEYEXPIRED when the URL was refused. */
+/* Sorts an HTTP answer that is not the one wanted into errno and retry kind. */
+static int answer_error(const struct http_head *h, const char *what, struct aifs_err *err)
+{
+	int rc;
+	if (h->status == 403 || h->status == 410)
+		return aifs_err_set(err, -EKEYEXPIRED, "%s: URL refused (HTTP %ld)", what, h->status);
+	if (h->status == 429) {
+		rc = aifs_err_set(err, -EAGAIN, "%s: throttled (HTTP 429)", what);
+		err->retry = AIFS_RETRY_THROTTLED;
+		err->retry_after = h->retry_after;
+		return rc;
+	}
+	rc = aifs_err_set(err, -EIO, "%s: HTTP %ld", what, h->status);
+	if (h->status == 408 || h->status >= 500)
+		err->retry = AIFS_RETRY_TRANSIENT;
+	return rc;
+}
+
+/* One probe of url: HEAD, and when that answers unhelpfully (a URL signed
+ * for GET answers HEAD with 403), a one-byte range. 0 or -errno with
+ * err->retry set; -EKEYEXPIRED when the URL was refused. */
 static int probe_once(struct media *m, const char *url, struct media_meta *out,
 		      struct aifs_err *err)
 {
 	struct http_req req = { 0 };
-	struct probe_sink ps;
+	struct probe_sink ps = { 0 };
 	struct http_sink sink = { probe_head, probe_data, &ps };
 	struct http_head h;
 	int rc;
@@ -202,39 +222,44 @@ static int probe_once(struct media *m, const char *url, struct media_meta *out,
 		return rc;
 	req.what = strdup("HEAD output");
 	rc = http_stream(m->http, &m->hopts, &req, &sink, &h, err);
-	if (rc == 0 && h.status / 100 == 2 && h.content_length >= 0) {
+	if (rc) {
+		err->retry = AIFS_RETRY_TRANSIENT; /* no answer: try again, not another way */
+		goto out;
+	}
+	if (h.status / 100 == 2 && h.content_length >= 0) {
 		out->size = (uint64_t)h.content_length;
 		take_validator(out->validator, &h);
 		goto out;
 	}
-	/* HEAD refused (a URL signed for GET answers 403) or unhelpful */
+	if (h.status == 429 || h.status == 408 || h.status >= 500) {
+		rc = answer_error(&h, "HEAD output", err);
+		goto out;
+	}
 	http_req_clear(&req);
+	memset(&ps, 0, sizeof ps);
 	if ((rc = http_req_init(&req, "GET", "%s", url)) ||
 	    (rc = http_req_header(&req, "Range: bytes=0-0")))
 		goto out;
 	req.what = strdup("GET output bytes=0-0");
 	rc = http_stream(m->http, &m->hopts, &req, &sink, &h, err);
 	if (rc == -E2BIG && ps.head.status == 200 && ps.head.content_length >= 0) {
-		rc = 0; /* no ranges, but the length is known */
 		out->size = (uint64_t)ps.head.content_length;
 		take_validator(out->validator, &ps.head);
+		rc = 0;
 		goto out;
 	}
-	if (rc)
+	if (rc) {
+		err->retry = AIFS_RETRY_TRANSIENT;
 		goto out;
-	if (h.status == 206 && h.range_total >= 0) {
+	}
+	if (h.status == 206 && h.range_total >= 0)
 		out->size = (uint64_t)h.range_total;
-	} else if (h.status == 416 && h.range_total == 0) {
+	else if (h.status == 416 && h.range_total == 0)
 		out->size = 0;
-	} else if (h.status == 200 && h.content_length >= 0) {
+	else if (h.status == 200 && h.content_length >= 0)
 		out->size = (uint64_t)h.content_length;
-	} else if (h.status == 403 || h.status == 410) {
-		rc = aifs_err_set(err, -EKEYEXPIRED, "output URL refused (HTTP %ld)", h.status);
-	} else {
-		rc = aifs_err_set(err, -EIO, "output size unknown (HTTP %ld)", h.status);
-		if (h.status == 408 || h.status == 429 || h.status >= 500)
-			err->retry = AIFS_RETRY_TRANSIENT;
-	}
+	else
+		rc = answer_error(&h, "output size", err);
 	if (rc == 0)
 		take_validator(out->validator, &h);
 out:
@@ -274,11 +299,12 @@ int media_probe(struct media *m, const char *key, size_t key_len, const struct m
 			attempt--;
 			continue;
 		}
-		bool transient = rc == -ETIMEDOUT || rc == -ECONNRESET || rc == -ECONNREFUSED ||
-				 err->retry == AIFS_RETRY_TRANSIENT;
-		if (!rc || !transient || attempt >= m->o.retries)
+		if (!rc || err->retry == AIFS_RETRY_NO || attempt >= m->o.retries)
 			break;
-		sleep_for(backoff(attempt));
+		double delay = aifs_retry_delay(attempt, err->retry_after, rand() / (double)RAND_MAX);
+		if (delay < 0)
+			break;
+		sleep_for(delay);
 	}
 	if (rc == -EKEYEXPIRED)
 		rc = -EACCES;
@@ -379,21 +405,25 @@ struct dl_sink {
 	struct media_file *f;
 	uint64_t pos, end;        /* next byte expected, last byte wanted */
 	uint64_t chunk_done;      /* chunks before this one are marked */
+	bool refused;             /* the answer's headers were not acceptable */
 	struct aifs_err *err;
 };
+
+static int dl_check(struct dl_sink *s, const struct http_head *h);
 
 static int dl_head(void *ctx, const struct http_head *h)
 {
 	struct dl_sink *s = ctx;
+	int rc = dl_check(s, h);
+	s->refused = rc != 0;
+	return rc;
+}
+
+/* Accepts only the range asked for, of the file known, unchanged. */
+static int dl_check(struct dl_sink *s, const struct http_head *h)
+{
 	struct media_file *f = s->f;
 
-	if (h->status == 403 || h->status == 410)
-		return aifs_err_set(s->err, -EKEYEXPIRED, "output URL refused (HTTP %ld)", h->status);
-	if (h->status == 408 || h->status == 429 || h->status >= 500) {
-		aifs_err_set(s->err, -EIO, "download answered HTTP %ld", h->status);
-		s->err->retry = AIFS_RETRY_TRANSIENT;
-		return -EIO;
-	}
 	if (h->status == 206) {
 		if (h->range_start != (int64_t)s->pos || h->range_end < (int64_t)s->end ||
 		    h->range_total != (int64_t)f->size)
@@ -408,7 +438,7 @@ static int dl_head(void *ctx, const struct http_head *h)
 			return aifs_err_set(s->err, -EIO, "download: no range support, length %lld",
 					    (long long)h->content_length);
 	} else {
-		return aifs_err_set(s->err, -EIO, "download answered HTTP %ld", h->status);
+		return answer_error(h, "download", s->err);
 	}
 	char v[MEDIA_VALIDATOR_MAX];
 	take_validator(v, h);
@@ -485,6 +515,7 @@ static void dl_run(struct pool_job *pj)
 		char *url = NULL;
 
 		aifs_err_clear(&err);
+		s.refused = false;
 		s.pos = s.chunk_done * BLOB_CHUNK; /* resume at the first incomplete chunk */
 		rc = file_url(f, renewed, gen, &url, &gen);
 		if (rc == 0 && !(rc = http_req_init(&req, "GET", "%s", url)) &&
@@ -511,16 +542,20 @@ static void dl_run(struct pool_job *pj)
 			blob_reset(f->blob, f->size, "");
 			break;
 		}
-		bool transient = rc == -ETIMEDOUT || rc == -ECONNRESET || rc == -ECONNREFUSED ||
-				 rc == -EIO || rc == -EHOSTUNREACH;
-		if (!transient || attempt >= m->o.retries)
+		/* no answer or a cut one is worth another try; a refused one if it says so */
+		bool again = s.refused ? err.retry != AIFS_RETRY_NO : rc != -ENOMEM && rc != -EPROTO;
+		if (!again || attempt >= m->o.retries)
+			break;
+		double delay = aifs_retry_delay(attempt, err.retry_after, rand() / (double)RAND_MAX);
+		if (delay < 0)
 			break;
 		log_msg(LOGL_DEBUG, "download: %s; retrying", err.msg);
-		sleep_for(backoff(attempt));
+		sleep_for(delay);
 	}
 	if (rc) {
 		log_msg(LOGL_WARN, "download: %s (%s)", err.msg, aifs_errno_name(rc));
-		dl_fail(&s, j->last, rc == -ETIMEDOUT ? -ETIMEDOUT : rc == -EKEYEXPIRED ? -EACCES : -EIO);
+		dl_fail(&s, j->last,
+			rc == -ETIMEDOUT || rc == -EAGAIN ? rc : rc == -EKEYEXPIRED ? -EACCES : -EIO);
 	}
 	free(j);
 	file_unref(f);

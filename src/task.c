@@ -53,11 +53,36 @@ void task_info_unref(struct task_info *ti)
 		free(ti->outputs[i].name);
 		free(ti->outputs[i].url);
 	}
+	free(ti->outputs);
 	free(ti->id);
 	free(ti->status_text);
 	free(ti->meta);
 	free(ti->error);
 	free(ti);
+}
+
+struct task_info *task_info_slim(const struct task_info *ti)
+{
+	struct task_info *s = task_info_new(ti->id);
+	if (!s)
+		return NULL;
+	s->status = ti->status;
+	s->status_text = strdup(ti->status_text);
+	s->status_len = ti->status_len;
+	s->mtime = ti->mtime;
+	s->meta_len = ti->meta_len;
+	s->error_len = ti->error_len;
+	s->slim = true;
+	s->outputs = calloc(ti->n_outputs ? ti->n_outputs : 1, sizeof *s->outputs);
+	if (!s->status_text || !s->outputs)
+		goto fail;
+	for (; s->n_outputs < ti->n_outputs; s->n_outputs++)
+		if (!(s->outputs[s->n_outputs].name = strdup(ti->outputs[s->n_outputs].name)))
+			goto fail;
+	return s;
+fail:
+	task_info_unref(s);
+	return NULL;
 }
 
 bool task_status_finished(enum task_status st)
@@ -214,6 +239,10 @@ int task_info_add_output(struct task_info *ti, const char *name, const char *url
 			return -EEXIST;
 	if (ti->n_outputs >= TASK_MAX_OUTPUTS)
 		return -E2BIG;
+	o = realloc(ti->outputs, (ti->n_outputs + 1) * sizeof *o);
+	if (!o)
+		return -ENOMEM;
+	ti->outputs = o;
 	o = &ti->outputs[ti->n_outputs];
 	o->name = strdup(name);
 	o->url = strdup(url);

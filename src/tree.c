@@ -39,6 +39,7 @@
 #define FINISHED_TIMEOUT 60.0 /* kernel cache for what cannot change */
 #define MAX_PAGES 100000      /* a listing that never ends is an error */
 #define RENEW 2               /* task_refresh: ask even a finished task again */
+#define TREE_META_MAX 50000   /* tasks whose metadata is kept whole by default */
 
 struct tprov;
 struct task;
@@ -71,6 +72,8 @@ struct task {
 	unsigned list_stamp;      /* the listing that last returned it */
 	struct tslot **slots;     /* never reordered: inode numbers name them */
 	unsigned n_slots;
+	struct task *lru_prev, *lru_next; /* in the tree's LRU while info is full */
+	bool in_lru;
 };
 
 struct tprov {
@@ -103,6 +106,11 @@ struct tree {
 	int64_t mount_time;
 	struct tprov *provs;
 	size_t n_provs;
+	/* Tasks whose metadata is held whole, most recently used first; past
+	 * meta_max the oldest are slimmed. Lock order: a provider's mu, then lru_mu. */
+	pthread_mutex_t lru_mu;
+	struct task *lru_head, *lru_tail;
+	size_t n_full, meta_max;
 };
 
 struct tree_file {
@@ -187,6 +195,77 @@ static void prov_check_hup(struct tprov *p)
 		if (!tk->info || !task_status_finished(tk->info->status))
 			tk->fetched_at = 0;
 		tk->neg_until = 0;
+	}
+}
+
+/* ---- the metadata cap ---- */
+
+static void lru_unlink(struct tree *t, struct task *tk)
+{
+	if (!tk->in_lru)
+		return;
+	if (tk->lru_prev)
+		tk->lru_prev->lru_next = tk->lru_next;
+	else
+		t->lru_head = tk->lru_next;
+	if (tk->lru_next)
+		tk->lru_next->lru_prev = tk->lru_prev;
+	else
+		t->lru_tail = tk->lru_prev;
+	tk->lru_prev = tk->lru_next = NULL;
+	tk->in_lru = false;
+	t->n_full--;
+}
+
+/* Marks tk's full metadata as just used. Caller holds tk->p->mu. */
+static void lru_touch(struct task *tk)
+{
+	struct tree *t = tk->p->t;
+	if (!tk->info || tk->info->slim)
+		return;
+	pthread_mutex_lock(&t->lru_mu);
+	lru_unlink(t, tk);
+	tk->lru_next = t->lru_head;
+	if (t->lru_head)
+		t->lru_head->lru_prev = tk;
+	t->lru_head = tk;
+	if (!t->lru_tail)
+		t->lru_tail = tk;
+	tk->in_lru = true;
+	t->n_full++;
+	pthread_mutex_unlock(&t->lru_mu);
+}
+
+/* Forgets tk's place when its info goes. Caller holds tk->p->mu. */
+static void lru_forget(struct task *tk)
+{
+	struct tree *t = tk->p->t;
+	pthread_mutex_lock(&t->lru_mu);
+	lru_unlink(t, tk);
+	pthread_mutex_unlock(&t->lru_mu);
+}
+
+/* Slims the least recently used tasks until at most meta_max hold their
+ * metadata whole. Called holding no provider lock. */
+static void tree_trim(struct tree *t)
+{
+	for (;;) {
+		pthread_mutex_lock(&t->lru_mu);
+		struct task *tk = t->n_full > t->meta_max ? t->lru_tail : NULL;
+		if (tk)
+			lru_unlink(t, tk);
+		pthread_mutex_unlock(&t->lru_mu);
+		if (!tk)
+			return;
+		pthread_mutex_lock(&tk->p->mu);
+		if (tk->info && !tk->info->slim && !tk->in_lru) {
+			struct task_info *slim = task_info_slim(tk->info);
+			if (slim) {
+				task_info_unref(tk->info);
+				tk->info = slim;
+			}
+		}
+		pthread_mutex_unlock(&tk->p->mu);
 	}
 }
 
@@ -275,7 +354,7 @@ static void task_take(struct task *tk, struct task_info *ti, bool from_get, doub
 	struct task_info *old = tk->info;
 	bool keep = false;
 
-	if (old && !from_get) {
+	if (old && !from_get && !old->slim) {
 		/* a list item never undoes a finished state, nor replaces the
 		 * richer single-task answer when nothing has changed */
 		if (task_status_finished(old->status) && ti->mtime <= old->mtime)
@@ -294,6 +373,7 @@ static void task_take(struct task *tk, struct task_info *ti, bool from_get, doub
 	tk->info = ti;
 	tk->info_from_get = from_get;
 	task_info_unref(old);
+	lru_touch(tk);
 }
 
 static bool task_fresh(const struct task *tk, double now)
@@ -388,10 +468,13 @@ static int task_refresh(struct task *tk, int flags)
 	} else if (rc == -ENOENT) {
 		tk->neg_until = now + NEG_TTL;
 		tk->in_listing = false;
+		lru_forget(tk);
 		task_info_unref(tk->info);
 		tk->info = NULL;
 		task_set_known(tk, false);
 	}
+	if (rc && tk->info && transient(rc))
+		tk->fetched_at = now; /* serve the stale copy a TTL before asking again */
 	tk->flight_rc = rc;
 	tk->flight_seq++;
 	pthread_cond_broadcast(&p->cv);
@@ -450,6 +533,7 @@ static int list_all(struct list_run *lr)
 			}
 			bool last = pg.last || pg.n_tasks == 0;
 			rc = take_page(lr, &pg, now_mono());
+			tree_trim(p->t);
 			if (last)
 				break;
 		}
@@ -505,6 +589,9 @@ static int prov_refresh(struct tprov *p, int flags)
 		rc = 0;
 	} else if (rc == -EOPNOTSUPP) {
 		rc = -EIO;
+	} else if (p->listed_at > 0 && transient(rc)) {
+		p->listed_at = now_mono(); /* the stale listing serves a TTL more */
+		p->list_stale = false;
 	}
 	p->list_rc = rc;
 	p->list_done++;
@@ -555,7 +642,7 @@ static int file_attr(const struct task *tk, unsigned k, struct tree_attr *a)
 		size = ti->meta_len;
 		break;
 	case K_ERROR:
-		if (!ti->error)
+		if (!ti->error_len)
 			return -ENOENT;
 		size = ti->error_len;
 		break;
@@ -610,7 +697,7 @@ static int slot_url(void *ctx, bool renew, char **url)
 
 	pthread_mutex_lock(&tk->p->mu);
 	out = task_output_at(tk, K_OUTPUT + sl->index);
-	if (renew || !out || media_url_expires_soon(out->url, time(NULL))) {
+	if (renew || !out || !out->url || media_url_expires_soon(out->url, time(NULL))) {
 		rc = task_refresh(tk, RENEW);
 		out = task_output_at(tk, K_OUTPUT + sl->index);
 	}
@@ -669,8 +756,19 @@ static int output_size(struct task *tk, unsigned k, int flags)
 
 /* ---- the public calls ---- */
 
+static int lookup(struct tree *t, uint64_t parent, const char *name, int flags,
+		  struct tree_attr *out);
+
 int tree_lookup(struct tree *t, uint64_t parent, const char *name, int flags,
 		struct tree_attr *out)
+{
+	int rc = lookup(t, parent, name, flags, out);
+	tree_trim(t);
+	return rc;
+}
+
+static int lookup(struct tree *t, uint64_t parent, const char *name, int flags,
+		  struct tree_attr *out)
 {
 	struct tprov *p;
 	struct task *tk;
@@ -825,7 +923,7 @@ int tree_opendir(struct tree *t, uint64_t ino, int flags, struct tree_dir **out)
 			if (f >= K_OUTPUT && f - K_OUTPUT >= tk->n_slots)
 				break;
 			const char *name = f < K_OUTPUT ? fixed_names[f] : tk->slots[f - K_OUTPUT]->name;
-			if (f == K_ERROR && !tk->info->error)
+			if (f == K_ERROR && !tk->info->error_len)
 				continue;
 			if (f >= K_OUTPUT && !task_output_at(tk, f))
 				continue;
@@ -883,8 +981,11 @@ int tree_open(struct tree *t, uint64_t ino, int flags, struct tree_file **out,
 		return -ENOMEM;
 	pthread_mutex_lock(&tk->p->mu);
 	rc = task_refresh(tk, flags);
+	if (rc == 0 && tk->info->slim && (k == K_META || k == K_ERROR))
+		rc = task_refresh(tk, flags | RENEW); /* the text was dropped: ask again */
 	if (rc == 0) {
 		struct task_info *ti = tk->info;
+		lru_touch(tk);
 		switch (k) {
 		case K_STATUS:
 			f->data = ti->status_text;
@@ -897,7 +998,7 @@ int tree_open(struct tree *t, uint64_t ino, int flags, struct tree_file **out,
 		case K_ERROR:
 			f->data = ti->error;
 			f->len = ti->error_len;
-			if (!ti->error)
+			if (!ti->error_len)
 				rc = -ENOENT;
 			break;
 		default:
@@ -999,6 +1100,8 @@ struct tree *tree_new(const struct aifs_conf *conf, struct http *http,
 	t->http = http;
 	t->hup = hup;
 	t->mount_time = time(NULL);
+	t->meta_max = conf->meta_max ? conf->meta_max : TREE_META_MAX;
+	pthread_mutex_init(&t->lru_mu, NULL);
 	t->provs = calloc(conf->n_providers, sizeof *t->provs);
 	if (!t->provs)
 		goto nomem;
@@ -1055,6 +1158,7 @@ void tree_free(struct tree *t)
 		pthread_cond_destroy(&p->cv);
 	}
 	free(t->provs);
+	pthread_mutex_destroy(&t->lru_mu);
 	media_free(t->media);
 	blobcache_free(t->cache);
 	free(t);

@@ -38,6 +38,7 @@ struct aifs_conf {
 	char *config_path;   /* NULL: the default path */
 	char *cache_dir;     /* NULL: $XDG_CACHE_HOME/aifs */
 	uint64_t cache_max;  /* bytes */
+	size_t meta_max;     /* tasks whose metadata stays whole in memory; 0: default */
 	struct tunables tun; /* from -o; fields below zero take the defaults */
 	struct provider_conf *providers;
 	size_t n_providers;

@@ -36,8 +36,10 @@ struct task_info {
 	char *meta;          /* the provider's object, pretty JSON and "\n" */
 	size_t meta_len;
 	char *error;         /* "CODE: MESSAGE\n"; NULL unless failed or expired */
-	size_t error_len;
-	struct task_output outputs[TASK_MAX_OUTPUTS];
+	size_t error_len;    /* 0: the task has no error file */
+	bool slim;           /* meta, error and URLs dropped to save memory; the
+	                      * lengths, status and output names remain */
+	struct task_output *outputs; /* n_outputs of them, owned */
 	size_t n_outputs;
 };
 
@@ -59,6 +61,9 @@ int task_info_set_status(struct task_info *ti, enum task_status st, const char *
  * "MESSAGE\n", or "task failed\n" / "task expired\n". Either may be NULL or "".
  * Does nothing for other statuses; call after task_info_set_status(). */
 int task_info_set_error(struct task_info *ti, const char *code, const char *message);
+
+/* Returns a new slim copy of ti (see task_info.slim), or NULL on ENOMEM. */
+struct task_info *task_info_slim(const struct task_info *ti);
 
 /* Takes a copy of name and url; -E2BIG past TASK_MAX_OUTPUTS. */
 int task_info_add_output(struct task_info *ti, const char *name, const char *url);

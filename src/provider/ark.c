@@ -198,7 +198,7 @@ static int ark_list_parse(const struct provider_conf *pc, int listing, int page,
 		const char *id = pjson_str(item, "id");
 
 		/* One bad item costs itself, not the page. */
-		if (!json_is_object(item) || !id || !*id)
+		if (!json_is_object(item) || !id || !*id || !json_object_get(item, "status"))
 			continue;
 		rc = ark_task(id, item, elems[i], &out->tasks[out->n_tasks]);
 		if (rc == -ENOMEM) {
@@ -208,6 +208,11 @@ static int ark_list_parse(const struct provider_conf *pc, int listing, int page,
 		if (rc == 0)
 			out->n_tasks++;
 		rc = 0;
+	}
+	if (n_elems > 0 && out->n_tasks == 0) {
+		rc = pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, NULL,
+				"malformed answer: no item has an id and a status");
+		goto out;
 	}
 	out->last = n_elems < ARK_PAGE_SIZE ||
 		    (pjson_int(root, "total", &total) && (int64_t)page * ARK_PAGE_SIZE >= total);
@@ -238,7 +243,7 @@ static int ark_get_parse(const struct provider_conf *pc, const char *id,
 	if (rc < 0)
 		goto out;
 	got = pjson_str(root, "id");
-	if (!json_is_object(root) || (!got && !pjson_str(root, "status"))) {
+	if (!json_is_object(root) || !json_object_get(root, "status")) {
 		rc = pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, NULL,
 				"malformed answer: not a task object");
 		goto out;

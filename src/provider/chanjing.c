@@ -328,8 +328,15 @@ static int chanjing_list_parse(const struct provider_conf *pc, int listing, int 
 	if (rc < 0)
 		goto out;
 	list = json_object_get(data, "list");
-	/* A Go server sends an empty list as null. */
+	/* A Go server sends an empty list as null; a null that claims tasks is wrong. */
 	if (json_is_object(data) && json_is_null(list)) {
+		int64_t total = 0, count = 0;
+		pjson_int(data, "total", &total);
+		pjson_int(json_object_get(data, "page_info"), "total_count", &count);
+		if (total > 0 || count > 0)
+			rc = pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, NULL,
+					"malformed answer: data.list is null but %lld tasks are said",
+					(long long)(total > count ? total : count));
 		out->last = true;
 		goto out;
 	}
@@ -349,7 +356,7 @@ static int chanjing_list_parse(const struct provider_conf *pc, int listing, int 
 		const json_t *item = json_array_get(list, i);
 		const char *id = pjson_str(item, "unique_id");
 
-		if (!json_is_object(item) || !id || !*id)
+		if (!json_is_object(item) || !id || !*id || !json_object_get(item, "progress_desc"))
 			continue;
 		rc = chanjing_task(id, item, elems[i],
 				   listing == 0 ? CHANJING_TYPE_IMAGE : CHANJING_TYPE_VIDEO,
@@ -361,6 +368,11 @@ static int chanjing_list_parse(const struct provider_conf *pc, int listing, int 
 		if (rc == 0)
 			out->n_tasks++;
 		rc = 0;
+	}
+	if (n_elems > 0 && out->n_tasks == 0) {
+		rc = pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, NULL,
+				"malformed answer: no item has an id and a status");
+		goto out;
 	}
 	out->last = n_elems < CHANJING_PAGE_SIZE ||
 		    (pjson_int(json_object_get(data, "page_info"), "total_page", &total_page) &&
@@ -392,7 +404,8 @@ static int chanjing_get_parse(const struct provider_conf *pc, const char *id,
 		rc = pjson_fail(pc, err, -ENOENT, AIFS_RETRY_NO, NULL, "no such task");
 		goto out;
 	}
-	if (!json_is_object(data) || pjson_member(body, "data", &span) < 0) {
+	if (!json_is_object(data) || !json_object_get(data, "progress_desc") ||
+	    pjson_member(body, "data", &span) < 0) {
 		rc = pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, NULL,
 				"malformed answer: data is not a task");
 		goto out;

@@ -363,3 +363,19 @@ def test_rate_limit_never_exceeded():
 
 
 test_listing_fills_the_cache_1200_tasks.timeout = 180
+
+
+def test_metadata_cap_slims_the_least_recently_used():
+    f = fake({"ark": {"count": 40}})
+    m = Mount(f, providers=("volc",), opts=("-o", "meta_max=10"))
+    m.run("ls", "-l", "volc")
+    m.run("sh", "-c", "stat volc/*/status volc/*/meta.json > /dev/null")
+    assert f.counters().get("ark.get", 0) == 0  # sizes and status survive slimming
+    tasks = f.tasks("ark")
+    for t in tasks:
+        assert m.cat("volc", t["id"], "status") == t["status"] + "\n"
+    assert f.counters().get("ark.get", 0) == 0
+    for t in tasks:
+        assert json.loads(m.cat("volc", t["id"], "meta.json")) == f.task("ark", t["id"])
+    gets = f.counters().get("ark.get", 0)
+    assert 30 <= gets <= 40, gets  # the slimmed ones were asked for again
