@@ -95,6 +95,8 @@ struct tprov {
 	int list_rc;              /* how it ended */
 	unsigned hup_seen;
 	bool list_stale;          /* SIGHUP: ask again, but keep it for failures */
+	size_t list_pages;        /* requests the last complete listing took */
+	size_t list_unfinished;   /* unfinished tasks it returned */
 };
 
 struct tree {
@@ -426,6 +428,8 @@ static bool transient(int rc)
 	return rc != -EACCES && rc != -ENOENT && rc != -ENOMEM;
 }
 
+static int prov_refresh(struct tprov *p, int flags);
+
 /* Makes tk's state fresh, asking the API when it is not. Caller holds p->mu;
  * it is released during the call. 0 (possibly with a stale state, logged),
  * -ENOENT, -EWOULDBLOCK under TREE_NOWAIT, or the API's -errno. */
@@ -443,6 +447,18 @@ static int task_refresh(struct task *tk, int flags)
 		return -ENOENT;
 	if (!(flags & RENEW) && task_fresh(tk, now))
 		return 0;
+	/* When the unfinished tasks a listing returned outnumber its pages,
+	 * listing again refreshes them all for less than a get each. */
+	if (!(flags & RENEW) && tk->in_listing && p->can_list &&
+	    p->list_unfinished > p->list_pages) {
+		rc = prov_refresh(p, flags);
+		if (rc == -EWOULDBLOCK || task_fresh(tk, now_mono()))
+			return rc;
+		if (rc && tk->info && transient(rc))
+			return 0;
+		if (tk->neg_until > now_mono())
+			return -ENOENT;
+	}
 	if (flags & TREE_NOWAIT)
 		return -EWOULDBLOCK;
 	if (tk->busy) {
@@ -486,6 +502,7 @@ static int task_refresh(struct task *tk, int flags)
 struct list_run {
 	struct tprov *p;
 	unsigned stamp;
+	size_t pages;
 };
 
 static int take_page(struct list_run *lr, struct provider_page *pg, double now)
@@ -527,6 +544,7 @@ static int list_all(struct list_run *lr)
 			if (page > MAX_PAGES)
 				return -EIO;
 			rc = api_list_page(p->api, l, page, &pg, &err);
+			lr->pages++;
 			if (rc) {
 				provider_page_clear(&pg);
 				break;
@@ -576,11 +594,15 @@ static int prov_refresh(struct tprov *p, int flags)
 		double now = now_mono();
 		p->listed_at = now;
 		p->list_stale = false;
+		p->list_pages = lr.pages;
+		p->list_unfinished = 0;
 		for (size_t i = 0; i < p->n_tasks; i++) {
 			struct task *tk = p->tasks[i];
 			tk->in_listing = tk->list_stamp == lr.stamp;
 			if (tk->in_listing && !tk->busy)
 				tk->fetched_at = now; /* SPEC: counted from the last page */
+			if (tk->in_listing && tk->info && !task_status_finished(tk->info->status))
+				p->list_unfinished++;
 		}
 	} else if (rc == -EOPNOTSUPP && p->pc->list == LIST_AUTO) {
 		log_msg(LOGL_INFO, "%s: the API cannot list tasks; listing the known ids",

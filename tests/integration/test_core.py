@@ -379,3 +379,14 @@ def test_metadata_cap_slims_the_least_recently_used():
         assert json.loads(m.cat("volc", t["id"], "meta.json")) == f.task("ark", t["id"])
     gets = f.counters().get("ark.get", 0)
     assert 30 <= gets <= 40, gets  # the slimmed ones were asked for again
+
+
+def test_stale_unfinished_tasks_are_refreshed_by_listing_again():
+    f = fake({"ark": {"count": 1200}})
+    m = Mount(f, providers=("volc",))
+    m.run("ls", "-l", "volc")
+    m.hup()  # as if the TTL had passed: unfinished states are stale
+    f.reset_counters()
+    m.run("sh", "-c", "cat volc/*/status > /dev/null")
+    c = f.counters()
+    assert c.get("ark.list", 0) == 3 and c.get("ark.get", 0) == 0, c
