@@ -29,7 +29,7 @@ CFLAGS   += -DAIFS_VERSION='"$(VERSION)"'
 all: aifs
 
 aifs: $(O)/aifs
-	cp $< $@
+	cp $< $@.tmp && mv -f $@.tmp $@
 
 $(O)/aifs: $(O)/src/main.o $(O)/libaifs.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -51,6 +51,10 @@ units: $(UNITBIN)
 check: $(O)/aifs $(UNITBIN)
 	AIFS_BIN=$(O)/aifs AIFS_UNIT_DIR=$(O)/tests python3 tests/run.py $(TESTS)
 
+# The fake provider API, a real mount of it, and ordinary commands in it.
+demo: aifs
+	bash contrib/demo.sh
+
 lint:
 	@! grep -ln '<curl/curl.h>' src/*.c src/provider/*.c include/aifs/*.h | grep -v '^src/http.c$$' | grep . || { echo 'curl outside http'; false; }
 	@! grep -ln '<fuse' src/*.c src/provider/*.c include/aifs/*.h | grep -v -E '^src/(fs|main).c$$' | grep . || { echo 'fuse outside fs/main'; false; }
@@ -68,5 +72,67 @@ uninstall:
 clean:
 	rm -rf build build-* aifs
 
-.PHONY: all units check lint install uninstall clean
+.PHONY: all units check demo lint install uninstall clean
 -include $(shell find build* -name '*.d' 2>/dev/null)
+
+# ---- fuzzing ----
+# make fuzz: fuzz/fuzz_*.c under libFuzzer, built by clang against the
+# library compiled by the same clang with ASan, UBSan and coverage, each
+# target run for FUZZ_SECONDS (FUZZ_TARGETS= picks some, FUZZ_FLAGS= adds
+# libFuzzer options). New inputs go to build-fuzz/corpus/, crashes to
+# build-fuzz/artifacts/, each run's log to build-fuzz/TARGET.log.
+# make fuzz-replay: fuzz/corpus/ and fuzz/regressions/ through the same
+# targets, built by $(CC) like the unit tests (SANITIZE= applies), quickly.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= ark chanjing config idenc url
+FUZZ_FLAGS   ?=
+FUZZ_O       := build-fuzz
+FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -pthread -g -O1 $(filter-out -Werror,$(WARN)) -Iinclude \
+	$(shell $(PKG_CONFIG) --cflags $(PKGS)) -DAIFS_VERSION='"$(VERSION)"' \
+	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_LIBOBJ  := $(LIBSRC:%.c=$(FUZZ_O)/%.o)
+FUZZ_BIN     := $(FUZZ_TARGETS:%=$(FUZZ_O)/fuzz_%)
+FUZZ_REPLAY  := $(FUZZ_TARGETS:%=$(O)/fuzz/replay_%)
+
+$(FUZZ_O)/src/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+$(FUZZ_O)/libaifs.a: $(FUZZ_LIBOBJ)
+	$(AR) rcs $@ $^
+
+$(FUZZ_O)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h fuzz/fjson.h $(FUZZ_O)/libaifs.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_O)/libaifs.a $(LDLIBS)
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: $(FUZZ_BIN)
+	@mkdir -p $(FUZZ_O)/artifacts; fail=; \
+	for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(FUZZ_O)/corpus/$$t; \
+		echo "fuzz $$t: $(FUZZ_SECONDS) s, log in $(FUZZ_O)/$$t.log"; \
+		if $(FUZZ_O)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+			-rss_limit_mb=2048 -print_final_stats=1 \
+			-artifact_prefix=$(FUZZ_O)/artifacts/$$t- \
+			$$(test -f fuzz/dict/$$t.dict && echo -dict=fuzz/dict/$$t.dict) $(FUZZ_FLAGS) \
+			$(FUZZ_O)/corpus/$$t fuzz/corpus/$$t </dev/null >$(FUZZ_O)/$$t.log 2>&1; then \
+			grep -E '^#[0-9]+[[:space:]]+DONE|^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' \
+				$(FUZZ_O)/$$t.log | sed 's/^/  /'; \
+		else \
+			tail -n 60 $(FUZZ_O)/$$t.log; fail="$$fail $$t"; \
+		fi; \
+	done; \
+	test -z "$$fail" || { echo "fuzz: findings in$$fail: see $(FUZZ_O)/artifacts/"; false; }
+
+$(O)/fuzz/replay_%: $(O)/fuzz/replay.o $(O)/fuzz/fuzz_%.o $(O)/libaifs.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+fuzz-replay: $(FUZZ_REPLAY)
+	@fail=; for t in $(FUZZ_TARGETS); do \
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 $(O)/fuzz/replay_$$t || fail="$$fail $$t"; \
+	done; \
+	test -z "$$fail" || { echo "fuzz-replay: failed:$$fail"; false; }
+
+.SECONDARY: $(O)/fuzz/replay.o $(FUZZ_TARGETS:%=$(O)/fuzz/fuzz_%.o)
+.PHONY: fuzz fuzz-build fuzz-replay

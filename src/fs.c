@@ -191,6 +191,12 @@ static void job_run(struct pool_job *pj)
 	free(j);
 }
 
+/* True for work on the root itself, which never needs the network. */
+static bool p_root_or_missing(const struct fs *fs, enum op op, fuse_ino_t ino)
+{
+	return op != OP_READ && tree_provider_of(fs->tree, ino) < 0;
+}
+
 /* Hands a request to the pool that may wait for it. */
 static void defer(fuse_req_t req, enum op op, fuse_ino_t ino, const char *name,
 		  const struct fuse_file_info *fi, size_t size, off_t off)
@@ -215,6 +221,10 @@ static void defer(fuse_req_t req, enum op op, fuse_ino_t ino, const char *name,
 	} else {
 		int p = tree_provider_of(fs->tree, ino);
 		pool = p >= 0 && (size_t)p < fs->n_pools ? fs->pools[p] : NULL;
+	}
+	if (p_root_or_missing(fs, op, ino)) {
+		job_run(&j->pj); /* the root's answers never wait */
+		return;
 	}
 	if (!pool) {
 		free(j);
@@ -285,7 +295,6 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	struct tree_dir *d = (struct tree_dir *)(uintptr_t)fi->fh;
 	char *buf = malloc(size), *p = buf;
 	size_t left = size;
-	(void)ino;
 
 	if (!buf) {
 		fuse_reply_err(req, ENOMEM);
@@ -294,7 +303,7 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	for (size_t i = (size_t)off; i < d->n + 2; i++) {
 		struct stat st = { 0 };
 		const char *name = i == 0 ? "." : i == 1 ? ".." : d->ents[i - 2].name;
-		st.st_ino = i < 2 ? 0 : d->ents[i - 2].ino;
+		st.st_ino = i < 2 ? ino : d->ents[i - 2].ino; /* 0 would hide "." and ".." */
 		st.st_mode = i < 2 ? S_IFDIR : d->ents[i - 2].mode;
 		size_t n = fuse_add_direntry(req, p, left, name, &st, (off_t)(i + 1));
 		if (n > left)

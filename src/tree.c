@@ -509,6 +509,9 @@ static int take_page(struct list_run *lr, struct provider_page *pg, double now)
 {
 	struct tprov *p = lr->p;
 	int rc = 0;
+	if (pg->skipped)
+		log_msg(LOGL_WARN, "%s: %zu listed item(s) without an id or a status left out",
+			p->pc->name, pg->skipped);
 	pthread_mutex_lock(&p->mu);
 	for (size_t i = 0; i < pg->n_tasks; i++) {
 		struct task_info *ti = pg->tasks[i];
@@ -1092,16 +1095,18 @@ static int load_known(void *ctx, const char *id, size_t len)
 static int media_setup(struct tree *t, struct aifs_err *err)
 {
 	const struct aifs_conf *conf = t->conf;
-	struct media_opts mo = {
-		.timeout = conf->tun.timeout >= 0 ? conf->tun.timeout : CONFIG_DEFAULT_TIMEOUT,
-		.retries = conf->tun.retries >= 0 ? conf->tun.retries : CONFIG_DEFAULT_RETRIES,
-		.probes = 4,
-		.downloads = 6,
-	};
+	struct media_opts mo = { .probes = 4, .downloads = 6 };
 	int rc = 0;
 
-	for (size_t i = 0; i < conf->n_providers; i++)
-		mo.allow_http |= conf->providers[i].insecure_http;
+	/* downloads are shared by every provider: the most patient settings win */
+	for (size_t i = 0; i < conf->n_providers; i++) {
+		const struct provider_conf *pc = &conf->providers[i];
+		mo.allow_http |= pc->insecure_http;
+		if (pc->tun.timeout > mo.timeout)
+			mo.timeout = pc->tun.timeout;
+		if (pc->tun.retries > mo.retries)
+			mo.retries = pc->tun.retries;
+	}
 	t->cache = blobcache_new(conf->cache_dir, conf->cache_max, &rc);
 	if (!t->cache)
 		return aifs_err_set(err, rc ? rc : -ENOMEM, "cannot open the cache in %s: %s",

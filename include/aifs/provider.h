@@ -20,6 +20,7 @@ struct provider_page {
 	struct task_info **tasks; /* owned: each holds one reference */
 	size_t n_tasks;
 	bool last;                /* no page follows this one */
+	size_t skipped;           /* items left out: no id, or no status */
 };
 
 void provider_page_clear(struct provider_page *pg);

@@ -198,8 +198,10 @@ static int ark_list_parse(const struct provider_conf *pc, int listing, int page,
 		const char *id = pjson_str(item, "id");
 
 		/* One bad item costs itself, not the page. */
-		if (!json_is_object(item) || !id || !*id || !json_object_get(item, "status"))
+		if (!json_is_object(item) || !id || !*id || !json_object_get(item, "status")) {
+			out->skipped++;
 			continue;
+		}
 		rc = ark_task(id, item, elems[i], &out->tasks[out->n_tasks]);
 		if (rc == -ENOMEM) {
 			pjson_fail(pc, err, rc, AIFS_RETRY_NO, NULL, "out of memory");

@@ -356,8 +356,10 @@ static int chanjing_list_parse(const struct provider_conf *pc, int listing, int 
 		const json_t *item = json_array_get(list, i);
 		const char *id = pjson_str(item, "unique_id");
 
-		if (!json_is_object(item) || !id || !*id || !json_object_get(item, "progress_desc"))
+		if (!json_is_object(item) || !id || !*id || !json_object_get(item, "progress_desc")) {
+			out->skipped++;
 			continue;
+		}
 		rc = chanjing_task(id, item, elems[i],
 				   listing == 0 ? CHANJING_TYPE_IMAGE : CHANJING_TYPE_VIDEO,
 				   &out->tasks[out->n_tasks]);

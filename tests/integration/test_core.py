@@ -390,3 +390,11 @@ def test_stale_unfinished_tasks_are_refreshed_by_listing_again():
     m.run("sh", "-c", "cat volc/*/status > /dev/null")
     c = f.counters()
     assert c.get("ark.list", 0) == 3 and c.get("ark.get", 0) == 0, c
+
+
+def test_dot_entries_and_root_mkdir():
+    f = fake()
+    m = Mount(f, providers=("volc",))
+    out = m.run("ls", "-a", "volc").stdout.split("\n")
+    assert out[0] == "." and out[1] == ".."
+    assert errno_of(os.mkdir, m.path("newdir")) == errno.EPERM
