@@ -7,6 +7,7 @@
 #include <fuse_lowlevel.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,8 +25,9 @@
 #include "aifs/tree.h"
 
 /* Bumped by SIGHUP; the tree drops listings and unfinished states when it
- * sees it change. A signal handler can reach nothing else. */
-static volatile sig_atomic_t hup_count;
+ * sees it change. A signal handler can reach nothing else; a lock-free
+ * atomic is safe to touch from one. */
+static atomic_uint hup_count;
 
 struct cli {
 	char *config, *cache_dir, *cache_max;
@@ -170,7 +172,7 @@ static int make_cache_dir(char **dir)
 static void on_hup(int sig)
 {
 	(void)sig;
-	hup_count++;
+	atomic_fetch_add_explicit(&hup_count, 1, memory_order_relaxed);
 }
 
 /* Secrets live in this process: keep them out of core files. */
@@ -270,14 +272,13 @@ int main(int argc, char *argv[])
 		fuse_loop_cfg_destroy(lc);
 	}
 out:
+	fs_free(fs); /* replies to what is queued while the channel is open */
 	if (se) {
 		fuse_remove_signal_handlers(se);
 		if (mounted)
 			fuse_session_unmount(se);
-	}
-	fs_free(fs); /* replies to what is queued, then stops the threads */
-	if (se)
 		fuse_session_destroy(se);
+	}
 	tree_free(tree);
 	http_free(http);
 	if (http)

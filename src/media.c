@@ -609,21 +609,27 @@ ssize_t media_read(struct media_file *f, struct media_cursor *cur, char *buf, si
 	uint64_t first = (uint64_t)off / BLOB_CHUNK;
 	uint64_t last = ((uint64_t)off + size - 1) / BLOB_CHUNK;
 
+	pthread_mutex_lock(&f->mu);
+	/* Reading on from where the handle was widens the window; a jump resets
+	 * it. The kernel may send a handle's reads a little out of order. */
+	uint64_t o = (uint64_t)off;
+	bool forward = o == 0 ? cur->next == 0 : o + BLOB_CHUNK >= cur->next && o <= cur->next + BLOB_CHUNK;
+	if (forward && o != 0)
+		cur->window = cur->window ? cur->window * 2 : 2 * BLOB_CHUNK;
+	else if (!forward)
+		cur->window = 0;
+	if (cur->window > WINDOW_MAX)
+		cur->window = WINDOW_MAX;
+	if (!forward || o + size > cur->next)
+		cur->next = o + size;
+
 	if (!blob_complete(f->blob)) {
-		/* forward reading widens the window; a jump resets it */
-		if ((uint64_t)off == cur->next && off != 0)
-			cur->window = cur->window ? cur->window * 2 : 2 * BLOB_CHUNK;
-		else
-			cur->window = 0;
-		if (cur->window > WINDOW_MAX)
-			cur->window = WINDOW_MAX;
 		uint64_t ahead = last + cur->window / BLOB_CHUNK;
 		if (ahead >= f->n_chunks)
 			ahead = f->n_chunks - 1;
 
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += (time_t)deadline_of(f->m);
-		pthread_mutex_lock(&f->mu);
 		unsigned seen = f->fail_seq;
 		schedule(f, first, ahead);
 		for (;;) {
@@ -642,9 +648,8 @@ ssize_t media_read(struct media_file *f, struct media_cursor *cur, char *buf, si
 				break;
 			}
 		}
-		pthread_mutex_unlock(&f->mu);
 	}
-	cur->next = (uint64_t)off + size;
+	pthread_mutex_unlock(&f->mu);
 	if (rc)
 		return rc;
 	return blob_pread(f->blob, buf, size, (uint64_t)off);

@@ -104,7 +104,7 @@ struct tree {
 	struct http *http;
 	struct blobcache *cache;
 	struct media *media;
-	volatile sig_atomic_t *hup;
+	atomic_uint *hup;
 	int64_t mount_time;
 	struct tprov *provs;
 	size_t n_provs;
@@ -187,7 +187,7 @@ static void deadline_in(struct timespec *ts, double s)
 /* SIGHUP: forget listings and unfinished states. Caller holds p->mu. */
 static void prov_check_hup(struct tprov *p)
 {
-	unsigned h = (unsigned)*p->t->hup;
+	unsigned h = atomic_load_explicit(p->t->hup, memory_order_relaxed);
 	if (h == p->hup_seen)
 		return;
 	p->hup_seen = h;
@@ -1118,7 +1118,7 @@ static int media_setup(struct tree *t, struct aifs_err *err)
 }
 
 struct tree *tree_new(const struct aifs_conf *conf, struct http *http,
-		      volatile sig_atomic_t *hup, struct aifs_err *err)
+		      atomic_uint *hup, struct aifs_err *err)
 {
 	struct tree *t = calloc(1, sizeof *t);
 	if (!t)
@@ -1142,7 +1142,7 @@ struct tree *tree_new(const struct aifs_conf *conf, struct http *http,
 		p->idx = (int)i;
 		p->pc = pc;
 		p->can_list = pc->list != LIST_NO;
-		p->hup_seen = (unsigned)*hup;
+		p->hup_seen = atomic_load(hup);
 		pthread_mutex_init(&p->mu, NULL);
 		pthread_cond_init(&p->cv, NULL);
 		strmap_init(&p->byid);

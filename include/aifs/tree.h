@@ -14,7 +14,7 @@
 #ifndef AIFS_TREE_H
 #define AIFS_TREE_H
 
-#include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -56,7 +56,7 @@ struct tree_file;
  * signal handler bumps to drop cached state (SIGHUP). NULL with err filled on
  * failure. */
 struct tree *tree_new(const struct aifs_conf *conf, struct http *http,
-		      volatile sig_atomic_t *hup, struct aifs_err *err);
+		      atomic_uint *hup, struct aifs_err *err);
 void tree_free(struct tree *t);
 
 /* Which provider an inode belongs to (its queue of work), -1 for the root. */
