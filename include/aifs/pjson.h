@@ -15,6 +15,8 @@
 struct http_resp;
 struct json_t;
 struct provider_conf;
+struct provider_page;
+struct task_info;
 
 /* A stretch of JSON text; borrowed from the answer it lies in. */
 struct pjson_span {
@@ -41,6 +43,19 @@ const char *pjson_code(const struct json_t *obj, const char *key, char *buf, siz
 int pjson_member(struct pjson_span obj, const char *key, struct pjson_span *out);
 /* The texts of arr's elements into a new array (free()); -EIO when not an array. */
 int pjson_elements(struct pjson_span arr, struct pjson_span **out, size_t *n);
+
+/* Builds one task from a list item with id and its text; 0, -ENOMEM, or
+ * another -errno to leave the item out. */
+typedef int (*pjson_task_fn)(const char *id, const struct json_t *item, struct pjson_span raw,
+			     int hint, struct task_info **out);
+
+/* Fills out with a task for every item of the array list (raw: its
+ * elements' texts, n of them) that has a string id_key and a status_key;
+ * the others are counted in out->skipped. A page of items none of which is
+ * a task is malformed: -EIO. 0 or -errno with err filled. */
+int pjson_page(const struct provider_conf *pc, const struct json_t *list, const struct pjson_span *raw,
+	       size_t n, const char *id_key, const char *status_key, pjson_task_fn make, int hint,
+	       struct provider_page *out, struct aifs_err *err);
 /* v re-indented as JSON_INDENT(2) would, each token kept byte for byte, and
  * "\n": a new string (free()). */
 int pjson_pretty(struct pjson_span v, char **out, size_t *len);

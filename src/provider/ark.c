@@ -128,6 +128,16 @@ static int ark_output(struct task_info *ti, const json_t *content, const char *k
 /* One task from its object and the object's text: 0, -ENOMEM, or -EIO when
  * the text cannot be re-indented (jansson accepted it, so it should). */
 static int ark_task(const char *id, const json_t *obj, struct pjson_span raw,
+		    struct task_info **out);
+
+static int ark_item(const char *id, const json_t *item, struct pjson_span raw, int hint,
+		    struct task_info **out)
+{
+	(void)hint;
+	return ark_task(id, item, raw, out);
+}
+
+static int ark_task(const char *id, const json_t *obj, struct pjson_span raw,
 		    struct task_info **out)
 {
 	struct task_info *ti = task_info_new(id);
@@ -188,34 +198,9 @@ static int ark_list_parse(const struct provider_conf *pc, int listing, int page,
 				"malformed answer: no list of items");
 		goto out;
 	}
-	out->tasks = calloc(n_elems ? n_elems : 1, sizeof *out->tasks);
-	if (!out->tasks) {
-		rc = pjson_fail(pc, err, -ENOMEM, AIFS_RETRY_NO, NULL, "out of memory");
+	rc = pjson_page(pc, items, elems, n_elems, "id", "status", ark_item, 0, out, err);
+	if (rc < 0)
 		goto out;
-	}
-	for (size_t i = 0; i < n_elems; i++) {
-		const json_t *item = json_array_get(items, i);
-		const char *id = pjson_str(item, "id");
-
-		/* One bad item costs itself, not the page. */
-		if (!json_is_object(item) || !id || !*id || !json_object_get(item, "status")) {
-			out->skipped++;
-			continue;
-		}
-		rc = ark_task(id, item, elems[i], &out->tasks[out->n_tasks]);
-		if (rc == -ENOMEM) {
-			pjson_fail(pc, err, rc, AIFS_RETRY_NO, NULL, "out of memory");
-			goto out;
-		}
-		if (rc == 0)
-			out->n_tasks++;
-		rc = 0;
-	}
-	if (n_elems > 0 && out->n_tasks == 0) {
-		rc = pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, NULL,
-				"malformed answer: no item has an id and a status");
-		goto out;
-	}
 	out->last = n_elems < ARK_PAGE_SIZE ||
 		    (pjson_int(root, "total", &total) && (int64_t)page * ARK_PAGE_SIZE >= total);
 out:

@@ -347,35 +347,10 @@ static int chanjing_list_parse(const struct provider_conf *pc, int listing, int 
 				"malformed answer: no data.list");
 		goto out;
 	}
-	out->tasks = calloc(n_elems ? n_elems : 1, sizeof *out->tasks);
-	if (!out->tasks) {
-		rc = pjson_fail(pc, err, -ENOMEM, AIFS_RETRY_NO, NULL, "out of memory");
+	rc = pjson_page(pc, list, elems, n_elems, "unique_id", "progress_desc", chanjing_task,
+			listing == 0 ? CHANJING_TYPE_IMAGE : CHANJING_TYPE_VIDEO, out, err);
+	if (rc < 0)
 		goto out;
-	}
-	for (size_t i = 0; i < n_elems; i++) {
-		const json_t *item = json_array_get(list, i);
-		const char *id = pjson_str(item, "unique_id");
-
-		if (!json_is_object(item) || !id || !*id || !json_object_get(item, "progress_desc")) {
-			out->skipped++;
-			continue;
-		}
-		rc = chanjing_task(id, item, elems[i],
-				   listing == 0 ? CHANJING_TYPE_IMAGE : CHANJING_TYPE_VIDEO,
-				   &out->tasks[out->n_tasks]);
-		if (rc == -ENOMEM) {
-			pjson_fail(pc, err, rc, AIFS_RETRY_NO, NULL, "out of memory");
-			goto out;
-		}
-		if (rc == 0)
-			out->n_tasks++;
-		rc = 0;
-	}
-	if (n_elems > 0 && out->n_tasks == 0) {
-		rc = pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, NULL,
-				"malformed answer: no item has an id and a status");
-		goto out;
-	}
 	out->last = n_elems < CHANJING_PAGE_SIZE ||
 		    (pjson_int(json_object_get(data, "page_info"), "total_page", &total_page) &&
 		     page >= total_page);

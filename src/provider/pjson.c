@@ -7,6 +7,7 @@
  * The text scanner trusts that jansson accepted the same text first, but
  * never reads outside its span. It refuses to know any provider's fields. */
 #include "aifs/pjson.h"
+#include "aifs/provider.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -411,4 +412,34 @@ int pjson_http_error(const struct provider_conf *pc, const struct http_resp *res
 	err->retry_after = resp->retry_after;
 	json_decref(body);
 	return rc;
+}
+
+int pjson_page(const struct provider_conf *pc, const json_t *list, const struct pjson_span *raw,
+	       size_t n, const char *id_key, const char *status_key, pjson_task_fn make, int hint,
+	       struct provider_page *out, struct aifs_err *err)
+{
+	out->tasks = calloc(n ? n : 1, sizeof *out->tasks);
+	if (!out->tasks)
+		return pjson_fail(pc, err, -ENOMEM, AIFS_RETRY_NO, NULL, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		const json_t *item = json_array_get(list, i);
+		const char *id = pjson_str(item, id_key);
+
+		/* One bad item costs itself, not the page. */
+		if (!json_is_object(item) || !id || !*id || !json_object_get(item, status_key)) {
+			out->skipped++;
+			continue;
+		}
+		int rc = make(id, item, raw[i], hint, &out->tasks[out->n_tasks]);
+		if (rc == -ENOMEM)
+			return pjson_fail(pc, err, rc, AIFS_RETRY_NO, NULL, "out of memory");
+		if (rc == 0)
+			out->n_tasks++;
+		else
+			out->skipped++;
+	}
+	if (n > 0 && out->n_tasks == 0)
+		return pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, NULL,
+				  "malformed answer: no item has an id and a status");
+	return 0;
 }
