@@ -49,9 +49,8 @@ struct tslot {
 	struct task *tk;
 	unsigned index;
 	char *name;
-	bool sized;               /* size and validator are known */
 	bool probing;
-	struct media_meta meta;
+	struct media_meta *meta;  /* size and validator; NULL until known */
 };
 
 struct task {
@@ -317,6 +316,7 @@ static void task_free(struct task *tk)
 	task_info_unref(tk->info);
 	for (unsigned i = 0; i < tk->n_slots; i++) {
 		free(tk->slots[i]->name);
+		free(tk->slots[i]->meta);
 		free(tk->slots[i]);
 	}
 	free(tk->slots);
@@ -672,9 +672,9 @@ static int file_attr(const struct task *tk, unsigned k, struct tree_attr *a)
 		size = ti->error_len;
 		break;
 	default:
-		if (!task_output_at(tk, k) || !tk->slots[k - K_OUTPUT]->sized)
+		if (!task_output_at(tk, k) || !tk->slots[k - K_OUTPUT]->meta)
 			return -ENOENT;
-		size = tk->slots[k - K_OUTPUT]->meta.size;
+		size = tk->slots[k - K_OUTPUT]->meta->size;
 		break;
 	}
 	*a = (struct tree_attr){ .ino = task_ino(tk, k), .mode = S_IFREG | 0444, .nlink = 1,
@@ -747,7 +747,7 @@ static int output_size(struct task *tk, unsigned k, int flags)
 	if (k < K_OUTPUT || !task_output_at(tk, k))
 		return 0;
 	struct tslot *sl = tk->slots[k - K_OUTPUT];
-	if (sl->sized)
+	if (sl->meta)
 		return 0;
 	if (flags & TREE_NOWAIT)
 		return -EWOULDBLOCK;
@@ -756,7 +756,7 @@ static int output_size(struct task *tk, unsigned k, int flags)
 		while (sl->probing)
 			if (pthread_cond_timedwait(&p->cv, &p->mu, &until) == ETIMEDOUT)
 				return -ETIMEDOUT;
-		return sl->sized ? 0 : -EIO;
+		return sl->meta ? 0 : -EIO;
 	}
 	char *key = slot_key(sl, &klen);
 	if (!key)
@@ -767,9 +767,10 @@ static int output_size(struct task *tk, unsigned k, int flags)
 	int rc = media_probe(p->t->media, key, klen, &src, &meta, &err);
 	pthread_mutex_lock(&p->mu);
 	sl->probing = false;
+	if (rc == 0 && !(sl->meta = malloc(sizeof *sl->meta)))
+		rc = aifs_err_set(&err, -ENOMEM, "out of memory");
 	if (rc == 0) {
-		sl->meta = meta;
-		sl->sized = true;
+		*sl->meta = meta;
 	} else {
 		log_msg(LOGL_WARN, "%s: size of %s: %s (%s)", p->pc->name, sl->name, err.msg,
 			aifs_errno_name(rc));
@@ -982,7 +983,7 @@ static int open_output(struct tslot *sl, struct tree_file *f)
 	if (!key)
 		return -ENOMEM;
 	struct media_src src = { slot_url, sl };
-	int rc = media_open(sl->tk->p->t->media, key, klen, &sl->meta, &src, &f->media);
+	int rc = media_open(sl->tk->p->t->media, key, klen, sl->meta, &src, &f->media);
 	free(key);
 	f->remote = rc == 0;
 	return rc;
