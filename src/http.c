@@ -230,7 +230,38 @@ struct xfer {
 	struct http_head head;
 	bool head_done;
 	int abort_rc;            /* the sink's -errno when it stopped us */
+	double silence;          /* stream: the longest wait for a byte, seconds */
+	curl_off_t seen;         /* stream: bytes had at the last look */
+	struct timespec last;    /* stream: when the count last moved */
+	bool silent_too_long;
 };
+
+static double since(const struct timespec *t)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t->tv_sec) + (now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
+/* Streams end when no byte came for x->silence seconds: curl's own
+ * low-speed limit averages, so a trickle would keep a stalled read alive. */
+static int on_progress(void *u, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	struct xfer *x = u;
+	(void)dltotal;
+	(void)ultotal;
+	if (dlnow + ulnow != x->seen) {
+		x->seen = dlnow + ulnow;
+		clock_gettime(CLOCK_MONOTONIC, &x->last);
+		return 0;
+	}
+	if (since(&x->last) > x->silence) {
+		x->silent_too_long = true;
+		return 1;
+	}
+	return 0;
+}
 
 static void head_reset(struct http_head *h)
 {
@@ -403,8 +434,11 @@ static int transfer(struct http *h, const struct http_opts *o, const struct http
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, ms);
 	if (stream) {
 		/* downloads may take long, but never a whole timeout without a byte */
-		curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-		curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)(o->timeout + 0.999));
+		x->silence = o->timeout;
+		clock_gettime(CLOCK_MONOTONIC, &x->last);
+		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(c, CURLOPT_XFERINFODATA, x);
 		curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 256L * 1024);
 	} else {
 		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, ms);
@@ -430,6 +464,9 @@ static int transfer(struct http *h, const struct http_opts *o, const struct http
 			aifs_err_set(err, rc, "%s: answer refused", req->what ? req->what : "request");
 	} else if (cc == CURLE_WRITE_ERROR && x->abort_rc) {
 		rc = x->abort_rc; /* the sink said why in err already, or will */
+	} else if (cc == CURLE_ABORTED_BY_CALLBACK && x->silent_too_long) {
+		rc = aifs_err_set(err, -ETIMEDOUT, "%s: no byte for %.0f s",
+				  req->what ? req->what : "request", x->silence);
 	} else {
 		rc = map_curl_error(cc);
 		aifs_err_set(err, rc, "%s: %s", req->what ? req->what : "request",

@@ -26,6 +26,7 @@
 
 #define WINDOW_MAX (64ull << 20)
 #define JOB_CHUNKS 8          /* chunks one range request covers at most */
+#define FAIL_MEMORY 1.0       /* seconds a failed range answers at once */
 #define BACKOFF_CAP 8.0
 #define ESTOP 100000          /* sink: the range we wanted is in; not an error */
 
@@ -56,6 +57,8 @@ struct media_file {
 	unsigned char *fetching;  /* per chunk: claimed by a download */
 	unsigned fail_seq;        /* bumped when a download gives up */
 	int fail_rc;
+	double fail_at;           /* when, monotonic: a re-read right after fails too */
+	uint64_t fail_first, fail_last;
 	char *url;                /* the last URL the source gave */
 	unsigned url_gen;
 	bool renewing;
@@ -66,6 +69,13 @@ struct dl_job {
 	struct media_file *f;
 	uint64_t first, last;     /* chunks, inclusive */
 };
+
+static double mono_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 static double deadline_of(const struct media *m)
 {
@@ -491,6 +501,9 @@ static void dl_fail(struct dl_sink *s, uint64_t last, int rc)
 		f->fetching[c] = 0;
 	f->fail_rc = rc;
 	f->fail_seq++;
+	f->fail_at = mono_now();
+	f->fail_first = s->chunk_done;
+	f->fail_last = last;
 	pthread_cond_broadcast(&f->cv);
 	pthread_mutex_unlock(&f->mu);
 }
@@ -623,7 +636,13 @@ ssize_t media_read(struct media_file *f, struct media_cursor *cur, char *buf, si
 	if (!forward || o + size > cur->next)
 		cur->next = o + size;
 
-	if (!blob_complete(f->blob)) {
+	/* The kernel reads again at once when a read fails: give it the same
+	 * answer instead of a second round of retries. */
+	if (!blob_complete(f->blob) && f->fail_at > 0 && mono_now() - f->fail_at < FAIL_MEMORY &&
+	    first <= f->fail_last && last >= f->fail_first &&
+	    blob_first_missing(f->blob, first, last) >= 0) {
+		rc = f->fail_rc;
+	} else if (!blob_complete(f->blob)) {
 		uint64_t ahead = last + cur->window / BLOB_CHUNK;
 		if (ahead >= f->n_chunks)
 			ahead = f->n_chunks - 1;

@@ -130,6 +130,22 @@ static int ark_output(struct task_info *ti, const json_t *content, const char *k
 static int ark_task(const char *id, const json_t *obj, struct pjson_span raw,
 		    struct task_info **out);
 
+/* What aifs reads of a task, and the types it accepts there. */
+static const struct pjson_field ark_fields[] = {
+	{ "id", PJ_STR, true },
+	{ "status", PJ_STR, true },
+	{ "created_at", PJ_NUM | PJ_NULL, false },
+	{ "updated_at", PJ_NUM | PJ_NULL, false },
+	{ "content", PJ_OBJ | PJ_NULL, false },
+	{ "content.video_url", PJ_STR | PJ_NULL, false },
+	{ "content.last_frame_url", PJ_STR | PJ_NULL, false },
+	{ "content.file_url", PJ_STR | PJ_NULL, false },
+	{ "error", PJ_OBJ | PJ_NULL, false },
+	{ "error.code", PJ_STR | PJ_NUM | PJ_NULL, false },
+	{ "error.message", PJ_STR | PJ_NULL, false },
+	{ "failure_reason", PJ_STR | PJ_OBJ | PJ_NULL, false },
+};
+
 static int ark_item(const char *id, const json_t *item, struct pjson_span raw, int hint,
 		    struct task_info **out)
 {
@@ -146,9 +162,15 @@ static int ark_task(const char *id, const json_t *obj, struct pjson_span raw,
 	int64_t t;
 	int rc;
 
+	const char *bad;
+
 	*out = NULL;
 	if (!ti)
 		return -ENOMEM;
+	if (!pjson_shape(obj, ark_fields, sizeof ark_fields / sizeof ark_fields[0], &bad)) {
+		task_info_unref(ti);
+		return -EBADMSG; /* a field aifs reads has the wrong type */
+	}
 	rc = task_info_set_status(ti, task_status_parse(status), status);
 	if (rc == 0 && (pjson_int(obj, "updated_at", &t) || pjson_int(obj, "created_at", &t)))
 		ti->mtime = t;
@@ -240,7 +262,10 @@ static int ark_get_parse(const struct provider_conf *pc, const char *id,
 		goto out;
 	}
 	rc = ark_task(id, root, body, out);
-	if (rc < 0)
+	if (rc == -EBADMSG)
+		rc = pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, NULL,
+				"malformed answer: a field of the task has the wrong type");
+	else if (rc < 0)
 		pjson_fail(pc, err, rc, AIFS_RETRY_NO, NULL, "task %s: %s", id,
 			   rc == -ENOMEM ? "out of memory" : "unreadable object");
 out:

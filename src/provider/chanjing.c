@@ -162,7 +162,8 @@ static int chanjing_envelope(const struct provider_conf *pc, const struct http_r
 	rc = pjson_load(resp->body, resp->len, root, err);
 	if (rc < 0)
 		return rc;
-	if (!json_is_object(*root) || !pjson_int(*root, "code", &code)) {
+	if (!json_is_object(*root) || !json_is_integer(json_object_get(*root, "code")) ||
+	    !pjson_int(*root, "code", &code)) {
 		rc = pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, NULL, "malformed answer: no code");
 		goto fail;
 	}
@@ -283,7 +284,18 @@ static int chanjing_outputs(struct task_info *ti, const json_t *obj, int type)
 	return 0;
 }
 
-/* One task from its object and the object's text: 0, -ENOMEM, or -EIO. */
+/* What aifs reads of a task, and the types it accepts there. */
+static const struct pjson_field chanjing_fields[] = {
+	{ "unique_id", PJ_STR, true },
+	{ "progress_desc", PJ_STR | PJ_NULL, true },
+	{ "create_time", PJ_NUM | PJ_NULL, false },
+	{ "type", PJ_NUM | PJ_NULL, false },
+	{ "output_url", PJ_ARR | PJ_NULL, false },
+	{ "err_msg", PJ_STR | PJ_NULL, false },
+};
+
+/* One task from its object and the object's text: 0, -ENOMEM, -EBADMSG
+ * when a field aifs reads has the wrong type, or -EIO. */
 static int chanjing_task(const char *id, const json_t *obj, struct pjson_span raw, int type_hint,
 			 struct task_info **out)
 {
@@ -292,9 +304,16 @@ static int chanjing_task(const char *id, const json_t *obj, struct pjson_span ra
 	int64_t t;
 	int rc;
 
+	const char *bad;
+
 	*out = NULL;
 	if (!ti)
 		return -ENOMEM;
+	if (!pjson_shape(obj, chanjing_fields, sizeof chanjing_fields / sizeof chanjing_fields[0],
+			 &bad)) {
+		task_info_unref(ti);
+		return -EBADMSG;
+	}
 	rc = task_info_set_status(ti, chanjing_status(desc), desc);
 	if (rc == 0 && pjson_int(obj, "create_time", &t))
 		ti->mtime = t;
@@ -393,7 +412,10 @@ static int chanjing_get_parse(const struct provider_conf *pc, const char *id,
 		goto out;
 	}
 	rc = chanjing_task(id, data, span, 0, out);
-	if (rc < 0)
+	if (rc == -EBADMSG)
+		rc = pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, NULL,
+				"malformed answer: a field of the task has the wrong type");
+	else if (rc < 0)
 		pjson_fail(pc, err, rc, AIFS_RETRY_NO, NULL, "task %s: %s", id,
 			   rc == -ENOMEM ? "out of memory" : "unreadable object");
 out:

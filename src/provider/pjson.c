@@ -443,3 +443,41 @@ int pjson_page(const struct provider_conf *pc, const json_t *list, const struct 
 				  "malformed answer: no item has an id and a status");
 	return 0;
 }
+
+static bool pjson_type_ok(const json_t *v, int types)
+{
+	if (json_is_string(v))
+		return types & PJ_STR;
+	if (json_is_integer(v))
+		return types & PJ_NUM;
+	if (json_is_real(v))
+		return (types & PJ_NUM) && json_real_value(v) == (double)(int64_t)json_real_value(v);
+	if (json_is_object(v))
+		return types & PJ_OBJ;
+	if (json_is_array(v))
+		return types & PJ_ARR;
+	if (json_is_null(v))
+		return types & PJ_NULL;
+	return types & PJ_BOOL;
+}
+
+bool pjson_shape(const struct json_t *obj, const struct pjson_field *fields, size_t n,
+		 const char **bad)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *dot = strchr(fields[i].path, '.');
+		const json_t *v;
+		if (dot) {
+			char key[64];
+			snprintf(key, sizeof key, "%.*s", (int)(dot - fields[i].path), fields[i].path);
+			v = json_object_get(json_object_get(obj, key), dot + 1);
+		} else {
+			v = json_object_get(obj, fields[i].path);
+		}
+		if (v ? !pjson_type_ok(v, fields[i].types) : fields[i].required) {
+			*bad = fields[i].path;
+			return false;
+		}
+	}
+	return true;
+}

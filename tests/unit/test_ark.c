@@ -193,7 +193,7 @@ TEST(list_mixed_statuses)
 	CHECK_STR(t->status_text, "paused\n");
 	CHECK_INT(t->status, TASK_OTHER);
 	CHECK(!task_status_finished(t->status));
-	CHECK_INT(t->mtime, 1751335755); /* updated_at given as a string */
+	CHECK_INT(t->mtime, 1751335755);
 	CHECK_INT(t->n_outputs, 1);	 /* file:// is no output */
 	CHECK_STR(t->outputs[0].name, "file.bin");
 	CHECK_STR(t->outputs[0].url, "https://x.example/dl/");
@@ -286,23 +286,15 @@ TEST(list_relay_seed)
 	provider_page_clear(&pg);
 }
 
-TEST(list_wrong_types_tolerated)
+TEST(list_wrong_types_refused)
 {
 	struct provider_page pg;
 	struct aifs_err err;
-	struct task_info *t;
 
-	CHECK_INT(list_fixture(200, FIXTURE("ark_list_strings.json"), 1, &pg, &err), 0);
-	CHECK_INT(pg.n_tasks, 2);
-	CHECK(pg.last);
-	CHECK((t = tfix_find(&pg, "cgt-20250702090000-s1s1s")));
-	CHECK_STR(t->status_text, "succeeded\n");
-	CHECK_INT(t->n_outputs, 0);	 /* URLs of the wrong type */
-	CHECK_INT(t->mtime, 1751446800); /* updated_at "soon": created_at as a string */
-	CHECK((t = tfix_find(&pg, "cgt-20250702090100-s2s2s")));
-	CHECK_STR(t->status_text, "unknown\n"); /* status 7 */
-	CHECK(t->error == NULL);		/* not failed: no error file */
-	CHECK_INT(t->mtime, 1751446860);	/* 1751446860.0 */
+	/* every item has a field aifs reads of the wrong type: the page is malformed */
+	CHECK_INT(list_fixture(200, FIXTURE("ark_list_strings.json"), 1, &pg, &err), -EIO);
+	CHECK_INT(pg.n_tasks, 0);
+	CHECK(strstr(err.msg, "malformed") != NULL);
 	provider_page_clear(&pg);
 }
 
@@ -593,7 +585,7 @@ TEST(secrets_never_in_messages)
 
 T_MAIN(T_CASE(ops_table), T_CASE(list_request), T_CASE(get_request), T_CASE(list_mixed_statuses),
        T_CASE(list_meta_is_the_item), T_CASE(list_meta_keeps_exact_values), T_CASE(list_relay_seed),
-       T_CASE(list_wrong_types_tolerated), T_CASE(list_pagination), T_CASE(list_empty),
+       T_CASE(list_wrong_types_refused), T_CASE(list_pagination), T_CASE(list_empty),
        T_CASE(list_malformed), T_CASE(get_rongcloud_seed), T_CASE(get_exact_numbers),
        T_CASE(get_wrong_answers), T_CASE(http_errors), T_CASE(http_error_messages),
        T_CASE(secrets_never_in_messages))
