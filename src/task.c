@@ -67,6 +67,7 @@ struct task_info *task_info_slim(const struct task_info *ti)
 	if (!s)
 		return NULL;
 	s->status = ti->status;
+	free(s->status_text); /* task_info_new() gave it "unknown\n" */
 	s->status_text = strdup(ti->status_text);
 	s->status_len = ti->status_len;
 	s->mtime = ti->mtime;

@@ -233,6 +233,32 @@ TEST(url_ext)
 	CHECK_STR(task_url_ext("https://h/x.jpeg", "j", out, 3), "j");
 }
 
-T_MAIN(T_CASE(new_ref_unref), T_CASE(refs_are_atomic), T_CASE(status_parse),
+TEST(slim_keeps_what_stat_needs)
+{
+	struct task_info *ti = task_info_new("cgt-1"), *s;
+	CHECK(ti);
+	CHECK_INT(task_info_set_status(ti, TASK_FAILED, NULL), 0);
+	CHECK_INT(task_info_set_error(ti, "E1", "boom"), 0);
+	CHECK_INT(task_info_add_output(ti, "video.mp4", "https://x.example/v.mp4"), 0);
+	ti->meta = strdup("{}\n");
+	ti->meta_len = 3;
+	ti->mtime = 42;
+	s = task_info_slim(ti);
+	task_info_unref(ti);
+	CHECK(s);
+	CHECK(s->slim);
+	CHECK_STR(s->status_text, "failed\n");
+	CHECK_INT(s->meta_len, 3);
+	CHECK(s->meta == NULL);
+	CHECK_INT(s->error_len, strlen("E1: boom\n"));
+	CHECK(s->error == NULL);
+	CHECK_INT(s->n_outputs, 1);
+	CHECK_STR(s->outputs[0].name, "video.mp4");
+	CHECK(s->outputs[0].url == NULL);
+	CHECK_INT(s->mtime, 42);
+	task_info_unref(s); /* LeakSanitizer checks the rest */
+}
+
+T_MAIN(T_CASE(slim_keeps_what_stat_needs), T_CASE(new_ref_unref), T_CASE(refs_are_atomic), T_CASE(status_parse),
        T_CASE(status_finished), T_CASE(status_text), T_CASE(status_text_capped), T_CASE(error_text),
        T_CASE(error_only_when_failed_or_expired), T_CASE(outputs), T_CASE(url_ext))
