@@ -833,6 +833,11 @@ bool blob_has(struct blob *b, uint64_t chunk)
 	return has;
 }
 
+int blob_fd(const struct blob *b)
+{
+	return b->fd;
+}
+
 ssize_t blob_pread(struct blob *b, void *buf, size_t len, uint64_t off)
 {
 	uint64_t size = atomic_load(&b->size);

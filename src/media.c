@@ -414,7 +414,10 @@ void media_close(struct media_file *f)
 struct dl_sink {
 	struct media_file *f;
 	uint64_t pos, end;        /* next byte expected, last byte wanted */
+	uint64_t written;         /* bytes before this are in the data file */
 	uint64_t chunk_done;      /* chunks before this one are marked */
+	char *buf;                /* one chunk, written whole: few, large writes */
+	size_t buf_len;
 	bool refused;             /* the answer's headers were not acceptable */
 	struct aifs_err *err;
 };
@@ -457,11 +460,11 @@ static int dl_check(struct dl_sink *s, const struct http_head *h)
 	return 0;
 }
 
-/* Marks every chunk that [chunk_done, pos) completed, and wakes readers. */
+/* Marks every chunk that [chunk_done, written) completed, and wakes readers. */
 static int dl_mark(struct dl_sink *s)
 {
 	struct media_file *f = s->f;
-	uint64_t upto = s->pos >= f->size ? f->n_chunks : s->pos / BLOB_CHUNK;
+	uint64_t upto = s->written >= f->size ? f->n_chunks : s->written / BLOB_CHUNK;
 	int rc = 0;
 	if (upto <= s->chunk_done)
 		return 0;
@@ -476,20 +479,45 @@ static int dl_mark(struct dl_sink *s)
 	return rc;
 }
 
+/* Writes the buffered chunk and marks it. */
+static int dl_flush(struct dl_sink *s)
+{
+	int rc = blob_pwrite(s->f->blob, s->buf, s->buf_len, s->written);
+	if (rc)
+		return aifs_err_set(s->err, rc, "cache write: %s", strerror(-rc));
+	s->written += s->buf_len;
+	s->buf_len = 0;
+	if ((rc = dl_mark(s)))
+		return aifs_err_set(s->err, rc, "cache map: %s", strerror(-rc));
+	return 0;
+}
+
 static int dl_data(void *ctx, const char *p, size_t n)
 {
 	struct dl_sink *s = ctx;
 	if (s->pos > s->end)
-		return -ESTOP;
+		return -ESTOP; /* a whole file where a range was asked: enough */
 	if (n > s->end + 1 - s->pos)
 		n = (size_t)(s->end + 1 - s->pos);
-	int rc = blob_pwrite(s->f->blob, p, n, s->pos);
-	if (rc)
-		return aifs_err_set(s->err, rc, "cache write: %s", strerror(-rc));
-	s->pos += n;
-	if ((rc = dl_mark(s)))
-		return aifs_err_set(s->err, rc, "cache map: %s", strerror(-rc));
-	return s->pos > s->end ? -ESTOP : 0;
+	while (n) {
+		uint64_t chunk_end = (s->pos / BLOB_CHUNK + 1) * BLOB_CHUNK;
+		if (chunk_end > s->end + 1)
+			chunk_end = s->end + 1;
+		size_t take = n < chunk_end - s->pos ? n : (size_t)(chunk_end - s->pos);
+		memcpy(s->buf + s->buf_len, p, take);
+		s->buf_len += take;
+		s->pos += take;
+		p += take;
+		n -= take;
+		if (s->pos == chunk_end) {
+			int rc = dl_flush(s);
+			if (rc)
+				return rc;
+		}
+	}
+	/* the last byte is in: let the answer end by itself, so the connection
+	 * stays open for the next range */
+	return 0;
 }
 
 /* Gives up on the chunks not yet marked: readers waiting on them fail. */
@@ -522,14 +550,18 @@ static void dl_run(struct pool_job *pj)
 	int rc = 0;
 
 	s.end = (last_byte < f->size ? last_byte : f->size) - 1;
-	for (int attempt = 0;; attempt++) {
+	s.buf = malloc(BLOB_CHUNK);
+	if (!s.buf)
+		rc = aifs_err_set(&err, -ENOMEM, "out of memory");
+	for (int attempt = 0; s.buf; attempt++) {
 		struct http_req req = { 0 };
 		struct http_sink sink = { dl_head, dl_data, &s };
 		char *url = NULL;
 
 		aifs_err_clear(&err);
 		s.refused = false;
-		s.pos = s.chunk_done * BLOB_CHUNK; /* resume at the first incomplete chunk */
+		s.pos = s.written = s.chunk_done * BLOB_CHUNK; /* resume at the first incomplete chunk */
+		s.buf_len = 0;
 		rc = file_url(f, renewed, gen, &url, &gen);
 		if (rc == 0 && !(rc = http_req_init(&req, "GET", "%s", url)) &&
 		    !(rc = http_req_header(&req, "Range: bytes=%llu-%llu", (unsigned long long)s.pos,
@@ -570,6 +602,7 @@ static void dl_run(struct pool_job *pj)
 		dl_fail(&s, j->last,
 			rc == -ETIMEDOUT || rc == -EAGAIN ? rc : rc == -EKEYEXPIRED ? -EACCES : -EIO);
 	}
+	free(s.buf);
 	free(j);
 	file_unref(f);
 }
@@ -607,6 +640,66 @@ static void schedule(struct media_file *f, uint64_t first, uint64_t last)
 	}
 }
 
+/* Reading on from where the handle was widens the window to twice what was
+ * read in order (as the kernel's own read-ahead ramps up); a jump resets
+ * it, so a probe that reads a header and seeks costs little. The kernel may
+ * send a handle's reads a little out of order. Caller holds f->mu. */
+static void cursor_advance(struct media_cursor *cur, uint64_t o, size_t size)
+{
+	bool forward = o == 0 ? cur->next == 0 : o + BLOB_CHUNK >= cur->next && o <= cur->next + BLOB_CHUNK;
+	cur->run = forward ? cur->run + size : size;
+	cur->window = cur->run >= BLOB_CHUNK ? 2 * cur->run : 0;
+	if (cur->window > WINDOW_MAX)
+		cur->window = WINDOW_MAX;
+	if (!forward || o + size > cur->next)
+		cur->next = o + size;
+}
+
+/* The last chunk to have on disk or on its way after a read ending in
+ * chunk last: the window, rounded up to a whole job so that requests stay
+ * large while a reader moves on one chunk at a time. */
+static uint64_t read_ahead_end(const struct media_file *f, const struct media_cursor *cur,
+			       uint64_t last)
+{
+	uint64_t ahead = last + cur->window / BLOB_CHUNK;
+	if (cur->window >= JOB_CHUNKS * BLOB_CHUNK)
+		ahead = (ahead / JOB_CHUNKS + 1) * JOB_CHUNKS - 1;
+	return ahead < f->n_chunks ? ahead : f->n_chunks - 1;
+}
+
+int media_read_fd(struct media_file *f, struct media_cursor *cur, size_t size, off_t off,
+		  int *fd, size_t *len)
+{
+	int rc = 0;
+	if (off < 0)
+		return -EINVAL;
+	if ((uint64_t)off >= f->size || size == 0) {
+		*fd = blob_fd(f->blob);
+		*len = 0;
+		return 0;
+	}
+	if (size > f->size - (uint64_t)off)
+		size = (size_t)(f->size - (uint64_t)off);
+	uint64_t first = (uint64_t)off / BLOB_CHUNK;
+	uint64_t last = ((uint64_t)off + size - 1) / BLOB_CHUNK;
+	if (blob_complete(f->blob)) {
+		*fd = blob_fd(f->blob);
+		*len = size;
+		return 0;
+	}
+	pthread_mutex_lock(&f->mu);
+	if (blob_first_missing(f->blob, first, last) >= 0) {
+		rc = -EWOULDBLOCK; /* media_read() moves the cursor and waits */
+	} else {
+		cursor_advance(cur, (uint64_t)off, size);
+		schedule(f, last + 1 < f->n_chunks ? last + 1 : last, read_ahead_end(f, cur, last));
+	}
+	pthread_mutex_unlock(&f->mu);
+	*fd = blob_fd(f->blob);
+	*len = size;
+	return rc;
+}
+
 ssize_t media_read(struct media_file *f, struct media_cursor *cur, char *buf, size_t size,
 		   off_t off)
 {
@@ -623,19 +716,7 @@ ssize_t media_read(struct media_file *f, struct media_cursor *cur, char *buf, si
 	uint64_t last = ((uint64_t)off + size - 1) / BLOB_CHUNK;
 
 	pthread_mutex_lock(&f->mu);
-	/* Reading on from where the handle was widens the window; a jump resets
-	 * it. The kernel may send a handle's reads a little out of order. */
-	uint64_t o = (uint64_t)off;
-	bool forward = o == 0 ? cur->next == 0 : o + BLOB_CHUNK >= cur->next && o <= cur->next + BLOB_CHUNK;
-	if (forward && o != 0)
-		cur->window = cur->window ? cur->window * 2 : 2 * BLOB_CHUNK;
-	else if (!forward)
-		cur->window = 0;
-	if (cur->window > WINDOW_MAX)
-		cur->window = WINDOW_MAX;
-	if (!forward || o + size > cur->next)
-		cur->next = o + size;
-
+	cursor_advance(cur, (uint64_t)off, size);
 	/* The kernel reads again at once when a read fails: give it the same
 	 * answer instead of a second round of retries. */
 	if (!blob_complete(f->blob) && f->fail_at > 0 && mono_now() - f->fail_at < FAIL_MEMORY &&
@@ -643,9 +724,7 @@ ssize_t media_read(struct media_file *f, struct media_cursor *cur, char *buf, si
 	    blob_first_missing(f->blob, first, last) >= 0) {
 		rc = f->fail_rc;
 	} else if (!blob_complete(f->blob)) {
-		uint64_t ahead = last + cur->window / BLOB_CHUNK;
-		if (ahead >= f->n_chunks)
-			ahead = f->n_chunks - 1;
+		uint64_t ahead = read_ahead_end(f, cur, last);
 
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += (time_t)deadline_of(f->m);

@@ -1071,6 +1071,13 @@ ssize_t tree_read(struct tree *t, struct tree_file *f, char *buf, size_t size, o
 	return (ssize_t)size;
 }
 
+int tree_read_fd(struct tree_file *f, size_t size, off_t off, int *fd, size_t *len)
+{
+	if (!f->remote)
+		return -EWOULDBLOCK;
+	return media_read_fd(f->media, &f->cur, size, off, fd, len);
+}
+
 void tree_release(struct tree_file *f)
 {
 	if (!f)

@@ -52,6 +52,10 @@ bool blob_complete(const struct blob *b);
 int64_t blob_first_missing(struct blob *b, uint64_t first, uint64_t last);
 bool blob_has(struct blob *b, uint64_t chunk);
 
+/* The data file's descriptor, for splicing bytes that are present; valid
+ * while the blob is open. */
+int blob_fd(const struct blob *b);
+
 /* Reads bytes that are present (the caller checked); like pread(2). */
 ssize_t blob_pread(struct blob *b, void *buf, size_t len, uint64_t off);
 /* Writes bytes into the data file; marks nothing. 0 or -errno. */

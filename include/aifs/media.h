@@ -45,8 +45,9 @@ struct media_file;
 
 /* Per open file handle: where the last read ended and how far ahead to read. */
 struct media_cursor {
-	uint64_t next;
-	uint64_t window;
+	uint64_t next;    /* where the last read ended */
+	uint64_t run;     /* bytes read in order since the last jump */
+	uint64_t window;  /* how far past a read to fetch: twice the run, capped */
 };
 
 /* Returns a new engine over http and cache (borrowed); free with media_free().
@@ -66,6 +67,13 @@ int media_probe(struct media *m, const char *key, size_t key_len, const struct m
 int media_open(struct media *m, const char *key, size_t key_len, const struct media_meta *meta,
 	       const struct media_src *src, struct media_file **out);
 void media_close(struct media_file *f);
+
+/* For bytes already on disk: 0 with the cache file's descriptor (valid
+ * until media_close()) and the length to send from off (short only at the
+ * end of the file), after starting any read-ahead due; -EWOULDBLOCK when a
+ * byte is missing (then media_read() waits for it). Never waits. */
+int media_read_fd(struct media_file *f, struct media_cursor *cur, size_t size, off_t off,
+		  int *fd, size_t *len);
 
 /* Reads like pread(2), downloading what is missing: a byte count (short only
  * at the end of the file) or -errno (-EIO when a download failed part-way:

@@ -44,6 +44,28 @@ int pjson_member(struct pjson_span obj, const char *key, struct pjson_span *out)
 /* The texts of arr's elements into a new array (free()); -EIO when not an array. */
 int pjson_elements(struct pjson_span arr, struct pjson_span **out, size_t *n);
 
+/* The JSON types a field may have (a mask). */
+enum {
+	PJ_STR = 1,
+	PJ_NUM = 2, /* an integer, or a real with no fraction */
+	PJ_OBJ = 4,
+	PJ_ARR = 8,
+	PJ_NULL = 16,
+	PJ_BOOL = 32,
+};
+
+/* One field aifs reads: "key" or "key.sub" (one level down). */
+struct pjson_field {
+	const char *path;
+	int types;
+	bool required;
+};
+
+/* True when every field listed is present where required and of one of its
+ * types; else false with *bad naming the first field that is not. */
+bool pjson_shape(const struct json_t *obj, const struct pjson_field *fields, size_t n,
+		 const char **bad);
+
 /* Builds one task from a list item with id and its text; 0, -ENOMEM, or
  * another -errno to leave the item out. */
 typedef int (*pjson_task_fn)(const char *id, const struct json_t *item, struct pjson_span raw,

@@ -83,6 +83,10 @@ int tree_open(struct tree *t, uint64_t ino, int flags, struct tree_file **out,
 bool tree_file_is_remote(const struct tree_file *f);
 /* Reads like pread(2): a byte count (0 at the end) or -errno. */
 ssize_t tree_read(struct tree *t, struct tree_file *f, char *buf, size_t size, off_t off);
+/* For an output file's bytes already on disk: 0 with a descriptor to send
+ * len bytes from at off, valid until tree_release(); -EWOULDBLOCK when a
+ * read must wait (use tree_read from a thread that may). Never waits. */
+int tree_read_fd(struct tree_file *f, size_t size, off_t off, int *fd, size_t *len);
 void tree_release(struct tree_file *f);
 
 #endif
