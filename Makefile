@@ -73,6 +73,8 @@ clean:
 	rm -rf build build-* aifs
 
 .PHONY: all units check demo lint install uninstall clean
+# keep the objects of the unit tests: no rm lines after the test summary
+.SECONDARY:
 -include $(shell find build* -name '*.d' 2>/dev/null)
 
 # ---- fuzzing ----
@@ -112,7 +114,7 @@ fuzz: $(FUZZ_BIN)
 	for t in $(FUZZ_TARGETS); do \
 		mkdir -p $(FUZZ_O)/corpus/$$t; \
 		echo "fuzz $$t: $(FUZZ_SECONDS) s, log in $(FUZZ_O)/$$t.log"; \
-		if $(FUZZ_O)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+		if UBSAN_OPTIONS=print_stacktrace=1 $(FUZZ_O)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
 			-rss_limit_mb=2048 -print_final_stats=1 \
 			-artifact_prefix=$(FUZZ_O)/artifacts/$$t- \
 			$$(test -f fuzz/dict/$$t.dict && echo -dict=fuzz/dict/$$t.dict) $(FUZZ_FLAGS) \
@@ -120,7 +122,9 @@ fuzz: $(FUZZ_BIN)
 			grep -E '^#[0-9]+[[:space:]]+DONE|^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' \
 				$(FUZZ_O)/$$t.log | sed 's/^/  /'; \
 		else \
-			tail -n 60 $(FUZZ_O)/$$t.log; fail="$$fail $$t"; \
+			sed -n '/INVARIANT FAILED\|ERROR: \|runtime error:/,$$p' $(FUZZ_O)/$$t.log | \
+				head -n 80 | grep . || tail -n 40 $(FUZZ_O)/$$t.log; \
+			fail="$$fail $$t"; \
 		fi; \
 	done; \
 	test -z "$$fail" || { echo "fuzz: findings in$$fail: see $(FUZZ_O)/artifacts/"; false; }
