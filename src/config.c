@@ -625,10 +625,14 @@ static int conf_secret(struct conf_parse *p, const struct conf_kv *kv, const cha
 		const char *e = getenv(v);
 		if (!*v)
 			return conf_fail(p, kv->line, -EINVAL, "%s is empty", kv->key);
+		/* a key pasted here by mistake must not be echoed back */
+		bool name_like = strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+					   "0123456789_") == strlen(v) && !(v[0] >= '0' && v[0] <= '9');
 		if (!e || !*e)
 			return conf_fail(p, kv->line, -EINVAL,
-					 "%s: environment variable '%.64s' is %s", kv->key, v,
-					 e ? "empty" : "not set");
+					 "%s: environment variable %s%.64s%s is %s", kv->key,
+					 name_like ? "'" : "", name_like ? v : "(not a variable name)",
+					 name_like ? "'" : "", e ? "empty" : "not set");
 		s = strdup(e);
 	} else {
 		rc = conf_secret_file(p, kv, &s);

@@ -192,7 +192,8 @@ void http_free(struct http *h)
 
 static bool host_is_loopback(const char *host)
 {
-	if (!strcasecmp(host, "localhost") || !strcmp(host, "[::1]") || !strcmp(host, "::1"))
+	if (!strcasecmp(host, "localhost") || !strcasecmp(host, "localhost.") ||
+	    !strcmp(host, "[::1]") || !strcmp(host, "::1"))
 		return true;
 	/* 127.0.0.0/8 in dotted form */
 	unsigned a, b, c, d;

@@ -156,10 +156,14 @@ bool media_url_expires_soon(const char *url, int64_t now)
 	char a[64], b[64];
 	int64_t at = -1;
 
-	for (size_t i = 0; i < 2 && at < 0; i++)
+	for (size_t i = 0; i < 2 && at < 0; i++) {
+		int64_t date;
+
 		if (query_param(url, dated[i][0], a, sizeof a) &&
-		    query_param(url, dated[i][1], b, sizeof b) && amz_date(a) >= 0)
-			at = amz_date(a) + strtoll(b, NULL, 10);
+		    query_param(url, dated[i][1], b, sizeof b) && (date = amz_date(a)) >= 0 &&
+		    __builtin_add_overflow(date, (int64_t)strtoll(b, NULL, 10), &at))
+			at = INT64_MAX; /* expires too far ahead to matter */
+	}
 	if (at < 0 && (query_param(url, "Expires", a, sizeof a) ||
 		       query_param(url, "expires", a, sizeof a)))
 		at = strtoll(a, NULL, 10);

@@ -27,12 +27,20 @@ int pjson_load(const char *text, size_t len, struct json_t **out, struct aifs_er
 {
 	json_error_t je;
 	json_t *v;
+	char *near;
 
 	*out = NULL;
+	/* jansson skips a raw NUL after a number or a literal; the scanner would not */
+	if (text && memchr(text, '\0', len))
+		return pjson_fail(NULL, err, -EIO, AIFS_RETRY_NO, NULL,
+				  "malformed answer: a NUL byte at offset %zu",
+				  (size_t)((const char *)memchr(text, '\0', len) - text));
 	v = json_loadb(text ? text : "", text ? len : 0, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
 	if (!v && json_error_code(&je) == json_error_numeric_overflow)
 		v = json_loadb(text, len,
 			       JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &je);
+	if (!v && (near = strstr(je.text, " near ")))
+		*near = '\0'; /* jansson quotes up to 20 bytes of the answer: maybe a token */
 	if (!v)
 		return pjson_fail(NULL, err, -EIO, AIFS_RETRY_NO, NULL,
 				  "malformed answer: %s (line %d, column %d)", je.text, je.line,
@@ -450,8 +458,11 @@ static bool pjson_type_ok(const json_t *v, int types)
 		return types & PJ_STR;
 	if (json_is_integer(v))
 		return types & PJ_NUM;
-	if (json_is_real(v))
-		return (types & PJ_NUM) && json_real_value(v) == (double)(int64_t)json_real_value(v);
+	if (json_is_real(v)) {
+		double d = json_real_value(v);
+		/* in range first: converting a larger double to int64_t is undefined */
+		return (types & PJ_NUM) && d >= -9.2e18 && d <= 9.2e18 && d == (double)(int64_t)d;
+	}
 	if (json_is_object(v))
 		return types & PJ_OBJ;
 	if (json_is_array(v))

@@ -1,0 +1,184 @@
+/* fuzz_ark.c: the Ark parsers (list and get) on any HTTP answer.
+ *
+ * Input: one control byte, then the answer's body. The control byte's low
+ * three bits pick the status (0-3: 200, 4: 404, 5: 429, 6: 500, 7: 401, so
+ * "0{...}" is a 200 answer and most inputs reach the JSON); bit 0x40 asks
+ * get_parse for another task's id than the answer's own.
+ *
+ * Whatever the answer, the results keep provider.h's promises, and a 200
+ * answer that is JSON gives the same results when jansson spells it anew:
+ * the text scanner (pjson_member, pjson_elements, pjson_pretty) and jansson
+ * must agree on what the answer says. */
+#include <errno.h>
+#include <jansson.h>
+
+#include "aifs/config.h"
+#include "aifs/err.h"
+#include "aifs/http.h"
+#include "aifs/provider.h"
+#include "aifs/task.h"
+#include "fjson.h"
+#include "fuzz.h"
+
+const char fuzz_target_name[] = "ark";
+
+#define FA_ARK_PAGE 500 /* ark.c's page size: fewer items means the last page */
+
+static const long fa_status[8] = {200, 200, 200, 200, 404, 429, 500, 401};
+
+static const struct provider_conf fa_pc = {
+    .name = "volc",
+    .type = "ark",
+    .base_url = "https://ark.example.com/api/v3",
+    .api_key = "FZSECRET-ark-0123",
+};
+
+/* One spelling of an answer: its body, as JSON, and without blanks. */
+struct fa_answer {
+	struct http_resp resp;
+	json_t *root;
+	size_t flags;
+	char *min;
+	size_t min_len;
+};
+
+static void fa_answer_init(struct fa_answer *a, long status, char *body, size_t len)
+{
+	a->resp = (struct http_resp){.status = status, .body = body, .len = len, .retry_after = -1};
+	a->root = fjson_load(body, len, &a->flags);
+	a->min = fjson_minify(body, len, &a->min_len);
+}
+
+static void fa_answer_free(struct fa_answer *a)
+{
+	json_decref(a->root);
+	free(a->min);
+	free(a->resp.body);
+}
+
+static void fa_check_status(const char *what, const struct http_resp *resp, int rc,
+			    const struct aifs_err *err, int on_404)
+{
+	if (resp->status == 404)
+		FUZZ_CHECK(rc == on_404, "%s: HTTP 404 gave %d", what, rc);
+	if (resp->status == 401)
+		FUZZ_CHECK(rc == -EACCES, "%s: HTTP 401 gave %d", what, rc);
+	if (resp->status == 429)
+		FUZZ_CHECK(rc == -EAGAIN, "%s: HTTP 429 gave %d", what, rc);
+	if (resp->status == 500)
+		FUZZ_CHECK(rc == -EIO && err->retry == AIFS_RETRY_TRANSIENT,
+			   "%s: HTTP 500 gave %d retry %d", what, rc, (int)err->retry);
+}
+
+/* list_parse of a into *pg (cleared by the caller); returns its errno. */
+static int fa_list(const struct fa_answer *a, struct provider_page *pg)
+{
+	const json_t *items = json_object_get(a->root, "items");
+	struct aifs_err err;
+	size_t k = 0;
+	int rc;
+
+	*pg = (struct provider_page){.tasks = (void *)pg, .n_tasks = 77}; /* overwritten */
+	aifs_err_clear(&err);
+	rc = provider_ark.list_parse(&fa_pc, 0, 1, &a->resp, pg, &err);
+	fjson_check_err(&fa_pc, FJSON_LIST, rc, &a->resp, &err);
+	fa_check_status("list", &a->resp, rc, &err, -EOPNOTSUPP);
+	if (rc < 0) {
+		FUZZ_CHECK(pg->tasks == NULL && pg->n_tasks == 0, "list failed (%d) but left tasks",
+			   rc);
+		return rc;
+	}
+	FUZZ_CHECK(a->resp.status == 200 && json_is_object(a->root) && json_is_array(items),
+		   "list accepted HTTP %ld without an items list", a->resp.status);
+	FUZZ_CHECK(pg->tasks != NULL, "list: no task array");
+	FUZZ_CHECK(pg->n_tasks + pg->skipped == json_array_size(items),
+		   "list: %zu tasks and %zu skipped of %zu items", pg->n_tasks, pg->skipped,
+		   json_array_size(items));
+	if (json_array_size(items) < FA_ARK_PAGE)
+		FUZZ_CHECK(pg->last, "list: %zu items, but not the last page",
+			   json_array_size(items));
+	/* The tasks are items with ids, in order, each its own item's text. */
+	for (size_t i = 0; i < json_array_size(items); i++) {
+		const json_t *item = json_array_get(items, i);
+		const char *id = fjson_str(item, "id");
+		const struct task_info *ti = k < pg->n_tasks ? pg->tasks[k] : NULL;
+
+		if (!ti || !json_is_object(item) || !id || strcmp(ti->id, id) != 0 ||
+		    !fjson_meta_is(ti, item, a->flags))
+			continue; /* skipped, or another item with this id is the task */
+		k++;
+		fuzz_check_task(ti);
+		fjson_check_meta(ti, item, a->flags, a->min, a->min_len);
+	}
+	FUZZ_CHECK(k == pg->n_tasks, "list: %zu tasks, only %zu of them items of the answer",
+		   pg->n_tasks, k);
+	return 0;
+}
+
+/* get_parse of a for id into *ti; returns its errno. */
+static int fa_get(const struct fa_answer *a, const char *id, struct task_info **ti)
+{
+	const char *own = fjson_str(a->root, "id");
+	struct aifs_err err;
+	int rc;
+
+	*ti = (void *)ti; /* overwritten */
+	aifs_err_clear(&err);
+	rc = provider_ark.get_parse(&fa_pc, id, &a->resp, ti, &err);
+	fjson_check_err(&fa_pc, FJSON_GET, rc, &a->resp, &err);
+	fa_check_status("get", &a->resp, rc, &err, -ENOENT);
+	if (rc < 0) {
+		FUZZ_CHECK(*ti == NULL, "get failed (%d) but gave a task", rc);
+		return rc;
+	}
+	FUZZ_CHECK(a->resp.status == 200 && json_is_object(a->root), "get accepted HTTP %ld, %s",
+		   a->resp.status, json_is_object(a->root) ? "an object" : "not an object");
+	FUZZ_CHECK(!own || strcmp(own, id) == 0, "get: asked for %s, accepted the answer for %s",
+		   id, own);
+	fuzz_check_task(*ti);
+	FUZZ_CHECK(strcmp((*ti)->id, id) == 0, "get: task id \"%s\", asked for \"%s\"", (*ti)->id,
+		   id);
+	fjson_check_meta(*ti, a->root, a->flags, a->min, a->min_len);
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct fa_answer a, b;
+	struct provider_page pa, pb;
+	struct task_info *ta, *tb;
+	const char *own, *id;
+	size_t len;
+	int ra, rb;
+
+	if (size < 1)
+		return 0;
+	fa_answer_init(&a, fa_status[data[0] & 7], fuzz_dup(data + 1, size - 1), size - 1);
+	own = fjson_str(a.root, "id");
+	id = (data[0] & 0x40) ? "cgt-fuzz-other" : own && *own ? own : "cgt-fuzz";
+
+	ra = fa_list(&a, &pa);
+	if (a.resp.status == 200 && a.root) {
+		char *body = fjson_respell(a.root, &len);
+
+		fa_answer_init(&b, 200, body, len);
+		rb = fa_list(&b, &pb);
+		FUZZ_CHECK(ra == rb, "respelt: list gave %d, then %d", ra, rb);
+		fjson_same_page(&pa, a.flags, &pb, b.flags);
+		provider_page_clear(&pb);
+
+		ra = fa_get(&a, id, &ta);
+		rb = fa_get(&b, id, &tb);
+		FUZZ_CHECK(ra == rb, "respelt: get gave %d, then %d", ra, rb);
+		if (ra == 0)
+			fjson_same_task(ta, a.flags, tb, b.flags);
+		task_info_unref(tb);
+		fa_answer_free(&b);
+	} else {
+		ra = fa_get(&a, id, &ta);
+	}
+	task_info_unref(ta);
+	provider_page_clear(&pa);
+	fa_answer_free(&a);
+	return 0;
+}
