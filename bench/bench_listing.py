@@ -49,7 +49,7 @@ def main():
                 m = harness.Mount(f, providers=("volc",), global_extra="", opts=opts)
                 for name, cmd in (("cold", "ls -l volc > /dev/null"),
                                   ("warm", "ls -l volc > /dev/null"),
-                                  ("cat", "cat volc/*/status > /dev/null")):
+                                  ("cat", "printf '%s\\0' volc/*/status | xargs -0 cat > /dev/null")):
                     before = sum(v for k, v in f.counters().items() if k in ("ark.list", "ark.get"))
                     rows.setdefault(name + tag, []).append(timed(m, cmd))
                     after = sum(v for k, v in f.counters().items() if k in ("ark.list", "ark.get"))
