@@ -9,6 +9,7 @@
  * byte is written; a chunk is marked only when all of it arrived. Knows no
  * FUSE, no JSON, no tasks. */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -671,6 +672,22 @@ static uint64_t read_ahead_end(const struct media_file *f, const struct media_cu
 	return ahead < f->n_chunks ? ahead : f->n_chunks - 1;
 }
 
+/* A reader going forward through bytes on disk: have the kernel read the
+ * cache file ahead of it, a window at a time, as it would for the reader's
+ * own file. Caller holds f->mu. */
+static void advise(struct media_file *f, struct media_cursor *cur)
+{
+	uint64_t want = cur->next + cur->window;
+	if (!cur->window || want <= cur->advised + cur->window / 2)
+		return;
+	uint64_t from = cur->advised > cur->next ? cur->advised : cur->next;
+	if (want > f->size)
+		want = f->size;
+	if (want > from)
+		posix_fadvise(blob_fd(f->blob), (off_t)from, (off_t)(want - from), POSIX_FADV_WILLNEED);
+	cur->advised = want;
+}
+
 int media_read_fd(struct media_file *f, struct media_cursor *cur, size_t size, off_t off,
 		  int *fd, size_t *len)
 {
@@ -689,6 +706,10 @@ int media_read_fd(struct media_file *f, struct media_cursor *cur, size_t size, o
 	if (blob_complete(f->blob)) {
 		*fd = blob_fd(f->blob);
 		*len = size;
+		pthread_mutex_lock(&f->mu);
+		cursor_advance(cur, (uint64_t)off, size);
+		advise(f, cur);
+		pthread_mutex_unlock(&f->mu);
 		return 0;
 	}
 	pthread_mutex_lock(&f->mu);
@@ -697,6 +718,7 @@ int media_read_fd(struct media_file *f, struct media_cursor *cur, size_t size, o
 	} else {
 		cursor_advance(cur, (uint64_t)off, size);
 		schedule(f, last + 1 < f->n_chunks ? last + 1 : last, read_ahead_end(f, cur, last));
+		advise(f, cur);
 	}
 	pthread_mutex_unlock(&f->mu);
 	*fd = blob_fd(f->blob);

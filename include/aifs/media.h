@@ -48,6 +48,7 @@ struct media_cursor {
 	uint64_t next;    /* where the last read ended */
 	uint64_t run;     /* bytes read in order since the last jump */
 	uint64_t window;  /* how far past a read to fetch: twice the run, capped */
+	uint64_t advised; /* the cache file is being read ahead up to here */
 };
 
 /* Returns a new engine over http and cache (borrowed); free with media_free().
