@@ -208,7 +208,9 @@ static int run(struct api *a, const struct call *c, struct aifs_err *err)
 
 		bool again = err->retry == AIFS_RETRY_TRANSIENT || err->retry == AIFS_RETRY_THROTTLED;
 		if (!again || attempt >= t->retries) {
-			log_failure(a, c->what, err, LOGL_WARN, attempt ? " after retries" : "");
+			/* an unknown id is an answer, not a fault: shells probe names */
+			log_failure(a, c->what, err, rc == -ENOENT ? LOGL_DEBUG : LOGL_WARN,
+				    attempt ? " after retries" : "");
 			return rc;
 		}
 		double delay = aifs_retry_delay(attempt, err->retry_after, jitter(a));
