@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,7 @@ struct media {
 	pthread_cond_t probe_cv;
 	int probing;
 	struct strmap files;
+	atomic_bool stopping;     /* unmounting: queued downloads are dropped */
 };
 
 struct media_file {
@@ -500,6 +502,8 @@ static int dl_flush(struct dl_sink *s)
 static int dl_data(void *ctx, const char *p, size_t n)
 {
 	struct dl_sink *s = ctx;
+	if (atomic_load_explicit(&s->f->m->stopping, memory_order_relaxed))
+		return aifs_err_set(s->err, -ECANCELED, "unmounting");
 	if (s->pos > s->end)
 		return -ESTOP; /* a whole file where a range was asked: enough */
 	if (n > s->end + 1 - s->pos)
@@ -558,6 +562,11 @@ static void dl_run(struct pool_job *pj)
 	s.buf = malloc(BLOB_CHUNK);
 	if (!s.buf)
 		rc = aifs_err_set(&err, -ENOMEM, "out of memory");
+	if (atomic_load(&m->stopping)) {
+		free(s.buf);
+		s.buf = NULL;
+		rc = aifs_err_set(&err, -ECANCELED, "unmounting");
+	}
 	for (int attempt = 0; s.buf; attempt++) {
 		struct http_req req = { 0 };
 		struct http_sink sink = { dl_head, dl_data, &s };
@@ -593,7 +602,8 @@ static void dl_run(struct pool_job *pj)
 			break;
 		}
 		/* no answer or a cut one is worth another try; a refused one if it says so */
-		bool again = s.refused ? err.retry != AIFS_RETRY_NO : rc != -ENOMEM && rc != -EPROTO;
+		bool again = s.refused ? err.retry != AIFS_RETRY_NO
+				       : rc != -ENOMEM && rc != -EPROTO && rc != -ECANCELED;
 		if (!again || attempt >= m->o.retries)
 			break;
 		double delay = aifs_retry_delay(attempt, err.retry_after, rand() / (double)RAND_MAX);
@@ -603,7 +613,8 @@ static void dl_run(struct pool_job *pj)
 		sleep_for(delay);
 	}
 	if (rc) {
-		log_msg(LOGL_WARN, "download: %s (%s)", err.msg, aifs_errno_name(rc));
+		if (rc != -ECANCELED)
+			log_msg(LOGL_WARN, "download: %s (%s)", err.msg, aifs_errno_name(rc));
 		dl_fail(&s, j->last,
 			rc == -ETIMEDOUT || rc == -EAGAIN ? rc : rc == -EKEYEXPIRED ? -EACCES : -EIO);
 	}
@@ -809,7 +820,8 @@ void media_free(struct media *m)
 {
 	if (!m)
 		return;
-	pool_free(m->dl); /* runs what is queued: each download is bounded */
+	atomic_store(&m->stopping, true);
+	pool_free(m->dl); /* what is queued ends at once, what runs at its next bytes */
 	strmap_free(&m->files);
 	pthread_mutex_destroy(&m->mu);
 	pthread_cond_destroy(&m->probe_cv);
