@@ -5,7 +5,6 @@
  * once, single-flight, refreshed once when the provider refuses it). Knows no
  * FUSE, no cache and no JSON. */
 #include <errno.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -110,15 +109,6 @@ double api_deadline(const struct api *a)
 	return 2 * one + 5;
 }
 
-static void sleep_for(double s)
-{
-	if (s <= 0)
-		return;
-	struct timespec ts = { (time_t)s, (long)((s - floor(s)) * 1e9) };
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
 static double jitter(struct api *a)
 {
 	pthread_mutex_lock(&a->mu);
@@ -220,7 +210,7 @@ static int run(struct api *a, const struct call *c, struct aifs_err *err)
 					    err->retry_after);
 		}
 		log_failure(a, c->what, err, LOGL_DEBUG, "; retrying");
-		sleep_for(delay);
+		aifs_sleep(delay);
 	}
 }
 
@@ -244,7 +234,7 @@ static int perform(struct api *a, const struct call *c, const char *cred, struct
 		err->retry = AIFS_RETRY_NO;
 		goto out;
 	}
-	sleep_for(wait);
+	aifs_sleep(wait);
 	rc = http_perform(a->http, &a->hopts, &req, &resp, err);
 	if (rc) {
 		err->retry = rc == -EPROTO || rc == -ENOMEM ? AIFS_RETRY_NO : AIFS_RETRY_TRANSIENT;

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "aifs/err.h"
 
@@ -61,4 +62,13 @@ double aifs_retry_delay(int attempt, double retry_after, double jitter)
 	if (retry_after > 60.0)
 		return -1;
 	return retry_after > d ? retry_after : d;
+}
+
+void aifs_sleep(double s)
+{
+	if (s <= 0)
+		return;
+	struct timespec ts = { (time_t)s, (long)((s - floor(s)) * 1e9) };
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
 }

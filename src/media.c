@@ -10,7 +10,6 @@
  * FUSE, no JSON, no tasks. */
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -24,6 +23,7 @@
 #include "aifs/log.h"
 #include "aifs/media.h"
 #include "aifs/pool.h"
+#include "aifs/ratelimit.h"
 #include "aifs/strmap.h"
 
 #define WINDOW_MAX (64ull << 20)
@@ -73,23 +73,9 @@ struct dl_job {
 	uint64_t first, last;     /* chunks, inclusive */
 };
 
-static double mono_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static double deadline_of(const struct media *m)
 {
 	return m->o.timeout * (m->o.retries + 2) + BACKOFF_CAP * m->o.retries + 5;
-}
-
-static void sleep_for(double s)
-{
-	struct timespec ts = { (time_t)s, (long)((s - floor(s)) * 1e9) };
-	while (s > 0 && nanosleep(&ts, &ts) && errno == EINTR)
-		;
 }
 
 /* ---- URLs ---- */
@@ -177,7 +163,6 @@ bool media_url_expires_soon(const char *url, int64_t now)
 
 struct probe_sink {
 	struct http_head head;
-	bool have_head;
 	size_t body;
 };
 
@@ -185,7 +170,6 @@ static int probe_head(void *ctx, const struct http_head *h)
 {
 	struct probe_sink *ps = ctx;
 	ps->head = *h;
-	ps->have_head = true;
 	return 0;
 }
 
@@ -321,7 +305,7 @@ int media_probe(struct media *m, const char *key, size_t key_len, const struct m
 		double delay = aifs_retry_delay(attempt, err->retry_after, rand() / (double)RAND_MAX);
 		if (delay < 0)
 			break;
-		sleep_for(delay);
+		aifs_sleep(delay);
 	}
 	if (rc == -EKEYEXPIRED)
 		rc = -EACCES;
@@ -538,7 +522,7 @@ static void dl_fail(struct dl_sink *s, uint64_t last, int rc)
 		f->fetching[c] = 0;
 	f->fail_rc = rc;
 	f->fail_seq++;
-	f->fail_at = mono_now();
+	f->fail_at = ratelimit_now();
 	f->fail_first = s->chunk_done;
 	f->fail_last = last;
 	pthread_cond_broadcast(&f->cv);
@@ -610,7 +594,7 @@ static void dl_run(struct pool_job *pj)
 		if (delay < 0)
 			break;
 		log_msg(LOGL_DEBUG, "download: %s; retrying", err.msg);
-		sleep_for(delay);
+		aifs_sleep(delay);
 	}
 	if (rc) {
 		if (rc != -ECANCELED)
@@ -756,7 +740,7 @@ ssize_t media_read(struct media_file *f, struct media_cursor *cur, char *buf, si
 	cursor_advance(cur, (uint64_t)off, size);
 	/* The kernel reads again at once when a read fails: give it the same
 	 * answer instead of a second round of retries. */
-	if (!blob_complete(f->blob) && f->fail_at > 0 && mono_now() - f->fail_at < FAIL_MEMORY &&
+	if (!blob_complete(f->blob) && f->fail_at > 0 && ratelimit_now() - f->fail_at < FAIL_MEMORY &&
 	    first <= f->fail_last && last >= f->fail_first &&
 	    blob_first_missing(f->blob, first, last) >= 0) {
 		rc = f->fail_rc;

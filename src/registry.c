@@ -3,7 +3,6 @@
  * nothing of tasks beyond their ids. */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,33 +17,15 @@ struct registry {
 	char *path;
 };
 
-static int mkdir_p(const char *path, mode_t mode)
-{
-	char tmp[PATH_MAX];
-	if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp)
-		return -ENAMETOOLONG;
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, mode) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, mode) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 struct registry *registry_new(const char *cache_dir, const char *provider)
 {
 	struct registry *r = calloc(1, sizeof *r);
 	char *dir = NULL;
 	if (!r || asprintf(&dir, "%s/known", cache_dir) < 0)
 		goto fail;
-	int rc = mkdir_p(dir, 0700);
-	if (rc)
-		log_msg(LOGL_WARN, "%s: cannot create %s: %s", provider, dir, strerror(-rc));
+	/* the cache directory itself exists: main() made it before the tree */
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		log_msg(LOGL_WARN, "%s: cannot create %s: %s", provider, dir, strerror(errno));
 	if (asprintf(&r->path, "%s/%s", dir, provider) < 0)
 		goto fail;
 	free(dir);
