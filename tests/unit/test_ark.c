@@ -316,21 +316,7 @@ static char *page_body(size_t n, long total)
 
 static int page_last(size_t n, long total, int page, bool *last, size_t *n_tasks)
 {
-	struct provider_page pg;
-	struct aifs_err err;
-	struct http_resp r = { .status = 200, .retry_after = -1 };
-	int rc;
-
-	r.body = page_body(n, total);
-	if (!r.body)
-		return -ENOMEM;
-	r.len = strlen(r.body);
-	rc = provider_ark.list_parse(&ark_pc, 0, page, &r, &pg, &err);
-	*last = pg.last;
-	*n_tasks = pg.n_tasks;
-	provider_page_clear(&pg);
-	http_resp_clear(&r);
-	return rc;
+	return tfix_page_last(&provider_ark, &ark_pc, page_body(n, total), page, last, n_tasks);
 }
 
 TEST(list_pagination)

@@ -3,12 +3,14 @@
 #ifndef AIFS_TFIX_H
 #define AIFS_TFIX_H
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "aifs/err.h"
 #include "aifs/http.h"
 #include "aifs/provider.h"
 #include "aifs/task.h"
@@ -54,6 +56,29 @@ static inline void tfix_resp(struct http_resp *r, long status, const char *path)
 	r->status = r->body ? status : 0;
 	if (!r->body)
 		fprintf(stderr, "  cannot read %s\n", path);
+}
+
+/* Parses a synthetic list page (body: taken, freed here) with ops and pc as
+ * page of listing 0; tells whether it was the last and how many tasks it
+ * held. Returns what list_parse returned, or -ENOMEM. */
+static inline int tfix_page_last(const struct provider_ops *ops, const struct provider_conf *pc,
+				 char *body, int page, bool *last, size_t *n_tasks)
+{
+	struct provider_page pg;
+	struct aifs_err err;
+	struct http_resp r = { .status = 200, .retry_after = -1 };
+	int rc;
+
+	if (!body)
+		return -ENOMEM;
+	r.body = body;
+	r.len = strlen(body);
+	rc = ops->list_parse(pc, 0, page, &r, &pg, &err);
+	*last = pg.last;
+	*n_tasks = pg.n_tasks;
+	provider_page_clear(&pg);
+	http_resp_clear(&r);
+	return rc;
 }
 
 static inline struct task_info *tfix_find(const struct provider_page *pg, const char *id)
