@@ -385,8 +385,8 @@ class AifsMount:
                 raise Failed(f"aifs did not mount: {str(e)[-800:]}")
 
     def umount(self):
-        if self.m is not None and self.m.proc is not None:
-            pid = self.m.proc.pid
+        if self.m is not None and self.m.pid is not None:
+            pid = self.m.pid
             try:
                 self.m.umount()
             except AssertionError as e:

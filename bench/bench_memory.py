@@ -32,14 +32,14 @@ def main():
         for label, extra in (("default meta_max (50000)", ()), ("meta_max=1000", ("-o", "meta_max=1000"))):
             m = harness.Mount(f, providers=("volc",), global_extra="",
                               opts=("-o", "qps=1000,burst=1000", *extra))
-            row = [f"{status(m.proc.pid)['VmRSS'] / 1024:.0f} at mount"]
+            row = [f"{status(m.pid)['VmRSS'] / 1024:.0f} at mount"]
             m.run("ls", "-l", "volc", timeout=900)
-            row.append(f"{status(m.proc.pid)['VmRSS'] / 1024:.0f} after ls -l")
+            row.append(f"{status(m.pid)['VmRSS'] / 1024:.0f} after ls -l")
             for i in range(a.passes):
                 m.hup()
                 m.run("sh", "-c", CAT_ALL, timeout=900)
-                row.append(f"{status(m.proc.pid)['VmRSS'] / 1024:.0f} after relisting {i + 1}")
-            row.append(f"peak {status(m.proc.pid)['VmHWM'] / 1024:.0f}")
+                row.append(f"{status(m.pid)['VmRSS'] / 1024:.0f} after relisting {i + 1}")
+            row.append(f"peak {status(m.pid)['VmHWM'] / 1024:.0f}")
             print(f"{label:<26} " + ", ".join(row))
             m.close()
     finally:

@@ -364,7 +364,7 @@ def main():
     try:
         m = harness.Mount(f, opts=("-o", f"timeout={TIMEOUT},retries={RETRIES},ttl={TTL},"
                                          "cache_max=24M"))
-        pid = m.proc.pid
+        pid = m.pid
         f.faults(*fault_rules(a.fault_rate, a.stall))
         f.reset_counters()
         t_start = time.monotonic()
@@ -384,7 +384,7 @@ def main():
 
         def hup():  # drops listings and unfinished states: stale copies get served
             while not stop.wait(a.hup):
-                if m.proc.poll() is None:
+                if m.alive():
                     m.hup()
                     hups[0] += 1
 
@@ -412,7 +412,7 @@ def main():
         counters = f.counters()
         rules = f.fault_rules()
         f.clear_faults()
-        alive = m.proc.poll() is None and os.path.ismount(m.mnt)
+        alive = m.alive() and os.path.ismount(m.mnt)
         ls_root = run(m, ["ls", m.mnt], 20)[0] == 0 if alive else False
 
         # a clean pass: with no faults every answer is right

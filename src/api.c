@@ -210,7 +210,8 @@ static int run(struct api *a, const struct call *c, struct aifs_err *err)
 					    err->retry_after);
 		}
 		log_failure(a, c->what, err, LOGL_DEBUG, "; retrying");
-		aifs_sleep(delay);
+		if (http_pause(a->http, delay))
+			return aifs_err_set(err, -ECANCELED, "unmounting");
 	}
 }
 
@@ -234,10 +235,14 @@ static int perform(struct api *a, const struct call *c, const char *cred, struct
 		err->retry = AIFS_RETRY_NO;
 		goto out;
 	}
-	aifs_sleep(wait);
+	if ((rc = http_pause(a->http, wait))) {
+		aifs_err_set(err, rc, "unmounting");
+		goto out;
+	}
 	rc = http_perform(a->http, &a->hopts, &req, &resp, err);
 	if (rc) {
-		err->retry = rc == -EPROTO || rc == -ENOMEM ? AIFS_RETRY_NO : AIFS_RETRY_TRANSIENT;
+		err->retry = rc == -EPROTO || rc == -ENOMEM || rc == -ECANCELED ? AIFS_RETRY_NO
+										 : AIFS_RETRY_TRANSIENT;
 		if (rc == -E2BIG)
 			err->retry = AIFS_RETRY_NO;
 		goto out;

@@ -16,7 +16,10 @@
  * other entry is open. Eviction works from memory: one record per map with
  * its bytes on disk and last use, scanned at start (the map's mtime) and
  * stamped at open and close. An open entry is never evicted, so reads need
- * not touch the index. One process per directory (flock).
+ * not touch the index. One process per directory (flock); a new one waits a
+ * few seconds for the lock, so that a remount right after an unmount finds
+ * the old daemon gone. A directory removed under a running mount is made
+ * anew at the next open (what was closed is gone with it).
  *
  * Locks: c->mu guards the index and each blob's refs; b->sync_mu admits one
  * map writer at a time; b->mu guards the bitmap and is always taken last.
@@ -37,6 +40,7 @@
 #include <unistd.h>
 
 #include "aifs/blobcache.h"
+#include "aifs/log.h"
 
 #define BC_MAGIC "aifsmap\n"
 #define BC_VERSION 1u
@@ -47,6 +51,7 @@
 #define BC_SYNC_EVERY ((uint64_t)64 << 20)
 #define BC_FNV_BASIS 0xcbf29ce484222325ull
 #define BC_NAME 32
+#define BC_LOCK_WAIT 5.0 /* seconds a new mount waits for the old one to go */
 
 enum { BC_MAP, BC_DATA, BC_TMP };
 static const char *const bc_suffix[] = { ".map", ".data", ".map.tmp" };
@@ -59,8 +64,9 @@ struct bc_entry {
 };
 
 struct blobcache {
-	pthread_mutex_t mu; /* everything below but dirfd and max_bytes */
-	int dirfd;          /* DIR/blobs, flock'ed */
+	pthread_mutex_t mu; /* everything below but dirfd, path and max_bytes */
+	int dirfd;          /* DIR/blobs, flock'ed; replaced in place (dup3) if removed */
+	char *path;         /* DIR */
 	uint64_t max_bytes, used;
 	int64_t clock; /* the last stamp handed out */
 	struct bc_entry **ents;
@@ -607,6 +613,68 @@ out:
 	return rc;
 }
 
+/* Takes the directory's lock, waiting up to wait seconds for a holder that
+ * is on its way out. 0, -EBUSY or -errno. */
+static int bc_lock(int fd, double wait)
+{
+	struct timespec pause = { 0, 50 * 1000 * 1000 };
+	for (double waited = 0;; waited += 0.05) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK)
+			return -errno;
+		if (waited >= wait)
+			return -EBUSY;
+		nanosleep(&pause, NULL);
+	}
+}
+
+/* The directory was removed under us (a user cleaning up): makes it anew,
+ * locked, in place of the old descriptor, and forgets the closed entries
+ * whose files went with it. 0 when it did, -ENOENT when it was not removed,
+ * or -errno. Caller holds c->mu. */
+static int bc_revive(struct blobcache *c)
+{
+	struct stat st;
+	char *blobs = NULL;
+	int fd = -1, rc = 0;
+
+	if (fstat(c->dirfd, &st) < 0)
+		return -errno;
+	if (st.st_nlink > 0)
+		return -ENOENT;
+	if (asprintf(&blobs, "%s/blobs", c->path) < 0)
+		return -ENOMEM;
+	for (char *p = blobs + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		mkdir(blobs, 0700);
+		*p = '/';
+	}
+	if ((mkdir(blobs, 0700) < 0 && errno != EEXIST) ||
+	    (fd = open(blobs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	if ((rc = bc_lock(fd, 0)) || dup3(fd, c->dirfd, O_CLOEXEC) < 0) {
+		rc = rc ? rc : -errno;
+		goto out;
+	}
+	for (size_t i = c->n; i-- > 0;)
+		if (!c->ents[i]->open)
+			bc_remove(c, i);
+	log_msg(LOGL_WARN, "the cache directory %s was removed; made anew", c->path);
+out:
+	if (rc)
+		log_msg(LOGL_ERROR, "the cache directory %s was removed and cannot be made anew: %s",
+			c->path, strerror(-rc));
+	if (fd >= 0)
+		close(fd);
+	free(blobs);
+	return rc;
+}
+
 /* ---- the interface ---- */
 
 struct blobcache *blobcache_new(const char *dir, uint64_t max_bytes, int *err)
@@ -631,9 +699,13 @@ struct blobcache *blobcache_new(const char *dir, uint64_t max_bytes, int *err)
 	pthread_mutex_init(&c->mu, NULL);
 	c->dirfd = -1;
 	c->max_bytes = max_bytes;
+	if (!(c->path = strdup(dir))) {
+		rc = -ENOMEM;
+		goto out;
+	}
 	c->dirfd = openat(dfd, "blobs", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (c->dirfd < 0 || flock(c->dirfd, LOCK_EX | LOCK_NB) < 0) {
-		rc = errno == EWOULDBLOCK ? -EBUSY : -errno; /* another aifs owns it */
+	if (c->dirfd < 0 || (rc = bc_lock(c->dirfd, BC_LOCK_WAIT))) {
+		rc = c->dirfd < 0 ? -errno : rc;
 		goto out;
 	}
 	if ((rc = bc_scan(c)))
@@ -666,7 +738,48 @@ void blobcache_free(struct blobcache *c)
 	if (c->dirfd >= 0)
 		close(c->dirfd);
 	pthread_mutex_destroy(&c->mu);
+	free(c->path);
 	free(c);
+}
+
+long blobcache_holder(const char *dir)
+{
+	char *blobs = NULL, *want = NULL, path[64], link[PATH_MAX];
+	long pid = 0;
+	DIR *procs;
+
+	if (asprintf(&blobs, "%s/blobs", dir) < 0)
+		return 0;
+	want = realpath(blobs, NULL);
+	free(blobs);
+	if (!want || !(procs = opendir("/proc"))) {
+		free(want);
+		return 0;
+	}
+	/* the lock belongs to whoever holds the directory open; /proc/locks
+	 * would name the process that took it, which forked the daemon */
+	for (struct dirent *de; !pid && (de = readdir(procs));) {
+		char *end;
+		long p = strtol(de->d_name, &end, 10);
+		if (*end || p <= 0 || p == (long)getpid())
+			continue;
+		snprintf(path, sizeof path, "/proc/%ld/fd", p);
+		DIR *fds = opendir(path);
+		for (struct dirent *fe; fds && !pid && (fe = readdir(fds));) {
+			snprintf(path, sizeof path, "/proc/%ld/fd/%.20s", p, fe->d_name);
+			ssize_t n = readlink(path, link, sizeof link - 1);
+			if (n > 0) {
+				link[n] = '\0';
+				if (!strcmp(link, want))
+					pid = p;
+			}
+		}
+		if (fds)
+			closedir(fds);
+	}
+	closedir(procs);
+	free(want);
+	return pid;
 }
 
 static int bc_check(const char *key, size_t key_len, uint64_t size, const char *validator)
@@ -721,7 +834,17 @@ int blobcache_open(struct blobcache *c, const char *key, size_t key_len, uint64_
 			goto out;
 		added = true;
 	}
-	if ((rc = bc_load(c, hash, key, key_len, size, validator, &b)))
+	rc = bc_load(c, hash, key, key_len, size, validator, &b);
+	if (rc == -ENOENT && bc_revive(c) == 0) {
+		if (!(e = bc_find(c, hash))) { /* the revival dropped it */
+			added = false;
+			if ((rc = bc_add(c, hash, &e)))
+				goto out;
+			added = true;
+		}
+		rc = bc_load(c, hash, key, key_len, size, validator, &b);
+	}
+	if (rc)
 		goto out;
 	b->e = e;
 	b->refs = 1;

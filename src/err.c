@@ -64,11 +64,3 @@ double aifs_retry_delay(int attempt, double retry_after, double jitter)
 	return retry_after > d ? retry_after : d;
 }
 
-void aifs_sleep(double s)
-{
-	if (s <= 0)
-		return;
-	struct timespec ts = { (time_t)s, (long)((s - floor(s)) * 1e9) };
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}

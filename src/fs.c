@@ -1,12 +1,15 @@
 /* fs.c: the only code that speaks FUSE. Each request is first answered from
  * the tree without waiting (TREE_NOWAIT); when that would need the network,
  * the request is handed to its provider's pool and answered from there, so
- * the session's own threads never wait on a provider. Maps -errno to
+ * the session's own threads never wait on a provider. A deferred request
+ * can be interrupted (its program got a signal): it is answered EINTR at
+ * once, and the work behind it goes on and fills the cache. Maps -errno to
  * replies; chooses attribute timeouts, keep_cache and direct_io. Knows no
  * curl, no JSON and no provider by name. */
 #define FUSE_USE_VERSION 314
 #include <errno.h>
 #include <fuse_lowlevel.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +19,7 @@
 #include "aifs/fs.h"
 #include "aifs/log.h"
 #include "aifs/pool.h"
+#include "aifs/strmap.h"
 #include "aifs/tree.h"
 
 #define PROVIDER_THREADS 8
@@ -28,8 +32,14 @@ struct fs {
 	struct pool **pools; /* one per provider */
 	size_t n_pools;
 	struct pool *reads;  /* output file reads */
+	struct pool *notes;  /* telling the kernel what changed, off any request */
+	struct fuse_session *se;
 	uid_t uid;
 	gid_t gid;
+	/* Deferred requests not yet answered, keyed by request: whoever takes
+	 * one out of here (its job, or its interrupt) answers it. */
+	pthread_mutex_t pending_mu;
+	struct strmap pending;
 };
 
 enum op { OP_LOOKUP, OP_GETATTR, OP_OPENDIR, OP_OPEN, OP_READ, OP_MKDIR };
@@ -43,6 +53,7 @@ struct job {
 	struct fuse_file_info fi;
 	size_t size;
 	off_t off;
+	bool watched;    /* in fs->pending: its interrupt may answer it */
 	char name[]; /* lookup, mkdir */
 };
 
@@ -132,22 +143,34 @@ static void reply_open(fuse_req_t req, int rc, struct tree_file *f, bool keep, b
 		tree_release(f);
 }
 
-static void reply_read(fuse_req_t req, struct tree *t, struct tree_file *f, size_t size, off_t off)
+/* Reads into *buf (new, free()): a byte count or -errno. */
+static ssize_t read_into(struct tree *t, struct tree_file *f, size_t size, off_t off, char **buf)
 {
-	char *buf = malloc(size ? size : 1);
-	if (!buf) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	ssize_t n = tree_read(t, f, buf, size, off);
+	*buf = malloc(size ? size : 1);
+	return *buf ? tree_read(t, f, *buf, size, off) : -ENOMEM;
+}
+
+static void reply_buf(fuse_req_t req, ssize_t n, const char *buf)
+{
 	if (n < 0)
 		fuse_reply_err(req, to_errno((int)n));
 	else
 		fuse_reply_buf(req, buf, (size_t)n);
-	free(buf);
 }
 
 /* ---- deferred work ---- */
+
+/* True when the caller is to answer j->req: its interrupt did not. */
+static bool job_claim(struct job *j)
+{
+	struct fs *fs = j->fs;
+	if (!j->watched)
+		return true;
+	pthread_mutex_lock(&fs->pending_mu);
+	bool mine = strmap_del(&fs->pending, (const char *)&j->req, sizeof j->req) != NULL;
+	pthread_mutex_unlock(&fs->pending_mu);
+	return mine;
+}
 
 static void job_run(struct pool_job *pj)
 {
@@ -159,10 +182,13 @@ static void job_run(struct pool_job *pj)
 	switch (j->op) {
 	case OP_LOOKUP:
 		rc = tree_lookup(t, j->ino, j->name, 0, &a);
-		reply_entry(j->req, rc, &a);
+		if (job_claim(j))
+			reply_entry(j->req, rc, &a);
 		break;
 	case OP_MKDIR:
 		rc = tree_mkdir(t, j->ino, j->name, &a);
+		if (!job_claim(j))
+			break;
 		if (rc == -ENOENT)
 			fuse_reply_err(j->req, ENOENT); /* no negative entry for mkdir */
 		else
@@ -170,26 +196,82 @@ static void job_run(struct pool_job *pj)
 		break;
 	case OP_GETATTR:
 		rc = tree_getattr(t, j->ino, 0, &a);
-		reply_attr(j->req, rc, &a);
+		if (job_claim(j))
+			reply_attr(j->req, rc, &a);
 		break;
 	case OP_OPENDIR: {
 		struct tree_dir *d = NULL;
 		rc = tree_opendir(t, j->ino, 0, &d);
-		reply_opendir(j->req, rc, d, &j->fi);
+		if (job_claim(j))
+			reply_opendir(j->req, rc, d, &j->fi);
+		else
+			tree_dir_free(d);
 		break;
 	}
 	case OP_OPEN: {
 		struct tree_file *f = NULL;
 		bool keep = false, direct = false;
 		rc = tree_open(t, j->ino, 0, &f, &keep, &direct);
-		reply_open(j->req, rc, f, keep, direct, &j->fi);
+		if (job_claim(j))
+			reply_open(j->req, rc, f, keep, direct, &j->fi);
+		else
+			tree_release(f);
 		break;
 	}
-	case OP_READ:
-		reply_read(j->req, t, (struct tree_file *)(uintptr_t)j->fi.fh, j->size, j->off);
+	case OP_READ: {
+		char *buf;
+		ssize_t n = read_into(t, (struct tree_file *)(uintptr_t)j->fi.fh, j->size, j->off, &buf);
+		if (job_claim(j))
+			reply_buf(j->req, n, buf);
+		free(buf);
 		break;
+	}
 	}
 	free(j);
+}
+
+/* Set on a thread while it registers a request's interrupt callback: libfuse
+ * calls the callback right there when the interrupt came first, and a reply
+ * from inside that call would free the request under libfuse's feet. */
+static __thread bool registering, interrupted_early;
+
+/* The program waiting on req got a signal: answer EINTR now, unless its job
+ * already answered. libfuse keeps req alive during this call. */
+static void on_interrupt(fuse_req_t req, void *data)
+{
+	struct fs *fs = data;
+	if (registering) {
+		interrupted_early = true;
+		return;
+	}
+	pthread_mutex_lock(&fs->pending_mu);
+	bool mine = strmap_del(&fs->pending, (const char *)&req, sizeof req) != NULL;
+	pthread_mutex_unlock(&fs->pending_mu);
+	if (mine)
+		fuse_reply_err(req, EINTR);
+}
+
+/* Makes j's request answerable by its interrupt: 0, or -EINTR when it was
+ * interrupted already (then it has been answered and j is not to run), or
+ * -ENOMEM (not answered). */
+static int job_watch(struct job *j)
+{
+	struct fs *fs = j->fs;
+	pthread_mutex_lock(&fs->pending_mu);
+	int rc = strmap_put(&fs->pending, (const char *)&j->req, sizeof j->req, j);
+	pthread_mutex_unlock(&fs->pending_mu);
+	if (rc)
+		return rc;
+	j->watched = true;
+	registering = true;
+	interrupted_early = false;
+	fuse_req_interrupt_func(j->req, on_interrupt, fs);
+	registering = false;
+	if (interrupted_early && job_claim(j)) {
+		fuse_reply_err(j->req, EINTR);
+		return -EINTR;
+	}
+	return 0;
 }
 
 /* True for work on the root itself, which never needs the network. */
@@ -227,12 +309,44 @@ static void defer(fuse_req_t req, enum op op, fuse_ino_t ino, const char *name,
 		job_run(&j->pj); /* the root's answers never wait */
 		return;
 	}
-	if (!pool) {
+	int rc = pool ? job_watch(j) : -EIO;
+	if (rc) {
+		if (rc != -EINTR)
+			fuse_reply_err(req, -rc);
 		free(j);
-		fuse_reply_err(req, EIO);
 		return;
 	}
 	pool_submit(pool, &j->pj);
+}
+
+/* ---- telling the kernel ---- */
+
+struct note {
+	struct pool_job pj;
+	struct fs *fs;
+	fuse_ino_t ino;
+};
+
+static void note_run(struct pool_job *pj)
+{
+	struct note *n = (struct note *)pj;
+	/* attributes and pages; -ENOENT: the kernel holds nothing of it */
+	fuse_lowlevel_notify_inval_inode(n->fs->se, n->ino, 0, 0);
+	free(n);
+}
+
+/* The tree's word that ino changed. From its own thread, never from inside
+ * a request: the kernel may wait on a reply for pages it must drop. */
+static void on_changed(void *ctx, uint64_t ino)
+{
+	struct fs *fs = ctx;
+	struct note *n = calloc(1, sizeof *n);
+	if (!n || !fs->notes || !fs->se) {
+		free(n);
+		return;
+	}
+	*n = (struct note){ .pj.run = note_run, .fs = fs, .ino = ino };
+	pool_submit(fs->notes, &n->pj);
 }
 
 /* ---- the operations ---- */
@@ -248,9 +362,10 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	fs->n_pools = tree_n_providers(fs->tree);
 	fs->pools = calloc(fs->n_pools, sizeof *fs->pools);
 	fs->reads = pool_new(READ_THREADS);
+	fs->notes = pool_new(1);
 	for (size_t i = 0; fs->pools && i < fs->n_pools; i++)
 		fs->pools[i] = pool_new(PROVIDER_THREADS);
-	if (!fs->pools || !fs->reads)
+	if (!fs->pools || !fs->reads || !fs->notes || tree_start(fs->tree))
 		log_msg(LOGL_ERROR, "cannot start worker threads; requests will fail with EIO");
 }
 
@@ -353,7 +468,10 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	size_t len;
 
 	if (!tree_file_is_remote(f)) {
-		reply_read(req, fs->tree, f, size, off);
+		char *buf;
+		ssize_t n = read_into(fs->tree, f, size, off, &buf);
+		reply_buf(req, n, buf);
+		free(buf);
 	} else if (tree_read_fd(f, size, off, &fd, &len) == 0) {
 		/* on disk already: hand the kernel the cache file's bytes, by
 		 * splice where it can, without a thread hop or a copy of ours */
@@ -362,6 +480,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		bv.buf[0].fd = fd;
 		bv.buf[0].pos = off;
 		fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_MOVE);
+		tree_read_fd_done(f);
 	} else {
 		defer(req, OP_READ, ino, NULL, fi, size, off);
 	}
@@ -411,7 +530,15 @@ struct fs *fs_new(struct tree *tree)
 	fs->tree = tree;
 	fs->uid = getuid();
 	fs->gid = getgid();
+	pthread_mutex_init(&fs->pending_mu, NULL);
+	strmap_init(&fs->pending);
+	tree_set_notify(tree, on_changed, fs);
 	return fs;
+}
+
+void fs_set_session(struct fs *fs, struct fuse_session *se)
+{
+	fs->se = se;
 }
 
 void fs_free(struct fs *fs)
@@ -421,6 +548,9 @@ void fs_free(struct fs *fs)
 	for (size_t i = 0; fs->pools && i < fs->n_pools; i++)
 		pool_free(fs->pools[i]);
 	pool_free(fs->reads);
+	pool_free(fs->notes);
 	free(fs->pools);
+	strmap_free(&fs->pending);
+	pthread_mutex_destroy(&fs->pending_mu);
 	free(fs);
 }

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,9 @@
 struct http {
 	CURLSH *share;
 	pthread_mutex_t locks[CURL_LOCK_DATA_LAST];
+	atomic_bool stopping;    /* unmounting: transfers and pauses end */
+	pthread_mutex_t stop_mu; /* stop_cv */
+	pthread_cond_t stop_cv;  /* on CLOCK_MONOTONIC */
 };
 
 /* ---- requests ---- */
@@ -104,8 +108,11 @@ char *http_escape(const char *s)
 	char *out = malloc(3 * n + 1), *o = out;
 	if (!out)
 		return NULL;
+	/* "." and ".." would be dot segments that the path loses (RFC 3986
+	 * 5.2.4, as curl does): escaped, they reach the server as the id */
+	bool dots = !strcmp(s, ".") || !strcmp(s, "..");
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (isalnum(*p) || strchr("-._~", *p)) {
+		if (isalnum(*p) || (!dots && strchr("-._~", *p))) {
 			*o++ = (char)*p;
 		} else {
 			*o++ = '%';
@@ -165,6 +172,12 @@ struct http *http_new(void)
 		return NULL;
 	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
 		pthread_mutex_init(&h->locks[i], NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&h->stop_cv, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_mutex_init(&h->stop_mu, NULL);
 	h->share = curl_share_init();
 	if (!h->share) {
 		http_free(h);
@@ -179,6 +192,36 @@ struct http *http_new(void)
 	return h;
 }
 
+void http_stop(struct http *h)
+{
+	pthread_mutex_lock(&h->stop_mu);
+	atomic_store(&h->stopping, true);
+	pthread_cond_broadcast(&h->stop_cv);
+	pthread_mutex_unlock(&h->stop_mu);
+}
+
+int http_pause(struct http *h, double secs)
+{
+	struct timespec until;
+	int rc = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	if (secs > 0) {
+		until.tv_sec += (time_t)secs;
+		until.tv_nsec += (long)((secs - (double)(time_t)secs) * 1e9);
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+	}
+	pthread_mutex_lock(&h->stop_mu);
+	while (!atomic_load(&h->stopping) && secs > 0 && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&h->stop_cv, &h->stop_mu, &until);
+	rc = atomic_load(&h->stopping) ? -ECANCELED : 0;
+	pthread_mutex_unlock(&h->stop_mu);
+	return rc;
+}
+
 void http_free(struct http *h)
 {
 	if (!h)
@@ -187,6 +230,8 @@ void http_free(struct http *h)
 		curl_share_cleanup(h->share);
 	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
 		pthread_mutex_destroy(&h->locks[i]);
+	pthread_mutex_destroy(&h->stop_mu);
+	pthread_cond_destroy(&h->stop_cv);
 	free(h);
 }
 
@@ -227,6 +272,7 @@ out:
 /* ---- one transfer ---- */
 
 struct xfer {
+	struct http *h;
 	const struct http_sink *sink;
 	struct http_head head;
 	bool head_done;
@@ -235,6 +281,7 @@ struct xfer {
 	curl_off_t seen;         /* stream: bytes had at the last look */
 	struct timespec last;    /* stream: when the count last moved */
 	bool silent_too_long;
+	bool stopped;            /* http_stop() ended it */
 };
 
 static double since(const struct timespec *t)
@@ -252,6 +299,12 @@ static int on_progress(void *u, curl_off_t dltotal, curl_off_t dlnow, curl_off_t
 	struct xfer *x = u;
 	(void)dltotal;
 	(void)ultotal;
+	if (atomic_load_explicit(&x->h->stopping, memory_order_relaxed)) {
+		x->stopped = true;
+		return 1;
+	}
+	if (x->silence <= 0)
+		return 0; /* an API call: its whole deadline is curl's */
 	if (dlnow + ulnow != x->seen) {
 		x->seen = dlnow + ulnow;
 		clock_gettime(CLOCK_MONOTONIC, &x->last);
@@ -433,13 +486,16 @@ static int transfer(struct http *h, const struct http_opts *o, const struct http
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, o->max_redirs > 0 ? 1L : 0L);
 	curl_easy_setopt(c, CURLOPT_MAXREDIRS, (long)o->max_redirs);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, ms);
+	/* every transfer ends soon after http_stop(); a stream also when no
+	 * byte came for a whole timeout */
+	x->h = h;
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, x);
 	if (stream) {
 		/* downloads may take long, but never a whole timeout without a byte */
 		x->silence = o->timeout;
 		clock_gettime(CLOCK_MONOTONIC, &x->last);
-		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-		curl_easy_setopt(c, CURLOPT_XFERINFODATA, x);
 		curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 256L * 1024);
 	} else {
 		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, ms);
@@ -465,6 +521,8 @@ static int transfer(struct http *h, const struct http_opts *o, const struct http
 			aifs_err_set(err, rc, "%s: answer refused", req->what ? req->what : "request");
 	} else if (cc == CURLE_WRITE_ERROR && x->abort_rc) {
 		rc = x->abort_rc; /* the sink said why in err already, or will */
+	} else if (cc == CURLE_ABORTED_BY_CALLBACK && x->stopped) {
+		rc = aifs_err_set(err, -ECANCELED, "%s: unmounting", req->what ? req->what : "request");
 	} else if (cc == CURLE_ABORTED_BY_CALLBACK && x->silent_too_long) {
 		rc = aifs_err_set(err, -ETIMEDOUT, "%s: no byte for %.0f s",
 				  req->what ? req->what : "request", x->silence);

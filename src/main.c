@@ -32,7 +32,7 @@ static atomic_uint hup_count;
 
 struct cli {
 	char *config, *cache_dir, *cache_max;
-	char *ttl, *qps, *burst, *retries, *timeout, *meta_max;
+	char *ttl, *qps, *burst, *retries, *timeout, *meta_max, *log;
 	int help, version;
 };
 
@@ -43,6 +43,7 @@ static const struct fuse_opt cli_spec[] = {
 	OPT("config=%s", config),   OPT("cache_dir=%s", cache_dir), OPT("cache_max=%s", cache_max),
 	OPT("ttl=%s", ttl),         OPT("qps=%s", qps),             OPT("burst=%s", burst),
 	OPT("retries=%s", retries), OPT("timeout=%s", timeout),     OPT("meta_max=%s", meta_max),
+	OPT("log=%s", log),
 	FUSE_OPT_KEY("-h", KEY_HELP),       FUSE_OPT_KEY("--help", KEY_HELP),
 	FUSE_OPT_KEY("-V", KEY_VERSION),    FUSE_OPT_KEY("--version", KEY_VERSION),
 	FUSE_OPT_END
@@ -94,9 +95,11 @@ static void usage(FILE *f)
 		"                           silence limit (default 30)\n"
 		"    -o meta_max=N          tasks whose metadata is kept whole in memory;\n"
 		"                           older ones keep only what stat needs (50000)\n"
+		"    -o log=PATH            log to this file (created 0600, reopened on\n"
+		"                           SIGHUP) instead of stderr or, daemonized, syslog\n"
 		"    -o allow_other, -o ro, ...   as for every FUSE filesystem\n"
 		"\n"
-		"SIGHUP drops cached listings and unfinished task states.\n"
+		"SIGHUP drops cached listings and unfinished task states and reopens the log.\n"
 		"See aifs(1).\n");
 }
 
@@ -174,6 +177,31 @@ static void on_hup(int sig)
 {
 	(void)sig;
 	atomic_fetch_add_explicit(&hup_count, 1, memory_order_relaxed);
+	log_reopen_request();
+}
+
+/* The log file, opened before the fork so that a bad path is said on the
+ * terminal; absolute, since the daemon's working directory is /. */
+static int open_log_file(const char *path)
+{
+	char *abs = NULL;
+	int rc;
+	if (path[0] != '/') {
+		char *cwd = getcwd(NULL, 0);
+		if (!cwd || asprintf(&abs, "%s/%s", cwd, path) < 0)
+			abs = NULL;
+		free(cwd);
+		if (!abs) {
+			fprintf(stderr, "aifs: log file %s: %s\n", path, strerror(errno));
+			return -1;
+		}
+		path = abs;
+	}
+	rc = log_open_file(path);
+	if (rc)
+		fprintf(stderr, "aifs: cannot open the log file %s: %s\n", path, strerror(-rc));
+	free(abs);
+	return rc ? -1 : 0;
 }
 
 /* Secrets live in this process: keep them out of core files. */
@@ -235,6 +263,8 @@ int main(int argc, char *argv[])
 	}
 	if (make_cache_dir(&conf.cache_dir))
 		goto out;
+	if (cli.log && open_log_file(cli.log))
+		goto out;
 
 	log_setup(!cmd.foreground, cmd.debug ? LOGL_DEBUG : LOGL_INFO);
 	if (http_global_init() || !(http = http_new())) {
@@ -250,6 +280,7 @@ int main(int argc, char *argv[])
 	const struct fuse_lowlevel_ops *ops = fs_ops(&ops_size);
 	if (!(se = fuse_session_new(&args, ops, ops_size, fs)))
 		goto out; /* an unknown -o option: libfuse said which */
+	fs_set_session(fs, se);
 	if (fuse_set_signal_handlers(se))
 		goto out;
 	struct sigaction sa = { .sa_handler = on_hup };
@@ -277,6 +308,8 @@ int main(int argc, char *argv[])
 		fuse_loop_cfg_destroy(lc);
 	}
 out:
+	if (http)
+		http_stop(http); /* what waits on a provider ends now */
 	fs_free(fs); /* replies to what is queued while the channel is open */
 	if (se) {
 		fuse_remove_signal_handlers(se);
@@ -299,6 +332,7 @@ out:
 	free(cli.retries);
 	free(cli.timeout);
 	free(cli.meta_max);
+	free(cli.log);
 	fuse_opt_free_args(&args);
 	return status;
 }

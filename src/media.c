@@ -45,18 +45,32 @@ struct media {
 	atomic_bool stopping;     /* unmounting: queued downloads are dropped */
 };
 
+/* An output's size and validator: their one owner. The tree holds it for
+ * stat, open files read it, and a download that finds the server's copy
+ * changed updates it. */
+struct media_out {
+	_Atomic uint64_t size;
+	pthread_mutex_t mu;       /* validator */
+	char validator[MEDIA_VALIDATOR_MAX];
+};
+
 struct media_file {
 	struct media *m;
 	char *key;
 	size_t key_len;
 	int refs;                 /* under m->mu: opens and running downloads */
 	struct blob *blob;
-	uint64_t size, n_chunks;
+	struct media_out *out;    /* borrowed from the opener: outlives the file */
 	struct media_src src;
-	char validator[MEDIA_VALIDATOR_MAX];
+	/* A download writes a chunk holding gen_lock shared, after checking that
+	 * the file is still the version it asked for; a change takes it
+	 * exclusively, so no byte of the old version lands after it. */
+	pthread_rwlock_t gen_lock;
 
 	pthread_mutex_t mu;       /* below */
 	pthread_cond_t cv;
+	unsigned gen;             /* bumped when the server's copy changed */
+	uint64_t size, n_chunks;  /* of version gen */
 	unsigned char *fetching;  /* per chunk: claimed by a download */
 	unsigned fail_seq;        /* bumped when a download gives up */
 	int fail_rc;
@@ -71,6 +85,7 @@ struct dl_job {
 	struct pool_job pj;
 	struct media_file *f;
 	uint64_t first, last;     /* chunks, inclusive */
+	unsigned gen;             /* of the file's version when claimed */
 };
 
 static double deadline_of(const struct media *m)
@@ -189,6 +204,37 @@ static void take_validator(char *dst, const struct http_head *h)
 	snprintf(dst, MEDIA_VALIDATOR_MAX, "%s", h->etag[0] ? h->etag : h->last_modified);
 }
 
+static struct media_out *out_new(uint64_t size, const char *validator)
+{
+	struct media_out *o = calloc(1, sizeof *o);
+	if (!o)
+		return NULL;
+	atomic_store(&o->size, size);
+	pthread_mutex_init(&o->mu, NULL);
+	snprintf(o->validator, sizeof o->validator, "%s", validator);
+	return o;
+}
+
+static void out_validator(struct media_out *o, char *dst)
+{
+	pthread_mutex_lock(&o->mu);
+	memcpy(dst, o->validator, MEDIA_VALIDATOR_MAX);
+	pthread_mutex_unlock(&o->mu);
+}
+
+uint64_t media_out_size(const struct media_out *o)
+{
+	return atomic_load(&o->size);
+}
+
+void media_out_free(struct media_out *o)
+{
+	if (!o)
+		return;
+	pthread_mutex_destroy(&o->mu);
+	free(o);
+}
+
 /* Sorts an HTTP answer that is not the one wanted into errno and retry kind. */
 static int answer_error(const struct http_head *h, const char *what, struct aifs_err *err)
 {
@@ -269,14 +315,17 @@ out:
 }
 
 int media_probe(struct media *m, const char *key, size_t key_len, const struct media_src *src,
-		struct media_meta *out, struct aifs_err *err)
+		struct media_out **outp, struct aifs_err *err)
 {
+	struct media_meta meta = { 0 }, *out = &meta;
 	bool complete = false;
 	int rc;
 
-	memset(out, 0, sizeof *out);
-	if (blobcache_peek(m->cache, key, key_len, &out->size, &complete) == 0 && complete)
-		return 0; /* served from disk: no network at all */
+	*outp = NULL;
+	if (blobcache_peek(m->cache, key, key_len, &out->size, &complete) == 0 && complete) {
+		*outp = out_new(out->size, ""); /* served from disk: no network at all */
+		return *outp ? 0 : aifs_err_set(err, -ENOMEM, "out of memory");
+	}
 
 	pthread_mutex_lock(&m->mu);
 	while (m->probing >= m->o.probes)
@@ -295,6 +344,8 @@ int media_probe(struct media *m, const char *key, size_t key_len, const struct m
 		}
 		rc = probe_once(m, url, out, err);
 		free(url);
+		if (rc == -ECANCELED)
+			err->retry = AIFS_RETRY_NO;
 		if (rc == -EKEYEXPIRED && !renewed) {
 			renewed = true;
 			attempt--;
@@ -303,9 +354,8 @@ int media_probe(struct media *m, const char *key, size_t key_len, const struct m
 		if (!rc || err->retry == AIFS_RETRY_NO || attempt >= m->o.retries)
 			break;
 		double delay = aifs_retry_delay(attempt, err->retry_after, rand() / (double)RAND_MAX);
-		if (delay < 0)
+		if (delay < 0 || http_pause(m->http, delay))
 			break;
-		aifs_sleep(delay);
 	}
 	if (rc == -EKEYEXPIRED)
 		rc = -EACCES;
@@ -314,6 +364,8 @@ int media_probe(struct media *m, const char *key, size_t key_len, const struct m
 	m->probing--;
 	pthread_cond_signal(&m->probe_cv);
 	pthread_mutex_unlock(&m->mu);
+	if (rc == 0 && !(*outp = out_new(meta.size, meta.validator)))
+		rc = aifs_err_set(err, -ENOMEM, "out of memory");
 	return rc;
 }
 
@@ -332,18 +384,22 @@ static void file_unref(struct media_file *f)
 	blob_close(f->blob);
 	pthread_mutex_destroy(&f->mu);
 	pthread_cond_destroy(&f->cv);
+	pthread_rwlock_destroy(&f->gen_lock);
 	free(f->fetching);
 	free(f->url);
 	free(f->key);
 	free(f);
 }
 
-int media_open(struct media *m, const char *key, size_t key_len, const struct media_meta *meta,
+int media_open(struct media *m, const char *key, size_t key_len, struct media_out *o,
 	       const struct media_src *src, struct media_file **out)
 {
+	char validator[MEDIA_VALIDATOR_MAX];
+	uint64_t size = media_out_size(o);
 	struct media_file *f;
 	int rc = 0;
 
+	out_validator(o, validator);
 	pthread_mutex_lock(&m->mu);
 	f = strmap_get(&m->files, key, key_len);
 	if (f) {
@@ -359,18 +415,19 @@ int media_open(struct media *m, const char *key, size_t key_len, const struct me
 	f->key_len = key_len;
 	f->m = m;
 	f->refs = 1;
-	f->size = meta->size;
-	f->n_chunks = (meta->size + BLOB_CHUNK - 1) / BLOB_CHUNK;
+	f->out = o;
+	f->size = size;
+	f->n_chunks = (size + BLOB_CHUNK - 1) / BLOB_CHUNK;
 	f->src = *src;
-	snprintf(f->validator, sizeof f->validator, "%s", meta->validator);
 	pthread_mutex_init(&f->mu, NULL);
 	pthread_cond_init(&f->cv, NULL);
+	pthread_rwlock_init(&f->gen_lock, NULL);
 	f->fetching = calloc(f->n_chunks ? f->n_chunks : 1, 1);
 	if (!f->fetching) {
 		rc = -ENOMEM;
 		goto fail;
 	}
-	rc = blobcache_open(m->cache, key, key_len, meta->size, meta->validator, &f->blob);
+	rc = blobcache_open(m->cache, key, key_len, size, validator, &f->blob);
 	if (rc)
 		goto fail;
 	if ((rc = strmap_put(&m->files, f->key, key_len, f)))
@@ -386,6 +443,7 @@ fail:
 		if (f->fetching) {
 			pthread_mutex_destroy(&f->mu);
 			pthread_cond_destroy(&f->cv);
+			pthread_rwlock_destroy(&f->gen_lock);
 		}
 		free(f->fetching);
 		free(f->key);
@@ -410,6 +468,9 @@ struct dl_sink {
 	char *buf;                /* one chunk, written whole: few, large writes */
 	size_t buf_len;
 	bool refused;             /* the answer's headers were not acceptable */
+	unsigned gen;             /* the version this download is of */
+	uint64_t new_size;        /* -ESTALE: the server's copy now */
+	char new_validator[MEDIA_VALIDATOR_MAX];
 	struct aifs_err *err;
 };
 
@@ -423,11 +484,23 @@ static int dl_head(void *ctx, const struct http_head *h)
 	return rc;
 }
 
-/* Accepts only the range asked for, of the file known, unchanged. */
+/* Accepts only the range asked for, of the file known, unchanged: a new
+ * validator is -ESTALE, with the new size and validator noted; without
+ * validators to tell a new version from a wrong answer, a wrong size is
+ * only wrong (-EIO). */
 static int dl_check(struct dl_sink *s, const struct http_head *h)
 {
 	struct media_file *f = s->f;
+	char v[MEDIA_VALIDATOR_MAX], known[MEDIA_VALIDATOR_MAX];
+	int64_t total = h->status == 206 ? h->range_total : h->status == 200 ? h->content_length : -1;
 
+	take_validator(v, h);
+	out_validator(f->out, known);
+	if (total >= 0 && known[0] && v[0] && strcmp(v, known)) {
+		s->new_size = (uint64_t)total;
+		memcpy(s->new_validator, v, sizeof v);
+		return aifs_err_set(s->err, -ESTALE, "output changed on the server");
+	}
 	if (h->status == 206) {
 		if (h->range_start != (int64_t)s->pos || h->range_end < (int64_t)s->end ||
 		    h->range_total != (int64_t)f->size)
@@ -444,10 +517,6 @@ static int dl_check(struct dl_sink *s, const struct http_head *h)
 	} else {
 		return answer_error(h, "download", s->err);
 	}
-	char v[MEDIA_VALIDATOR_MAX];
-	take_validator(v, h);
-	if (f->validator[0] && v[0] && strcmp(v, f->validator))
-		return aifs_err_set(s->err, -ESTALE, "output changed on the server");
 	return 0;
 }
 
@@ -462,7 +531,7 @@ static int dl_mark(struct dl_sink *s)
 	for (uint64_t c = s->chunk_done; c < upto && !rc; c++)
 		rc = blob_mark(f->blob, c);
 	pthread_mutex_lock(&f->mu);
-	for (uint64_t c = s->chunk_done; c < upto; c++)
+	for (uint64_t c = s->chunk_done; c < upto && f->gen == s->gen; c++)
 		f->fetching[c] = 0;
 	pthread_cond_broadcast(&f->cv);
 	pthread_mutex_unlock(&f->mu);
@@ -470,17 +539,29 @@ static int dl_mark(struct dl_sink *s)
 	return rc;
 }
 
-/* Writes the buffered chunk and marks it. */
+/* Writes the buffered chunk and marks it, unless the file changed since
+ * this download began. */
 static int dl_flush(struct dl_sink *s)
 {
-	int rc = blob_pwrite(s->f->blob, s->buf, s->buf_len, s->written);
-	if (rc)
-		return aifs_err_set(s->err, rc, "cache write: %s", strerror(-rc));
-	s->written += s->buf_len;
-	s->buf_len = 0;
-	if ((rc = dl_mark(s)))
-		return aifs_err_set(s->err, rc, "cache map: %s", strerror(-rc));
-	return 0;
+	struct media_file *f = s->f;
+	int rc;
+
+	pthread_rwlock_rdlock(&f->gen_lock);
+	pthread_mutex_lock(&f->mu);
+	bool current = f->gen == s->gen;
+	pthread_mutex_unlock(&f->mu);
+	if (!current) {
+		rc = aifs_err_set(s->err, -ECANCELED, "the output changed meanwhile");
+	} else if ((rc = blob_pwrite(f->blob, s->buf, s->buf_len, s->written))) {
+		aifs_err_set(s->err, rc, "cache write: %s", strerror(-rc));
+	} else {
+		s->written += s->buf_len;
+		s->buf_len = 0;
+		if ((rc = dl_mark(s)))
+			aifs_err_set(s->err, rc, "cache map: %s", strerror(-rc));
+	}
+	pthread_rwlock_unlock(&f->gen_lock);
+	return rc;
 }
 
 static int dl_data(void *ctx, const char *p, size_t n)
@@ -518,6 +599,10 @@ static void dl_fail(struct dl_sink *s, uint64_t last, int rc)
 {
 	struct media_file *f = s->f;
 	pthread_mutex_lock(&f->mu);
+	if (f->gen != s->gen) { /* a change already failed its readers */
+		pthread_mutex_unlock(&f->mu);
+		return;
+	}
 	for (uint64_t c = s->chunk_done; c <= last; c++)
 		f->fetching[c] = 0;
 	f->fail_rc = rc;
@@ -529,6 +614,52 @@ static void dl_fail(struct dl_sink *s, uint64_t last, int rc)
 	pthread_mutex_unlock(&f->mu);
 }
 
+/* The server's copy of f changed (a download saw a new validator or size):
+ * the one owner learns the new ones, the cached chunks go, readers waiting
+ * on this version fail once (EIO), and the tree is told, so that stat shows
+ * the new size and the kernel drops its pages. Later reads fetch the new
+ * bytes. Only the first download to notice a version's change acts. */
+static void file_changed(struct media_file *f, unsigned gen, uint64_t size, const char *validator)
+{
+	uint64_t n_chunks = (size + BLOB_CHUNK - 1) / BLOB_CHUNK;
+	unsigned char *fetching = calloc(n_chunks ? n_chunks : 1, 1);
+	bool acted = false;
+
+	pthread_rwlock_wrlock(&f->gen_lock);
+	pthread_mutex_lock(&f->mu);
+	if (f->gen == gen && fetching) {
+		f->gen++;
+		f->size = size;
+		f->n_chunks = n_chunks;
+		free(f->fetching);
+		f->fetching = fetching;
+		fetching = NULL;
+		pthread_mutex_lock(&f->out->mu);
+		snprintf(f->out->validator, sizeof f->out->validator, "%s", validator);
+		atomic_store(&f->out->size, size);
+		pthread_mutex_unlock(&f->out->mu);
+		f->fail_rc = -EIO;
+		f->fail_seq++;
+		f->fail_at = 0; /* the next read is not answered with this failure */
+		acted = true;
+	}
+	pthread_cond_broadcast(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+	if (acted) {
+		int rc = blob_reset(f->blob, size, validator);
+		if (rc)
+			log_msg(LOGL_WARN, "output changed on the server; cache reset: %s",
+				strerror(-rc));
+		else
+			log_msg(LOGL_INFO, "output changed on the server (now %llu bytes); fetching it anew",
+				(unsigned long long)size);
+	}
+	pthread_rwlock_unlock(&f->gen_lock);
+	free(fetching);
+	if (acted && f->src.changed)
+		f->src.changed(f->src.ctx);
+}
+
 static void dl_run(struct pool_job *pj)
 {
 	struct dl_job *j = (struct dl_job *)pj;
@@ -536,13 +667,15 @@ static void dl_run(struct pool_job *pj)
 	struct media *m = f->m;
 	struct aifs_err err;
 	struct dl_sink s = { .f = f, .pos = j->first * BLOB_CHUNK, .chunk_done = j->first,
-			     .err = &err };
+			     .gen = j->gen, .err = &err };
 	uint64_t last_byte = (j->last + 1) * BLOB_CHUNK;
 	bool renewed = false;
 	unsigned gen = 0;
 	int rc = 0;
 
+	pthread_mutex_lock(&f->mu);
 	s.end = (last_byte < f->size ? last_byte : f->size) - 1;
+	pthread_mutex_unlock(&f->mu);
 	s.buf = malloc(BLOB_CHUNK);
 	if (!s.buf)
 		rc = aifs_err_set(&err, -ENOMEM, "out of memory");
@@ -582,7 +715,7 @@ static void dl_run(struct pool_job *pj)
 			continue;
 		}
 		if (rc == -ESTALE) {
-			blob_reset(f->blob, f->size, "");
+			file_changed(f, s.gen, s.new_size, s.new_validator);
 			break;
 		}
 		/* no answer or a cut one is worth another try; a refused one if it says so */
@@ -594,10 +727,11 @@ static void dl_run(struct pool_job *pj)
 		if (delay < 0)
 			break;
 		log_msg(LOGL_DEBUG, "download: %s; retrying", err.msg);
-		aifs_sleep(delay);
+		if (http_pause(m->http, delay))
+			break;
 	}
 	if (rc) {
-		if (rc != -ECANCELED)
+		if (rc != -ECANCELED && rc != -ESTALE)
 			log_msg(LOGL_WARN, "download: %s (%s)", err.msg, aifs_errno_name(rc));
 		dl_fail(&s, j->last,
 			rc == -ETIMEDOUT || rc == -EAGAIN ? rc : rc == -EKEYEXPIRED ? -EACCES : -EIO);
@@ -614,7 +748,7 @@ static void schedule(struct media_file *f, uint64_t first, uint64_t last)
 	struct media *m = f->m;
 	uint64_t c = first;
 
-	while (c <= last) {
+	while (m->dl && c <= last) {
 		if (f->fetching[c] || blob_has(f->blob, c)) {
 			c++;
 			continue;
@@ -632,6 +766,7 @@ static void schedule(struct media_file *f, uint64_t first, uint64_t last)
 		j->f = f;
 		j->first = c;
 		j->last = end;
+		j->gen = f->gen;
 		pthread_mutex_lock(&m->mu);
 		f->refs++;
 		pthread_mutex_unlock(&m->mu);
@@ -683,32 +818,38 @@ static void advise(struct media_file *f, struct media_cursor *cur)
 	cur->advised = want;
 }
 
+/* Clamps [off, off + *size) to the file as it is now. False at or past
+ * the end. Caller holds f->mu. */
+static bool clamp(const struct media_file *f, size_t *size, off_t off)
+{
+	if ((uint64_t)off >= f->size || *size == 0)
+		return false;
+	if (*size > f->size - (uint64_t)off)
+		*size = (size_t)(f->size - (uint64_t)off);
+	return true;
+}
+
 int media_read_fd(struct media_file *f, struct media_cursor *cur, size_t size, off_t off,
 		  int *fd, size_t *len)
 {
 	int rc = 0;
 	if (off < 0)
 		return -EINVAL;
-	if ((uint64_t)off >= f->size || size == 0) {
-		*fd = blob_fd(f->blob);
+	*fd = blob_fd(f->blob);
+	/* held until media_read_fd_done(): no change resets the bytes sent */
+	pthread_rwlock_rdlock(&f->gen_lock);
+	pthread_mutex_lock(&f->mu);
+	if (!clamp(f, &size, off)) {
+		pthread_mutex_unlock(&f->mu);
 		*len = 0;
 		return 0;
 	}
-	if (size > f->size - (uint64_t)off)
-		size = (size_t)(f->size - (uint64_t)off);
 	uint64_t first = (uint64_t)off / BLOB_CHUNK;
 	uint64_t last = ((uint64_t)off + size - 1) / BLOB_CHUNK;
 	if (blob_complete(f->blob)) {
-		*fd = blob_fd(f->blob);
-		*len = size;
-		pthread_mutex_lock(&f->mu);
 		cursor_advance(cur, (uint64_t)off, size);
 		advise(f, cur);
-		pthread_mutex_unlock(&f->mu);
-		return 0;
-	}
-	pthread_mutex_lock(&f->mu);
-	if (blob_first_missing(f->blob, first, last) >= 0) {
+	} else if (blob_first_missing(f->blob, first, last) >= 0) {
 		rc = -EWOULDBLOCK; /* media_read() moves the cursor and waits */
 	} else {
 		cursor_advance(cur, (uint64_t)off, size);
@@ -716,9 +857,15 @@ int media_read_fd(struct media_file *f, struct media_cursor *cur, size_t size, o
 		advise(f, cur);
 	}
 	pthread_mutex_unlock(&f->mu);
-	*fd = blob_fd(f->blob);
+	if (rc)
+		pthread_rwlock_unlock(&f->gen_lock);
 	*len = size;
 	return rc;
+}
+
+void media_read_fd_done(struct media_file *f)
+{
+	pthread_rwlock_unlock(&f->gen_lock);
 }
 
 ssize_t media_read(struct media_file *f, struct media_cursor *cur, char *buf, size_t size,
@@ -729,14 +876,17 @@ ssize_t media_read(struct media_file *f, struct media_cursor *cur, char *buf, si
 
 	if (off < 0)
 		return -EINVAL;
-	if ((uint64_t)off >= f->size || size == 0)
-		return 0;
-	if (size > f->size - (uint64_t)off)
-		size = (size_t)(f->size - (uint64_t)off);
-	uint64_t first = (uint64_t)off / BLOB_CHUNK;
-	uint64_t last = ((uint64_t)off + size - 1) / BLOB_CHUNK;
+	if (!f->m->dl && !blob_complete(f->blob))
+		return -EIO; /* no download threads: media_start() failed */
 
 	pthread_mutex_lock(&f->mu);
+	if (!clamp(f, &size, off)) {
+		pthread_mutex_unlock(&f->mu);
+		return 0;
+	}
+	uint64_t first = (uint64_t)off / BLOB_CHUNK;
+	uint64_t last = ((uint64_t)off + size - 1) / BLOB_CHUNK;
+	unsigned gen = f->gen;
 	cursor_advance(cur, (uint64_t)off, size);
 	/* The kernel reads again at once when a read fails: give it the same
 	 * answer instead of a second round of retries. */
@@ -752,6 +902,10 @@ ssize_t media_read(struct media_file *f, struct media_cursor *cur, char *buf, si
 		unsigned seen = f->fail_seq;
 		schedule(f, first, ahead);
 		for (;;) {
+			if (f->gen != gen) { /* the server's copy changed under this read */
+				rc = -EIO;
+				break;
+			}
 			int64_t miss = blob_first_missing(f->blob, first, last);
 			if (miss < 0)
 				break;
@@ -771,7 +925,15 @@ ssize_t media_read(struct media_file *f, struct media_cursor *cur, char *buf, si
 	pthread_mutex_unlock(&f->mu);
 	if (rc)
 		return rc;
-	return blob_pread(f->blob, buf, size, (uint64_t)off);
+	/* the bytes of version gen, or none: a change resets them exclusively */
+	pthread_rwlock_rdlock(&f->gen_lock);
+	pthread_mutex_lock(&f->mu);
+	if (f->gen != gen)
+		rc = -EIO;
+	pthread_mutex_unlock(&f->mu);
+	ssize_t n = rc ? rc : blob_pread(f->blob, buf, size, (uint64_t)off);
+	pthread_rwlock_unlock(&f->gen_lock);
+	return n;
 }
 
 /* ---- setup ---- */
@@ -792,12 +954,15 @@ struct media *media_new(struct http *http, struct blobcache *cache, const struct
 	pthread_mutex_init(&m->mu, NULL);
 	pthread_cond_init(&m->probe_cv, NULL);
 	strmap_init(&m->files);
-	m->dl = pool_new(o->downloads > 0 ? o->downloads : 4);
-	if (!m->dl) {
-		media_free(m);
-		return NULL;
-	}
 	return m;
+}
+
+int media_start(struct media *m)
+{
+	if (m->dl)
+		return 0;
+	m->dl = pool_new(m->o.downloads > 0 ? m->o.downloads : 4);
+	return m->dl ? 0 : -ENOMEM;
 }
 
 void media_free(struct media *m)

@@ -1,6 +1,7 @@
 /* registry.c: the known-ids files. Plain lines, appended with O_APPEND and
- * replaced by rename, so a crash leaves either the old or the new file. Knows
- * nothing of tasks beyond their ids. */
+ * replaced by rename, so a crash leaves either the old or the new file. A
+ * cache directory removed under the mount is made anew at the next write.
+ * Knows nothing of tasks beyond their ids. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -14,7 +15,8 @@
 #include "aifs/registry.h"
 
 struct registry {
-	char *path;
+	char *dir;  /* CACHE_DIR/known */
+	char *path; /* dir/PROVIDER */
 };
 
 struct registry *registry_new(const char *cache_dir, const char *provider)
@@ -28,7 +30,7 @@ struct registry *registry_new(const char *cache_dir, const char *provider)
 		log_msg(LOGL_WARN, "%s: cannot create %s: %s", provider, dir, strerror(errno));
 	if (asprintf(&r->path, "%s/%s", dir, provider) < 0)
 		goto fail;
-	free(dir);
+	r->dir = dir;
 	return r;
 fail:
 	free(dir);
@@ -41,7 +43,26 @@ void registry_free(struct registry *r)
 	if (!r)
 		return;
 	free(r->path);
+	free(r->dir);
 	free(r);
+}
+
+/* open(2) of a file in r->dir, making the directory (and its parents) anew
+ * when someone removed it. */
+static int reg_open(const struct registry *r, const char *path, int flags)
+{
+	int fd = open(path, flags, 0600);
+	if (fd >= 0 || errno != ENOENT)
+		return fd;
+	for (char *p = r->dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		mkdir(r->dir, 0700);
+		*p = '/';
+	}
+	mkdir(r->dir, 0700);
+	return open(path, flags, 0600);
 }
 
 int registry_load(struct registry *r, int (*fn)(void *ctx, const char *id, size_t len), void *ctx)
@@ -104,7 +125,7 @@ static int write_line(int fd, const char *id, size_t len)
 
 int registry_add(struct registry *r, const char *id, size_t len)
 {
-	int fd = open(r->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	int fd = reg_open(r, r->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	int rc = write_line(fd, id, len);
@@ -120,7 +141,7 @@ int registry_rewrite(struct registry *r, const char *const *ids, const size_t *l
 
 	if (asprintf(&tmp, "%s.tmp", r->path) < 0)
 		return -ENOMEM;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fd = reg_open(r, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC);
 	if (fd < 0) {
 		rc = -errno;
 		goto out;

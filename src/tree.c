@@ -50,7 +50,7 @@ struct tslot {
 	unsigned index;
 	char *name;
 	bool probing;
-	struct media_meta *meta;  /* size and validator; NULL until known */
+	struct media_out *out;    /* size and validator; NULL until known */
 };
 
 struct task {
@@ -66,6 +66,9 @@ struct task {
 	bool busy;                /* a get is under way */
 	double fetched_at;        /* when info was last confirmed (monotonic) */
 	double neg_until;         /* the API said unknown: ENOENT until then */
+	double bad_until;         /* its answer was malformed: bad_rc until then */
+	int bad_rc;
+	int64_t first_seen;       /* Unix time: the mtime of a task without one */
 	unsigned flight_seq;      /* bumped when a get ends */
 	int flight_rc;            /* how it ended */
 	unsigned list_stamp;      /* the listing that last returned it */
@@ -107,6 +110,8 @@ struct tree {
 	int64_t mount_time;
 	struct tprov *provs;
 	size_t n_provs;
+	void (*notify)(void *ctx, uint64_t ino); /* set before the first request */
+	void *notify_ctx;
 	/* Tasks whose metadata is held whole, most recently used first; past
 	 * meta_max the oldest are slimmed. Lock order: a provider's mu, then lru_mu. */
 	pthread_mutex_t lru_mu;
@@ -298,6 +303,7 @@ static struct task *task_get_or_new(struct tprov *p, const char *id, size_t len)
 			p->pc->name, len);
 	tk->p = p;
 	tk->idx = p->n_tasks;
+	tk->first_seen = time(NULL);
 	if (strmap_put(&p->byid, tk->id, len, tk))
 		goto fail;
 	p->tasks[p->n_tasks++] = tk;
@@ -316,7 +322,7 @@ static void task_free(struct task *tk)
 	task_info_unref(tk->info);
 	for (unsigned i = 0; i < tk->n_slots; i++) {
 		free(tk->slots[i]->name);
-		free(tk->slots[i]->meta);
+		media_out_free(tk->slots[i]->out);
 		free(tk->slots[i]);
 	}
 	free(tk->slots);
@@ -356,6 +362,8 @@ static void task_take(struct task *tk, struct task_info *ti, bool from_get, doub
 	struct task_info *old = tk->info;
 	bool keep = false;
 
+	if (!ti->mtime)
+		ti->mtime = tk->first_seen; /* SPEC: never 1970 */
 	if (old && !from_get && !old->slim) {
 		/* a list item never undoes a finished state, nor replaces the
 		 * richer single-task answer when nothing has changed */
@@ -365,7 +373,7 @@ static void task_take(struct task *tk, struct task_info *ti, bool from_get, doub
 			keep = true;
 	}
 	tk->fetched_at = now;
-	tk->neg_until = 0;
+	tk->neg_until = tk->bad_until = 0;
 	if (keep) {
 		task_info_unref(ti);
 		return;
@@ -445,6 +453,8 @@ static int task_refresh(struct task *tk, int flags)
 	double now = now_mono();
 	if (!(flags & RENEW) && tk->neg_until > now)
 		return -ENOENT;
+	if (!(flags & RENEW) && !tk->info && tk->bad_until > now)
+		return tk->bad_rc; /* SPEC: remembered like "not found" */
 	if (!(flags & RENEW) && task_fresh(tk, now))
 		return 0;
 	/* When the unfinished tasks a listing returned outnumber its pages,
@@ -477,6 +487,10 @@ static int task_refresh(struct task *tk, int flags)
 	pthread_mutex_lock(&p->mu);
 	tk->busy = false;
 	now = now_mono();
+	if (rc && rc != -ENOENT && err.retry == AIFS_RETRY_NO) {
+		tk->bad_until = now + NEG_TTL; /* an answer that asking again repeats */
+		tk->bad_rc = rc;
+	}
 	if (rc == 0) {
 		task_take(tk, ti, true, now);
 		if (!tk->in_listing && !tk->known)
@@ -672,9 +686,9 @@ static int file_attr(const struct task *tk, unsigned k, struct tree_attr *a)
 		size = ti->error_len;
 		break;
 	default:
-		if (!task_output_at(tk, k) || !tk->slots[k - K_OUTPUT]->meta)
+		if (!task_output_at(tk, k) || !tk->slots[k - K_OUTPUT]->out)
 			return -ENOENT;
-		size = tk->slots[k - K_OUTPUT]->meta->size;
+		size = media_out_size(tk->slots[k - K_OUTPUT]->out);
 		break;
 	}
 	*a = (struct tree_attr){ .ino = task_ino(tk, k), .mode = S_IFREG | 0444, .nlink = 1,
@@ -734,6 +748,16 @@ static int slot_url(void *ctx, bool renew, char **url)
 	return rc;
 }
 
+/* media's word that the server's copy of an output changed: its size is
+ * new, and the kernel's cached attributes and pages of it must go. */
+static void slot_changed(void *ctx)
+{
+	struct tslot *sl = ctx;
+	struct tree *t = sl->tk->p->t;
+	if (t->notify)
+		t->notify(t->notify_ctx, task_ino(sl->tk, K_OUTPUT + sl->index));
+}
+
 /* Makes the size of output k known. Caller holds p->mu; it is released while
  * the download server is asked, one probe per output at a time. */
 static int output_size(struct task *tk, unsigned k, int flags)
@@ -741,13 +765,13 @@ static int output_size(struct task *tk, unsigned k, int flags)
 	struct tprov *p = tk->p;
 	struct timespec until;
 	struct aifs_err err;
-	struct media_meta meta;
+	struct media_out *mo = NULL;
 	size_t klen;
 
 	if (k < K_OUTPUT || !task_output_at(tk, k))
 		return 0;
 	struct tslot *sl = tk->slots[k - K_OUTPUT];
-	if (sl->meta)
+	if (sl->out)
 		return 0;
 	if (flags & TREE_NOWAIT)
 		return -EWOULDBLOCK;
@@ -756,21 +780,19 @@ static int output_size(struct task *tk, unsigned k, int flags)
 		while (sl->probing)
 			if (pthread_cond_timedwait(&p->cv, &p->mu, &until) == ETIMEDOUT)
 				return -ETIMEDOUT;
-		return sl->meta ? 0 : -EIO;
+		return sl->out ? 0 : -EIO;
 	}
 	char *key = slot_key(sl, &klen);
 	if (!key)
 		return -ENOMEM;
-	struct media_src src = { slot_url, sl };
+	struct media_src src = { slot_url, slot_changed, sl };
 	sl->probing = true;
 	pthread_mutex_unlock(&p->mu);
-	int rc = media_probe(p->t->media, key, klen, &src, &meta, &err);
+	int rc = media_probe(p->t->media, key, klen, &src, &mo, &err);
 	pthread_mutex_lock(&p->mu);
 	sl->probing = false;
-	if (rc == 0 && !(sl->meta = malloc(sizeof *sl->meta)))
-		rc = aifs_err_set(&err, -ENOMEM, "out of memory");
 	if (rc == 0) {
-		*sl->meta = meta;
+		sl->out = mo;
 	} else {
 		log_msg(LOGL_WARN, "%s: size of %s: %s (%s)", p->pc->name, sl->name, err.msg,
 			aifs_errno_name(rc));
@@ -982,10 +1004,16 @@ static int open_output(struct tslot *sl, struct tree_file *f)
 	char *key = slot_key(sl, &klen);
 	if (!key)
 		return -ENOMEM;
-	struct media_src src = { slot_url, sl };
-	int rc = media_open(sl->tk->p->t->media, key, klen, sl->meta, &src, &f->media);
+	struct media_src src = { slot_url, slot_changed, sl };
+	int rc = media_open(sl->tk->p->t->media, key, klen, sl->out, &src, &f->media);
 	free(key);
 	f->remote = rc == 0;
+	if (rc && rc != -ENOMEM) {
+		/* a listed file is never a silent ENOENT: the cache failed us */
+		log_msg(LOGL_ERROR, "%s: cannot open %s in the cache: %s", sl->tk->p->pc->name,
+			sl->name, strerror(-rc));
+		rc = -EIO;
+	}
 	return rc;
 }
 
@@ -1078,6 +1106,11 @@ int tree_read_fd(struct tree_file *f, size_t size, off_t off, int *fd, size_t *l
 	return media_read_fd(f->media, &f->cur, size, off, fd, len);
 }
 
+void tree_read_fd_done(struct tree_file *f)
+{
+	media_read_fd_done(f->media);
+}
+
 void tree_release(struct tree_file *f)
 {
 	if (!f)
@@ -1116,6 +1149,10 @@ static int media_setup(struct tree *t, struct aifs_err *err)
 			mo.retries = pc->tun.retries;
 	}
 	t->cache = blobcache_new(conf->cache_dir, conf->cache_max, &rc);
+	long holder = rc == -EBUSY ? blobcache_holder(conf->cache_dir) : 0;
+	if (!t->cache && holder > 0)
+		return aifs_err_set(err, rc, "the cache %s is in use by another aifs (pid %ld)",
+				    conf->cache_dir, holder);
 	if (!t->cache)
 		return aifs_err_set(err, rc ? rc : -ENOMEM, "cannot open the cache in %s: %s",
 				    conf->cache_dir, strerror(rc ? -rc : ENOMEM));
@@ -1175,6 +1212,17 @@ nomem:
 fail:
 	tree_free(t);
 	return NULL;
+}
+
+void tree_set_notify(struct tree *t, void (*changed)(void *ctx, uint64_t ino), void *ctx)
+{
+	t->notify = changed;
+	t->notify_ctx = ctx;
+}
+
+int tree_start(struct tree *t)
+{
+	return media_start(t->media);
 }
 
 void tree_free(struct tree *t)

@@ -24,8 +24,11 @@ struct blob;
 
 /* Returns a new cache over dir (created 0700 when missing), scanning what is
  * there for sizes and recency; free with blobcache_free(). NULL on failure,
- * with *err set to -errno. */
+ * with *err set to -errno: -EBUSY when another process still holds dir after
+ * a few seconds' wait. */
 struct blobcache *blobcache_new(const char *dir, uint64_t max_bytes, int *err);
+/* The pid of the process holding dir's cache, or 0 when none is known. */
+long blobcache_holder(const char *dir);
 /* Persists every open entry's map, then frees. Accepts NULL. */
 void blobcache_free(struct blobcache *c);
 

@@ -34,7 +34,4 @@ const char *aifs_errno_name(int code);
  * exceeds a minute: the caller gives up at once. */
 double aifs_retry_delay(int attempt, double retry_after, double jitter);
 
-/* Sleeps s seconds (nothing when s <= 0), through signals. */
-void aifs_sleep(double s);
-
 #endif

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 struct fuse_lowlevel_ops;
+struct fuse_session;
 struct tree;
 
 struct fs;
@@ -12,6 +13,8 @@ struct fs;
 /* Returns a new adapter over tree (borrowed); free with fs_free(). Its
  * threads start in the session's init callback, after daemonizing. */
 struct fs *fs_new(struct tree *tree);
+/* The session the adapter serves: for telling the kernel what changed. */
+void fs_set_session(struct fs *fs, struct fuse_session *se);
 /* Finishes queued work, stops the threads, frees. Accepts NULL. */
 void fs_free(struct fs *fs);
 

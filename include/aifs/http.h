@@ -86,6 +86,12 @@ struct http_sink {
 /* Returns a new client (connection cache, DNS cache); free with http_free(). */
 struct http *http_new(void);
 void http_free(struct http *h);
+/* Unmounting: every transfer under way ends soon with -ECANCELED, and so do
+ * the pauses of http_pause(). Safe from any thread. */
+void http_stop(struct http *h);
+/* Sleeps secs seconds (a backoff, a rate-limit slot): 0, or -ECANCELED at
+ * once when http_stop() is or was called. */
+int http_pause(struct http *h, double secs);
 
 /* Performs one request. 0 with resp filled when an HTTP answer came;
  * -ETIMEDOUT, -EHOSTUNREACH, -ECONNREFUSED, -ECONNRESET, -EIO, -E2BIG,

@@ -28,9 +28,12 @@ struct media_opts {
 };
 
 /* Where an output's bytes come from. url() returns a new URL (free());
- * renew asks for a fresh one because the last was refused or expired. */
+ * renew asks for a fresh one because the last was refused or expired.
+ * changed() (may be NULL) is told that the server's copy changed: its size
+ * and validator are new, the cached bytes gone. */
 struct media_src {
 	int (*url)(void *ctx, bool renew, char **url);
+	void (*changed)(void *ctx);
 	void *ctx;
 };
 
@@ -42,6 +45,8 @@ struct media_meta {
 
 struct media;
 struct media_file;
+/* An output's size and validator, kept up to date by the downloads. */
+struct media_out;
 
 /* Per open file handle: where the last read ended and how far ahead to read. */
 struct media_cursor {
@@ -52,29 +57,40 @@ struct media_cursor {
 };
 
 /* Returns a new engine over http and cache (borrowed); free with media_free().
- * Starts its download threads. NULL when it could not. */
+ * Starts no thread (a daemon forks after this). NULL when out of memory. */
 struct media *media_new(struct http *http, struct blobcache *cache, const struct media_opts *o);
+/* Starts the download threads: after the fork, before the first read.
+ * 0 or -errno. */
+int media_start(struct media *m);
 /* Waits for running downloads, stops the threads, frees. Accepts NULL. */
 void media_free(struct media *m);
 
 /* Learns size and validator: from the cache when the file is complete there,
- * else by HEAD, else by a one-byte range request. 0 or -errno. */
+ * else by HEAD, else by a one-byte range request. *out is new (free with
+ * media_out_free(), after the last media_close() of files opened over it).
+ * 0 or -errno. */
 int media_probe(struct media *m, const char *key, size_t key_len, const struct media_src *src,
-		struct media_meta *out, struct aifs_err *err);
+		struct media_out **out, struct aifs_err *err);
+/* The size now (a download may have found a new one). Never waits. */
+uint64_t media_out_size(const struct media_out *o);
+void media_out_free(struct media_out *o);
 
-/* Opens the output named by key (shared by every reader of it). *out is new;
- * free with media_close(). src is copied; its ctx must stay valid until the
- * last media_close() of this key. */
-int media_open(struct media *m, const char *key, size_t key_len, const struct media_meta *meta,
+/* Opens the output named by key (shared by every reader of it), whose size
+ * and validator o owns (borrowed). *out is new; free with media_close(). src
+ * is copied; its ctx must stay valid until the last media_close() of this key. */
+int media_open(struct media *m, const char *key, size_t key_len, struct media_out *o,
 	       const struct media_src *src, struct media_file **out);
 void media_close(struct media_file *f);
 
 /* For bytes already on disk: 0 with the cache file's descriptor (valid
  * until media_close()) and the length to send from off (short only at the
- * end of the file), after starting any read-ahead due; -EWOULDBLOCK when a
- * byte is missing (then media_read() waits for it). Never waits. */
+ * end of the file), after starting any read-ahead due; then the caller sends
+ * them and calls media_read_fd_done() (until then no change of the server's
+ * copy can reset them). -EWOULDBLOCK when a byte is missing (then
+ * media_read() waits for it). Never waits on the network. */
 int media_read_fd(struct media_file *f, struct media_cursor *cur, size_t size, off_t off,
 		  int *fd, size_t *len);
+void media_read_fd_done(struct media_file *f);
 
 /* Reads like pread(2), downloading what is missing: a byte count (short only
  * at the end of the file) or -errno (-EIO when a download failed part-way:

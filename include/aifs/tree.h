@@ -57,6 +57,13 @@ struct tree_file;
  * failure. */
 struct tree *tree_new(const struct aifs_conf *conf, struct http *http,
 		      atomic_uint *hup, struct aifs_err *err);
+/* changed(ctx, ino) is told when a file's content or size changed under
+ * the kernel's caches (an output replaced on the server). It may be called
+ * from any thread, never while a tree lock is held. Set before mounting. */
+void tree_set_notify(struct tree *t, void (*changed)(void *ctx, uint64_t ino), void *ctx);
+/* Starts the tree's threads (the downloads): in the daemon, after the fork.
+ * 0 or -errno. */
+int tree_start(struct tree *t);
 void tree_free(struct tree *t);
 
 /* Which provider an inode belongs to (its queue of work), -1 for the root. */
@@ -84,9 +91,11 @@ bool tree_file_is_remote(const struct tree_file *f);
 /* Reads like pread(2): a byte count (0 at the end) or -errno. */
 ssize_t tree_read(struct tree *t, struct tree_file *f, char *buf, size_t size, off_t off);
 /* For an output file's bytes already on disk: 0 with a descriptor to send
- * len bytes from at off, valid until tree_release(); -EWOULDBLOCK when a
- * read must wait (use tree_read from a thread that may). Never waits. */
+ * len bytes from at off, valid until tree_release(), and then
+ * tree_read_fd_done() once they are sent; -EWOULDBLOCK when a read must
+ * wait (use tree_read from a thread that may). Never waits on the network. */
 int tree_read_fd(struct tree_file *f, size_t size, off_t off, int *fd, size_t *len);
+void tree_read_fd_done(struct tree_file *f);
 void tree_release(struct tree_file *f);
 
 #endif

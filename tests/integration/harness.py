@@ -55,19 +55,24 @@ def fake(scenario=None):
 
 
 class Mount:
-    """aifs mounted in the foreground over a fake, with its own config,
-    cache directory and log."""
+    """aifs mounted over a fake, with its own config, cache directory and log
+    file, daemonized as users run it (foreground=True keeps it attached,
+    for a test that needs stderr or -d)."""
 
     def __init__(self, fk, providers=("volc", "relay", "rong", "chanjing"), opts=(),
                  section_extra=None, global_extra="qps = 50\nburst = 50", cache=None, env=None, start=True,
-                 conf_text=None):
+                 conf_text=None, foreground=False):
         self.fake = fk
         self.dir = tempfile.mkdtemp(prefix="aifs-test-")
         self.mnt = os.path.join(self.dir, "mnt")
         self.cache = cache or os.path.join(self.dir, "cache")
         self.conf = os.path.join(self.dir, "aifs.conf")
         self.logpath = os.path.join(self.dir, "aifs.log")
-        self.proc = None
+        self.launchlog = os.path.join(self.dir, "launch.log")
+        self.sanlog = os.path.join(self.dir, "sanitizer")
+        self.foreground = foreground or any(o in ("-f", "-d") for o in opts)
+        self.proc = None  # the foreground process
+        self.pid = None   # the process serving the mount
         os.mkdir(self.mnt)
         text = conf_text if conf_text is not None else self.config(providers, section_extra or {},
                                                                     global_extra)
@@ -76,6 +81,10 @@ class Mount:
             f.write(text)
         self.opts = list(opts)
         self.env = dict(os.environ, **(env or {}))
+        # a daemon's stderr is /dev/null: sanitizers report to files instead
+        for var in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS", "LSAN_OPTIONS"):
+            prev = self.env.get(var, "")
+            self.env[var] = (prev + ":" if prev else "") + f"log_path={self.sanlog}"
         _live.append(self)
         if start:
             self.start()
@@ -93,18 +102,47 @@ class Mount:
         return "\n".join(lines) + "\n"
 
     def command(self, extra=()):
-        return [AIFS, "-f", "-o", f"config={self.conf}", "-o", f"cache_dir={self.cache}",
+        head = [AIFS, "-f"] if self.foreground else [AIFS, "-o", f"log={self.logpath}"]
+        return [*head, "-o", f"config={self.conf}", "-o", f"cache_dir={self.cache}",
                 *self.opts, *extra, self.mnt]
 
     def start(self, extra=()):
-        log = open(self.logpath, "ab")
-        self.proc = subprocess.Popen(self.command(extra), stdin=subprocess.DEVNULL,
+        # the daemon makes its own log file; what the command says goes beside it
+        log = open(self.logpath if self.foreground else self.launchlog, "ab")
+        cmd = self.command(extra)
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                                      stdout=log, stderr=log, env=self.env)
         log.close()
-        wait_for(lambda: os.path.ismount(self.mnt) or self.proc.poll() is not None,
-                 10, "the mount")
-        if self.proc.poll() is not None:
-            raise AssertionError(f"aifs exited with {self.proc.returncode}:\n{self.log()}")
+        if self.foreground:
+            wait_for(lambda: os.path.ismount(self.mnt) or self.proc.poll() is not None,
+                     10, "the mount")
+            if self.proc.poll() is not None:
+                raise AssertionError(f"aifs exited with {self.proc.returncode}:\n{self.log()}")
+            self.pid = self.proc.pid
+            return
+        # daemonized: the command returns once the mount is up
+        try:
+            code = self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+            raise AssertionError(f"aifs did not return within 15 s:\n{self.log()}")
+        self.proc = None
+        if code != 0:
+            raise AssertionError(f"aifs exited with {code}:\n{self.log()}")
+        if not os.path.ismount(self.mnt):
+            raise AssertionError(f"aifs exited 0 but nothing is mounted:\n{self.log()}")
+        self.pid = daemon_pid(cmd)
+        if self.pid is None:
+            raise AssertionError(f"no daemon serves {self.mnt}:\n{self.log()}")
+
+    def alive(self):
+        """True while the process serving the mount runs."""
+        if self.pid is None:
+            return False
+        if self.proc is not None:
+            return self.proc.poll() is None
+        return pid_alive(self.pid)
 
     def path(self, *parts):
         return os.path.join(self.mnt, *parts)
@@ -132,38 +170,71 @@ class Mount:
         return p.stderr
 
     def hup(self):
-        os.kill(self.proc.pid, signal.SIGHUP)
+        os.kill(self.pid, signal.SIGHUP)
 
     def log(self):
-        try:
-            with open(self.logpath, errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
+        """What the command said on its terminal, then the daemon's log."""
+        out = []
+        for path in (self.launchlog, self.logpath):
+            try:
+                with open(path, errors="replace") as f:
+                    out.append(f.read())
+            except FileNotFoundError:
+                pass
+        return "".join(out)
+
+    def sanitizer_reports(self):
+        out = []
+        for name in sorted(os.listdir(self.dir)):
+            if name.startswith("sanitizer"):
+                with open(os.path.join(self.dir, name), errors="replace") as f:
+                    out.append(f.read())
+        return "".join(out)
 
     def rss_kb(self):
-        with open(f"/proc/{self.proc.pid}/status") as f:
+        with open(f"/proc/{self.pid}/status") as f:
             for line in f:
                 if line.startswith("VmHWM:"):
                     return int(line.split()[1])
         return 0
 
+    def kill(self, sig=signal.SIGKILL):
+        """Sends sig to the daemon and waits for it to be gone."""
+        os.kill(self.pid, sig)
+        self.wait_gone(15)
+
+    def wait_gone(self, timeout):
+        if self.proc is not None:
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                return False
+            return True
+        try:
+            wait_for(lambda: not pid_alive(self.pid), timeout, f"pid {self.pid} to exit")
+        except AssertionError:
+            return False
+        return True
+
     def umount(self):
-        if self.proc is None:
+        if self.pid is None:
             return
         if os.path.ismount(self.mnt):
             subprocess.run(["fusermount3", "-u", self.mnt], capture_output=True, timeout=15)
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=15)
+        code = 0
+        if not self.wait_gone(15):
+            os.kill(self.pid, signal.SIGKILL)
+            self.wait_gone(15)
             subprocess.run(["fusermount3", "-uz", self.mnt], capture_output=True, timeout=15)
-        code, self.proc = self.proc.returncode, None
+            code = "killed after 15 s"
+        if self.proc is not None:
+            code = self.proc.returncode
+        self.proc = self.pid = None
         log = self.log()
+        reports = self.sanitizer_reports()
         for bad in ("AddressSanitizer", "runtime error:", "LeakSanitizer", "ThreadSanitizer"):
-            if bad in log:
-                raise AssertionError(f"sanitizer report in the aifs log:\n{log[-4000:]}")
+            if bad in log or bad in reports:
+                raise AssertionError(f"sanitizer report:\n{(reports or log)[-4000:]}")
         if code not in (0, -signal.SIGKILL):
             raise AssertionError(f"aifs exited with {code}:\n{log[-4000:]}")
 
@@ -174,6 +245,31 @@ class Mount:
             if self in _live:
                 _live.remove(self)
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def pid_alive(pid):
+    """True while pid runs (a zombie counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+
+
+def daemon_pid(cmd):
+    """The pid of the daemon started by cmd: its command line is cmd's, and
+    the mountpoint in it is this test's own."""
+    want = "\0".join(cmd).encode() + b"\0"
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/cmdline", "rb") as f:
+                if f.read() == want:
+                    return int(name)
+        except OSError:
+            continue
+    return None
 
 
 def cleanup_all():
@@ -201,4 +297,4 @@ def errno_of(fn, *args):
         return e.errno
 
 
-__all__ = ["Mount", "fake", "wait_for", "cleanup_all", "errno_of", "errno", "Skip"]
+__all__ = ["Mount", "fake", "wait_for", "cleanup_all", "errno_of", "errno", "Skip", "pid_alive"]

@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import threading
+import time
 
 from harness import Mount, errno, errno_of, fake, wait_for
 
@@ -160,6 +161,39 @@ def test_odd_ids_are_encoded_one_to_one():
     # nothing escapes the directory
     out = m.run("find", "volc", "-maxdepth", "1", "-mindepth", "1").stdout.split("\n")[:-1]
     assert all(p.count("/") == 1 for p in out)
+
+
+def test_dot_ids_reach_their_own_task():
+    f = fake({"relay": {"count": 2}})
+    for tid in ("..", "."):
+        f.set_task("relay", tid, status="succeeded")
+    m = Mount(f, providers=("relay",))
+    names = m.ls("relay")
+    assert "%2E." in names and "%2E" in names
+    f.reset_counters()
+    f.url_ttl("relay", 3600, expire_now=True)  # the next read must renew the URL
+    for tid, name in (("..", "%2E."), (".", "%2E")):
+        assert m.run("sha256sum", f"relay/{name}/video.mp4").stdout.split()[0] == \
+            f.expected("relay", tid, "video")["sha256"]
+    gets = [e["path"] for e in f.log(endpoint="relay.get")]
+    assert gets, "the expired URLs were renewed by a get"
+    assert all(p.endswith(("/tasks/%2E%2E", "/tasks/%2E")) for p in gets), gets
+    assert f.counter("relay.list") == 0
+
+
+def test_a_malformed_answer_is_remembered_for_a_second():
+    f = fake()
+    m = Mount(f, providers=("volc",), opts=("-o", "retries=0"))
+    f.fault("ark.get", "malformed")
+    t0 = time.monotonic()
+    codes = [errno_of(os.stat, m.path("volc", "cgt-20990101000000-bad01", "status")) for _ in range(6)]
+    if time.monotonic() - t0 < 0.9:  # all within the memo's second
+        assert f.counter("ark.get") == 1, f.counters()
+    assert set(codes) == {errno.EIO}, codes
+    wait_for(lambda: time.monotonic() - t0 > 1.1, 3, "the memo to lapse")
+    f.clear_faults()
+    f.set_task("ark", "cgt-20990101000000-bad01", status="running")
+    assert m.cat("volc", "cgt-20990101000000-bad01", "status") == "running\n"
 
 
 def test_dot_names_cost_nothing():

@@ -127,7 +127,7 @@ def timed(m, cmd, limit):
 
 
 def alive(m):
-    if m.proc is None or m.proc.poll() is not None:
+    if not m.alive():
         return False
     if not os.path.ismount(m.mnt):
         return False

@@ -218,3 +218,29 @@ def test_rsync_of_a_provider_directory():
 
 test_ffprobe_of_a_non_faststart_mp4_reads_little.timeout = 240
 test_rsync_of_a_provider_directory.timeout = 300
+
+
+def test_changed_output_recovers():
+    f = fake({"ark": {"media_size": 3 << 20}})
+    m = Mount(f, providers=("volc",))
+    t = ark_with_outputs(f, 1)[0]
+    path = m.path("volc", t["id"], "video.mp4")
+    old = f.expected("ark", t["id"], "video")
+    assert os.stat(path).st_size == old["size"]
+    with open(path, "rb") as fh:  # the first chunk only: the rest is not cached
+        assert fh.read(4096) == f.expected_bytes("ark", t["id"], "video", 0, 4096)
+    f.media("ark", t["id"], "video", size=5 << 20)  # new bytes, new size, new ETag
+    new = f.expected("ark", t["id"], "video")
+    assert new["etag"] != old["etag"] and new["size"] == 5 << 20
+    dst = tempfile.mkdtemp(prefix="aifs-changed-")
+    try:
+        # the read that notices may fail once; every later one is whole and new
+        m.run("cp", f"volc/{t['id']}/video.mp4", f"{dst}/first", check=False, timeout=60)
+        for i in range(3):
+            m.run("cp", f"volc/{t['id']}/video.mp4", f"{dst}/v{i}", timeout=60)
+            assert sha(f"{dst}/v{i}") == new["sha256"], f"read {i} after the change"
+        assert os.stat(path).st_size == new["size"]
+        assert m.run("stat", "-c", "%s", f"volc/{t['id']}/video.mp4").stdout.strip() == str(new["size"])
+    finally:
+        shutil.rmtree(dst, ignore_errors=True)
+    assert "output changed on the server" in m.log()

@@ -90,9 +90,9 @@ def test_secrets_never_leave_the_process():
               if e["headers"].get("access_token")]
     assert tokens, "chanjing was listed with a token"
     secrets += tokens
-    with open(f"/proc/{m.proc.pid}/cmdline", "rb") as fh:
+    with open(f"/proc/{m.pid}/cmdline", "rb") as fh:
         cmdline = fh.read().decode(errors="replace")
-    with open(f"/proc/{m.proc.pid}/limits") as fh:
+    with open(f"/proc/{m.pid}/limits") as fh:
         limits = fh.read()
     assert [ln for ln in limits.splitlines() if ln.startswith("Max core file size")][0].split()[4] == "0"
     cache_bytes = b""
