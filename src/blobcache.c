@@ -680,7 +680,7 @@ out:
 struct blobcache *blobcache_new(const char *dir, uint64_t max_bytes, int *err)
 {
 	struct blobcache *c = NULL;
-	int dfd = -1, rc;
+	int dfd = -1, rc = 0;
 
 	if (!dir || !*dir) {
 		rc = -EINVAL;

@@ -204,6 +204,14 @@ static int open_log_file(const char *path)
 	return rc ? -1 : 0;
 }
 
+/* The session loop ends with 0 at unmount, the signal's number after
+ * SIGTERM, SIGINT or SIGHUP's default (a clean unmount, SPEC: exit 0), or
+ * -errno when it failed. */
+static int loop_status(int rc)
+{
+	return rc < 0 ? 1 : 0;
+}
+
 /* Secrets live in this process: keep them out of core files. */
 static void no_core_dumps(void)
 {
@@ -294,7 +302,7 @@ int main(int argc, char *argv[])
 
 	log_msg(LOGL_INFO, "mounted %zu provider(s) on %s", conf.n_providers, cmd.mountpoint);
 	if (cmd.singlethread) {
-		status = fuse_session_loop(se) ? 1 : 0;
+		status = loop_status(fuse_session_loop(se));
 	} else {
 		struct fuse_loop_config *lc = fuse_loop_cfg_create();
 		if (!lc)
@@ -304,7 +312,7 @@ int main(int argc, char *argv[])
 			fuse_loop_cfg_set_max_threads(lc, cmd.max_threads);
 		if (cmd.max_idle_threads != UINT_MAX)
 			fuse_loop_cfg_set_idle_threads(lc, cmd.max_idle_threads);
-		status = fuse_session_loop_mt(se, lc) ? 1 : 0;
+		status = loop_status(fuse_session_loop_mt(se, lc));
 		fuse_loop_cfg_destroy(lc);
 	}
 out:

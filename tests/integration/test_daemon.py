@@ -90,6 +90,15 @@ def test_sigterm_unmounts_and_exits():
     assert "error" not in m.log().lower()
 
 
+def test_sigterm_in_the_foreground_exits_0():
+    f = fake()
+    m = Mount(f, providers=("volc",), foreground=True)
+    m.run("ls", "volc")
+    os.kill(m.pid, signal.SIGTERM)
+    assert m.proc.wait(timeout=10) == 0
+    assert not os.path.ismount(m.mnt)
+
+
 def test_log_file_is_private_and_reopened_on_sighup():
     f = fake()
     m = Mount(f, providers=("volc",), opts=("-o", "retries=0"))
