@@ -34,6 +34,8 @@ struct fs {
 	struct pool *reads;  /* output file reads */
 	struct pool *notes;  /* telling the kernel what changed, off any request */
 	struct fuse_session *se;
+	int (*start)(void *ctx);
+	void *start_ctx;
 	uid_t uid;
 	gid_t gid;
 	/* Deferred requests not yet answered, keyed by request: whoever takes
@@ -365,7 +367,7 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	fs->notes = pool_new(1);
 	for (size_t i = 0; fs->pools && i < fs->n_pools; i++)
 		fs->pools[i] = pool_new(PROVIDER_THREADS);
-	if (!fs->pools || !fs->reads || !fs->notes || tree_start(fs->tree))
+	if (!fs->pools || !fs->reads || !fs->notes || (fs->start && fs->start(fs->start_ctx)))
 		log_msg(LOGL_ERROR, "cannot start worker threads; requests will fail with EIO");
 }
 
@@ -522,12 +524,14 @@ const struct fuse_lowlevel_ops *fs_ops(size_t *size)
 	return &ops;
 }
 
-struct fs *fs_new(struct tree *tree)
+struct fs *fs_new(struct tree *tree, int (*start)(void *ctx), void *ctx)
 {
 	struct fs *fs = calloc(1, sizeof *fs);
 	if (!fs)
 		return NULL;
 	fs->tree = tree;
+	fs->start = start;
+	fs->start_ctx = ctx;
 	fs->uid = getuid();
 	fs->gid = getgid();
 	pthread_mutex_init(&fs->pending_mu, NULL);

@@ -18,12 +18,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "aifs/aifs.h"
 #include "aifs/config.h"
 #include "aifs/err.h"
 #include "aifs/fs.h"
 #include "aifs/http.h"
 #include "aifs/log.h"
-#include "aifs/tree.h"
 
 /* Bumped by SIGHUP; the tree drops listings and unfinished states when it
  * sees it change. A signal handler can reach nothing else; a lock-free
@@ -227,11 +227,10 @@ int main(int argc, char *argv[])
 	struct cli cli = { 0 };
 	struct aifs_conf conf;
 	struct aifs_err err;
-	struct http *http = NULL;
-	struct tree *tree = NULL;
+	struct aifs *aifs = NULL;
 	struct fs *fs = NULL;
 	struct fuse_session *se = NULL;
-	int status = 1, mounted = 0;
+	int status = 1, mounted = 0, curl_ready = 0;
 	size_t ops_size;
 
 	no_core_dumps();
@@ -275,15 +274,16 @@ int main(int argc, char *argv[])
 		goto out;
 
 	log_setup(!cmd.foreground, cmd.debug ? LOGL_DEBUG : LOGL_INFO);
-	if (http_global_init() || !(http = http_new())) {
+	if (http_global_init()) {
 		fprintf(stderr, "aifs: cannot start libcurl\n");
 		goto out;
 	}
-	if (!(tree = tree_new(&conf, http, &hup_count, &err))) {
+	curl_ready = 1;
+	if (!(aifs = aifs_new(&conf, &hup_count, &err))) {
 		fprintf(stderr, "aifs: %s\n", err.msg);
 		goto out;
 	}
-	if (!(fs = fs_new(tree)))
+	if (!(fs = fs_new(aifs_tree(aifs), aifs_start, aifs)))
 		goto out;
 	const struct fuse_lowlevel_ops *ops = fs_ops(&ops_size);
 	if (!(se = fuse_session_new(&args, ops, ops_size, fs)))
@@ -316,18 +316,16 @@ int main(int argc, char *argv[])
 		fuse_loop_cfg_destroy(lc);
 	}
 out:
-	if (http)
-		http_stop(http); /* what waits on a provider ends now */
-	fs_free(fs); /* replies to what is queued while the channel is open */
+	aifs_stop(aifs); /* what waits on a provider ends now */
+	fs_free(fs);     /* replies to what is queued while the channel is open */
 	if (se) {
 		fuse_remove_signal_handlers(se);
 		if (mounted)
 			fuse_session_unmount(se);
 		fuse_session_destroy(se);
 	}
-	tree_free(tree);
-	http_free(http);
-	if (http)
+	aifs_free(aifs);
+	if (curl_ready)
 		http_global_cleanup();
 	config_free(&conf);
 	free(cmd.mountpoint);

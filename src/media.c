@@ -965,12 +965,20 @@ int media_start(struct media *m)
 	return m->dl ? 0 : -ENOMEM;
 }
 
-void media_free(struct media *m)
+void media_stop(struct media *m)
 {
 	if (!m)
 		return;
 	atomic_store(&m->stopping, true);
 	pool_free(m->dl); /* what is queued ends at once, what runs at its next bytes */
+	m->dl = NULL;
+}
+
+void media_free(struct media *m)
+{
+	if (!m)
+		return;
+	media_stop(m);
 	strmap_free(&m->files);
 	pthread_mutex_destroy(&m->mu);
 	pthread_cond_destroy(&m->probe_cv);

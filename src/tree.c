@@ -15,7 +15,6 @@
 #include <time.h>
 
 #include "aifs/api.h"
-#include "aifs/blobcache.h"
 #include "aifs/config.h"
 #include "aifs/err.h"
 #include "aifs/idenc.h"
@@ -103,8 +102,6 @@ struct tprov {
 
 struct tree {
 	const struct aifs_conf *conf;
-	struct http *http;
-	struct blobcache *cache;
 	struct media *media;
 	atomic_uint *hup;
 	int64_t mount_time;
@@ -1132,73 +1129,35 @@ static int load_known(void *ctx, const char *id, size_t len)
 	return 0;
 }
 
-/* The download side: the blob cache under cache_dir, and the engine. */
-static int media_setup(struct tree *t, struct aifs_err *err)
-{
-	const struct aifs_conf *conf = t->conf;
-	struct media_opts mo = { .probes = 4, .downloads = 6 };
-	int rc = 0;
-
-	/* downloads are shared by every provider: the most patient settings win */
-	for (size_t i = 0; i < conf->n_providers; i++) {
-		const struct provider_conf *pc = &conf->providers[i];
-		mo.allow_http |= pc->insecure_http;
-		if (pc->tun.timeout > mo.timeout)
-			mo.timeout = pc->tun.timeout;
-		if (pc->tun.retries > mo.retries)
-			mo.retries = pc->tun.retries;
-	}
-	t->cache = blobcache_new(conf->cache_dir, conf->cache_max, &rc);
-	long holder = rc == -EBUSY ? blobcache_holder(conf->cache_dir) : 0;
-	if (!t->cache && holder > 0)
-		return aifs_err_set(err, rc, "the cache %s is in use by another aifs (pid %ld)",
-				    conf->cache_dir, holder);
-	if (!t->cache)
-		return aifs_err_set(err, rc ? rc : -ENOMEM, "cannot open the cache in %s: %s",
-				    conf->cache_dir, strerror(rc ? -rc : ENOMEM));
-	t->media = media_new(t->http, t->cache, &mo);
-	if (!t->media)
-		return aifs_err_set(err, -ENOMEM, "cannot start the download threads");
-	return 0;
-}
-
-struct tree *tree_new(const struct aifs_conf *conf, struct http *http,
-		      atomic_uint *hup, struct aifs_err *err)
+struct tree *tree_new(const struct aifs_conf *conf, const struct tree_provider *provs, size_t n,
+		      struct media *media, atomic_uint *hup, struct aifs_err *err)
 {
 	struct tree *t = calloc(1, sizeof *t);
 	if (!t)
 		goto nomem;
 	t->conf = conf;
-	t->http = http;
+	t->media = media;
 	t->hup = hup;
 	t->mount_time = time(NULL);
 	t->meta_max = conf->meta_max ? conf->meta_max : TREE_META_MAX;
 	pthread_mutex_init(&t->lru_mu, NULL);
-	t->provs = calloc(conf->n_providers, sizeof *t->provs);
+	t->provs = calloc(n, sizeof *t->provs);
 	if (!t->provs)
 		goto nomem;
-	if (media_setup(t, err))
-		goto fail;
-	for (size_t i = 0; i < conf->n_providers; i++) {
+	for (size_t i = 0; i < n; i++) {
 		struct tprov *p = &t->provs[i];
-		const struct provider_conf *pc = &conf->providers[i];
-		const struct provider_ops *ops = provider_find(pc->type);
+		const struct provider_conf *pc = provs[i].pc;
 		p->t = t;
 		p->idx = (int)i;
 		p->pc = pc;
+		p->api = provs[i].api;
+		p->reg = provs[i].reg;
 		p->can_list = pc->list != LIST_NO;
 		p->hup_seen = atomic_load(hup);
 		pthread_mutex_init(&p->mu, NULL);
 		pthread_cond_init(&p->cv, NULL);
 		strmap_init(&p->byid);
 		t->n_provs++;
-		if (!ops) {
-			aifs_err_set(err, -EINVAL, "%s: unknown provider type %s", pc->name, pc->type);
-			goto fail;
-		}
-		if (!(p->api = api_new(pc, ops, http)) ||
-		    !(p->reg = registry_new(conf->cache_dir, pc->name)))
-			goto nomem;
 		int rc = registry_load(p->reg, load_known, p);
 		if (rc == -ENOMEM)
 			goto nomem;
@@ -1209,7 +1168,6 @@ struct tree *tree_new(const struct aifs_conf *conf, struct http *http,
 	return t;
 nomem:
 	aifs_err_set(err, -ENOMEM, "out of memory");
-fail:
 	tree_free(t);
 	return NULL;
 }
@@ -1218,11 +1176,6 @@ void tree_set_notify(struct tree *t, void (*changed)(void *ctx, uint64_t ino), v
 {
 	t->notify = changed;
 	t->notify_ctx = ctx;
-}
-
-int tree_start(struct tree *t)
-{
-	return media_start(t->media);
 }
 
 void tree_free(struct tree *t)
@@ -1235,14 +1188,10 @@ void tree_free(struct tree *t)
 			task_free(p->tasks[j]);
 		free(p->tasks);
 		strmap_free(&p->byid);
-		api_free(p->api);
-		registry_free(p->reg);
 		pthread_mutex_destroy(&p->mu);
 		pthread_cond_destroy(&p->cv);
 	}
 	free(t->provs);
 	pthread_mutex_destroy(&t->lru_mu);
-	media_free(t->media);
-	blobcache_free(t->cache);
 	free(t);
 }

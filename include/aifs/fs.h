@@ -11,8 +11,9 @@ struct tree;
 struct fs;
 
 /* Returns a new adapter over tree (borrowed); free with fs_free(). Its
- * threads start in the session's init callback, after daemonizing. */
-struct fs *fs_new(struct tree *tree);
+ * threads start in the session's init callback, after daemonizing, and so
+ * does start(ctx) (may be NULL): the rest of the system's. */
+struct fs *fs_new(struct tree *tree, int (*start)(void *ctx), void *ctx);
 /* The session the adapter serves: for telling the kernel what changed. */
 void fs_set_session(struct fs *fs, struct fuse_session *se);
 /* Finishes queued work, stops the threads, frees. Accepts NULL. */

@@ -62,7 +62,10 @@ struct media *media_new(struct http *http, struct blobcache *cache, const struct
 /* Starts the download threads: after the fork, before the first read.
  * 0 or -errno. */
 int media_start(struct media *m);
-/* Waits for running downloads, stops the threads, frees. Accepts NULL. */
+/* Drops queued downloads, ends running ones at their next bytes and stops
+ * the threads: after it, media calls back into no source. Accepts NULL. */
+void media_stop(struct media *m);
+/* Stops (media_stop()) and frees. Accepts NULL. */
 void media_free(struct media *m);
 
 /* Learns size and validator: from the cache when the file is complete there,

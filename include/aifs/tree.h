@@ -22,8 +22,10 @@
 
 struct aifs_conf;
 struct aifs_err;
-struct http;
+struct api;
 struct media;
+struct provider_conf;
+struct registry;
 
 #define TREE_ROOT_INO 1
 #define TREE_NOWAIT 1
@@ -51,19 +53,23 @@ struct tree_dir {
 struct tree;
 struct tree_file;
 
-/* Returns a new tree over conf and http (both borrowed, must outlive it),
- * loading every provider's known ids; *hup (borrowed) is a counter that a
- * signal handler bumps to drop cached state (SIGHUP). NULL with err filled on
- * failure. */
-struct tree *tree_new(const struct aifs_conf *conf, struct http *http,
-		      atomic_uint *hup, struct aifs_err *err);
+/* What the tree is given of one provider; every field borrowed. */
+struct tree_provider {
+	const struct provider_conf *pc;
+	struct api *api;
+	struct registry *reg;
+};
+
+/* Returns a new tree over n providers and the download engine media (all
+ * borrowed, must outlive it), loading every provider's known ids; *hup
+ * (borrowed) is a counter that a signal handler bumps to drop cached state
+ * (SIGHUP). Starts no thread. NULL with err filled on failure. */
+struct tree *tree_new(const struct aifs_conf *conf, const struct tree_provider *provs, size_t n,
+		      struct media *media, atomic_uint *hup, struct aifs_err *err);
 /* changed(ctx, ino) is told when a file's content or size changed under
  * the kernel's caches (an output replaced on the server). It may be called
  * from any thread, never while a tree lock is held. Set before mounting. */
 void tree_set_notify(struct tree *t, void (*changed)(void *ctx, uint64_t ino), void *ctx);
-/* Starts the tree's threads (the downloads): in the daemon, after the fork.
- * 0 or -errno. */
-int tree_start(struct tree *t);
 void tree_free(struct tree *t);
 
 /* Which provider an inode belongs to (its queue of work), -1 for the root. */
