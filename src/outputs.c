@@ -89,6 +89,7 @@ static int slot_url(void *ctx, bool renew, char **url)
 	if (rc == 0 && !(*url = strdup(out->url)))
 		rc = -ENOMEM;
 	pthread_mutex_unlock(&tk->p->mu);
+	tree_settle(tk->p->t); /* a task gone (404) leaves the registry */
 	return rc;
 }
 
@@ -141,7 +142,8 @@ int outputs_size(struct task *tk, unsigned k, int flags)
 	return rc;
 }
 
-/* Opens output sl for reading into f. Caller holds p->mu. */
+/* Opens output sl (its size known) for reading into f. Caller holds no
+ * tree lock: this is the cache's disk work. */
 int outputs_open(struct tslot *sl, struct tree_file *f)
 {
 	size_t klen;

@@ -161,40 +161,90 @@ void tree_task_take(struct task *tk, struct task_info *ti, bool from_get, double
 	slim_touch(tk);
 }
 
-static void registry_sync(struct tprov *p)
+/* ---- the known-ids registry ---- */
+
+/* Notes that tk joined or left the registry; the file follows at the next
+ * tree_settle(), outside the provider's lock. Caller holds p->mu. */
+void tree_task_known(struct task *tk, bool known)
 {
-	size_t n = 0;
-	const char **ids = calloc(p->n_tasks + 1, sizeof *ids);
-	size_t *lens = calloc(p->n_tasks + 1, sizeof *lens);
-	if (ids && lens) {
-		for (size_t i = 0; i < p->n_tasks; i++) {
-			if (p->tasks[i]->known) {
-				ids[n] = p->tasks[i]->id;
-				lens[n++] = p->tasks[i]->id_len;
+	struct tprov *p = tk->p;
+	if (tk->known == known || !tk->name)
+		return;
+	tk->known = known;
+	if (!known) {
+		p->reg_rewrite = true;
+	} else if (!p->reg_rewrite) {
+		if (p->n_reg_adds == p->cap_reg_adds) {
+			size_t cap = p->cap_reg_adds ? 2 * p->cap_reg_adds : 16;
+			struct task **a = realloc(p->reg_adds, cap * sizeof *a);
+			if (!a) {
+				p->reg_rewrite = true; /* the whole file then, later */
+				goto pending;
 			}
+			p->reg_adds = a;
+			p->cap_reg_adds = cap;
 		}
-		int rc = registry_rewrite(p->reg, ids, lens, n);
-		if (rc)
-			log_msg(LOGL_WARN, "%s: cannot rewrite the known ids: %s", p->pc->name,
-				strerror(-rc));
+		p->reg_adds[p->n_reg_adds++] = tk;
 	}
+pending:
+	atomic_store_explicit(&p->reg_pending, true, memory_order_release);
+}
+
+/* The ids to write: what was added since, or all that are known when one
+ * left. Caller holds p->mu. New arrays, free(); *rewrite says which. */
+static int reg_take(struct tprov *p, const char ***ids, size_t **lens, size_t *n, bool *rewrite)
+{
+	size_t m = p->reg_rewrite ? p->n_tasks : p->n_reg_adds;
+	*ids = calloc(m + 1, sizeof **ids);
+	*lens = calloc(m + 1, sizeof **lens);
+	if (!*ids || !*lens)
+		return -ENOMEM;
+	*n = 0;
+	*rewrite = p->reg_rewrite;
+	for (size_t i = 0; i < m; i++) {
+		struct task *tk = *rewrite ? p->tasks[i] : p->reg_adds[i];
+		if (*rewrite && !tk->known)
+			continue;
+		(*ids)[*n] = tk->id; /* tasks and their ids live as long as the tree */
+		(*lens)[(*n)++] = tk->id_len;
+	}
+	p->n_reg_adds = 0;
+	p->reg_rewrite = false;
+	atomic_store_explicit(&p->reg_pending, false, memory_order_relaxed);
+	return 0;
+}
+
+/* Writes p's registry changes to disk. Holds no provider lock while it
+ * does: reg_mu orders the writers, so the last snapshot taken is the last
+ * written. */
+static void reg_settle(struct tprov *p)
+{
+	const char **ids = NULL;
+	size_t *lens = NULL, n = 0;
+	bool rewrite = false;
+	int rc;
+
+	pthread_mutex_lock(&p->reg_mu);
+	pthread_mutex_lock(&p->mu);
+	rc = reg_take(p, &ids, &lens, &n, &rewrite);
+	pthread_mutex_unlock(&p->mu);
+	if (rc == 0 && rewrite)
+		rc = registry_rewrite(p->reg, ids, lens, n);
+	for (size_t i = 0; rc == 0 && !rewrite && i < n; i++)
+		rc = registry_add(p->reg, ids[i], lens[i]);
+	pthread_mutex_unlock(&p->reg_mu);
+	if (rc)
+		log_msg(LOGL_WARN, "%s: cannot record the known ids: %s", p->pc->name,
+			strerror(-rc));
 	free(ids);
 	free(lens);
 }
 
-void tree_task_known(struct task *tk, bool known)
+void tree_settle(struct tree *t)
 {
-	if (tk->known == known || !tk->name)
-		return;
-	tk->known = known;
-	if (known) {
-		int rc = registry_add(tk->p->reg, tk->id, tk->id_len);
-		if (rc)
-			log_msg(LOGL_WARN, "%s: cannot record a known id: %s", tk->p->pc->name,
-				strerror(-rc));
-	} else {
-		registry_sync(tk->p);
-	}
+	for (size_t i = 0; i < t->n_provs; i++)
+		if (atomic_load_explicit(&t->provs[i].reg_pending, memory_order_acquire))
+			reg_settle(&t->provs[i]);
 }
 
 /* ---- attributes ---- */
@@ -265,6 +315,7 @@ int tree_lookup(struct tree *t, uint64_t parent, const char *name, int flags,
 		struct tree_attr *out)
 {
 	int rc = lookup(t, parent, name, flags, out);
+	tree_settle(t);
 	slim_trim(t);
 	return rc;
 }
@@ -321,7 +372,7 @@ static int lookup(struct tree *t, uint64_t parent, const char *name, int flags,
 	return rc;
 }
 
-int tree_getattr(struct tree *t, uint64_t ino, int flags, struct tree_attr *out)
+static int getattr_(struct tree *t, uint64_t ino, int flags, struct tree_attr *out)
 {
 	struct task *tk;
 	unsigned k;
@@ -347,7 +398,14 @@ int tree_getattr(struct tree *t, uint64_t ino, int flags, struct tree_attr *out)
 	return rc;
 }
 
-int tree_mkdir(struct tree *t, uint64_t parent, const char *name, struct tree_attr *out)
+int tree_getattr(struct tree *t, uint64_t ino, int flags, struct tree_attr *out)
+{
+	int rc = getattr_(t, ino, flags, out);
+	tree_settle(t);
+	return rc;
+}
+
+static int mkdir_(struct tree *t, uint64_t parent, const char *name, struct tree_attr *out)
 {
 	struct tprov *p = prov_dir(t, parent);
 	struct task *tk;
@@ -381,6 +439,13 @@ int tree_mkdir(struct tree *t, uint64_t parent, const char *name, struct tree_at
 	return rc;
 }
 
+int tree_mkdir(struct tree *t, uint64_t parent, const char *name, struct tree_attr *out)
+{
+	int rc = mkdir_(t, parent, name, out);
+	tree_settle(t);
+	return rc;
+}
+
 static int dir_add(struct tree_dir *d, size_t *cap, const char *name, uint64_t ino, unsigned mode)
 {
 	if (d->n == *cap) {
@@ -395,7 +460,7 @@ static int dir_add(struct tree_dir *d, size_t *cap, const char *name, uint64_t i
 	return 0;
 }
 
-int tree_opendir(struct tree *t, uint64_t ino, int flags, struct tree_dir **out)
+static int opendir_(struct tree *t, uint64_t ino, int flags, struct tree_dir **out)
 {
 	struct tree_dir *d = calloc(1, sizeof *d);
 	struct tprov *p;
@@ -443,6 +508,13 @@ int tree_opendir(struct tree *t, uint64_t ino, int flags, struct tree_dir **out)
 	return 0;
 }
 
+int tree_opendir(struct tree *t, uint64_t ino, int flags, struct tree_dir **out)
+{
+	int rc = opendir_(t, ino, flags, out);
+	tree_settle(t);
+	return rc;
+}
+
 void tree_dir_free(struct tree_dir *d)
 {
 	if (!d)
@@ -454,6 +526,7 @@ void tree_dir_free(struct tree_dir *d)
 int tree_open(struct tree *t, uint64_t ino, int flags, struct tree_file **out,
 	      bool *keep_cache, bool *direct)
 {
+	struct tslot *output = NULL;
 	struct task *tk;
 	unsigned k;
 	int rc;
@@ -494,18 +567,22 @@ int tree_open(struct tree *t, uint64_t ino, int flags, struct tree_file **out,
 			if (rc == 0 && !outputs_at(tk, k))
 				rc = -ENOENT;
 			if (rc == 0)
-				rc = outputs_open(tk->slots[k - K_OUTPUT], f);
+				output = tk->slots[k - K_OUTPUT]; /* slots live as long as the tree */
 			break;
 		}
 		if (rc == 0) {
 			f->info = task_info_ref(tk->info);
-			/* outputs never change; the rest only once finished */
-			*keep_cache = f->remote || task_status_finished(tk->info->status);
+			/* outputs never change (a replaced one is told); the rest only once finished */
+			*keep_cache = output || task_status_finished(tk->info->status);
 			*direct = !*keep_cache;
 		}
 	}
 	pthread_mutex_unlock(&tk->p->mu);
+	if (rc == 0 && output)
+		rc = outputs_open(output, f); /* the cache's disk work, without the lock */
+	tree_settle(t);
 	if (rc) {
+		task_info_unref(f->info);
 		free(f);
 		return rc;
 	}
@@ -592,6 +669,7 @@ struct tree *tree_new(const struct aifs_conf *conf, const struct tree_provider *
 		p->can_list = pc->list != LIST_NO;
 		p->hup_seen = atomic_load(hup);
 		pthread_mutex_init(&p->mu, NULL);
+		pthread_mutex_init(&p->reg_mu, NULL);
 		pthread_cond_init(&p->cv, NULL);
 		strmap_init(&p->byid);
 		t->n_provs++;
@@ -624,8 +702,10 @@ void tree_free(struct tree *t)
 		for (size_t j = 0; j < p->n_tasks; j++)
 			task_free(p->tasks[j]);
 		free(p->tasks);
+		free(p->reg_adds);
 		strmap_free(&p->byid);
 		pthread_mutex_destroy(&p->mu);
+		pthread_mutex_destroy(&p->reg_mu);
 		pthread_cond_destroy(&p->cv);
 	}
 	free(t->provs);

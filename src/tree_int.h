@@ -82,16 +82,19 @@ struct task {
 	bool in_lru;
 };
 
+/* A provider's directory. mu guards everything below it that is not
+ * marked otherwise, and the fields of its tasks and their slots; no disk
+ * I/O, network call or call into media happens while it is held. */
 struct tprov {
-	struct tree *t;
-	int idx;
-	const struct provider_conf *pc;
-	struct api *api;
-	struct registry *reg;
+	struct tree *t;           /* set at start, read-only */
+	int idx;                  /* read-only */
+	const struct provider_conf *pc; /* read-only */
+	struct api *api;          /* read-only; its calls are made without mu */
+	struct registry *reg;     /* its file: under reg_mu */
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	pthread_cond_t cv;        /* flights landing */
 	struct strmap byid;
-	struct task **tasks;      /* by index: the inode's middle bits */
+	struct task **tasks;      /* by index: the inode's middle bits; only grows */
 	size_t n_tasks, cap;
 	bool can_list;
 	struct flight list;
@@ -101,6 +104,12 @@ struct tprov {
 	bool list_stale;          /* SIGHUP: ask again, but keep it for failures */
 	size_t list_pages;        /* requests the last complete listing took */
 	size_t list_unfinished;   /* unfinished tasks it returned */
+	/* the known-ids file's pending changes, written by tree_settle() */
+	struct task **reg_adds;   /* joined since */
+	size_t n_reg_adds, cap_reg_adds;
+	bool reg_rewrite;         /* one left: write the whole file */
+	atomic_bool reg_pending;  /* lock-free hint that the above is not empty */
+	pthread_mutex_t reg_mu;   /* taken before mu, never while holding it */
 };
 
 struct tree {
@@ -147,6 +156,9 @@ struct task *tree_task_get(struct tprov *p, const char *id, size_t len);
  * Caller holds p->mu. */
 void tree_task_take(struct task *tk, struct task_info *ti, bool from_get, double now);
 void tree_task_known(struct task *tk, bool known);
+/* Does the disk work that calls under a provider's lock left for later
+ * (the known-ids file). Caller holds no tree lock. */
+void tree_settle(struct tree *t);
 
 /* fresh.c */
 /* Joins the call under way on fl, if any, waiting for it at most secs
@@ -184,7 +196,8 @@ const struct task_output *outputs_at(const struct task *tk, unsigned k);
 /* Makes the size of output k known. Caller holds p->mu; it is released while
  * the download server is asked, one probe per output at a time. */
 int outputs_size(struct task *tk, unsigned k, int flags);
-/* Opens output sl for reading into f. Caller holds p->mu. */
+/* Opens output sl (its size known) for reading into f. Caller holds no
+ * tree lock: this is the cache's disk work. */
 int outputs_open(struct tslot *sl, struct tree_file *f);
 
 #endif
