@@ -1,0 +1,429 @@
+/* test_tree: the tree's core (freshness, single flight, negative and
+ * malformed-answer memos, list-or-get, the metadata cap, the known-ids
+ * file) over fakes of the API and of media. The fakes replace api.o and
+ * media.o at link time: this file defines every api_* and media_* the tree
+ * calls, so the linker takes them from here, not from libaifs.a. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "aifs/api.h"
+#include "aifs/config.h"
+#include "aifs/err.h"
+#include "aifs/media.h"
+#include "aifs/provider.h"
+#include "aifs/registry.h"
+#include "aifs/task.h"
+#include "aifs/tree.h"
+#include "t.h"
+
+/* ---- the fake API: a table of tasks, counted calls, a delay ---- */
+
+#define FAKE_MAX 16
+
+struct api {
+	pthread_mutex_t mu;
+	struct { char id[32]; enum task_status st; int64_t mtime; } tasks[FAKE_MAX];
+	int n;
+	int get_rc;            /* answer every get with this when not 0 */
+	enum aifs_retry get_retry;
+	int gets, pages;       /* calls made */
+	unsigned delay_ms;     /* each call takes this long */
+};
+
+static const struct provider_ops fake_ops = { .type = "fake", .n_listings = 1 };
+
+const struct provider_ops *api_ops(const struct api *a)
+{
+	(void)a;
+	return &fake_ops;
+}
+
+double api_deadline(const struct api *a)
+{
+	(void)a;
+	return 5.0;
+}
+
+static void nap(unsigned ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+static struct task_info *fake_task(const char *id, enum task_status st, int64_t mtime)
+{
+	struct task_info *ti = task_info_new(id);
+	task_info_set_status(ti, st, NULL);
+	ti->mtime = mtime;
+	ti->meta = strdup("{}\n");
+	ti->meta_len = 3;
+	return ti;
+}
+
+int api_get(struct api *a, const char *id, struct task_info **out, struct aifs_err *err)
+{
+	aifs_err_clear(err);
+	pthread_mutex_lock(&a->mu);
+	a->gets++;
+	unsigned delay = a->delay_ms;
+	int rc = a->get_rc;
+	err->retry = a->get_retry;
+	int found = -1;
+	for (int i = 0; i < a->n; i++)
+		if (!strcmp(a->tasks[i].id, id))
+			found = i;
+	if (!rc && found < 0)
+		rc = -ENOENT;
+	if (!rc)
+		*out = fake_task(id, a->tasks[found].st, a->tasks[found].mtime);
+	pthread_mutex_unlock(&a->mu);
+	nap(delay);
+	return rc ? aifs_err_set(err, rc, "fake") : 0;
+}
+
+int api_list_page(struct api *a, int listing, int page, struct provider_page *out,
+		  struct aifs_err *err)
+{
+	(void)listing;
+	(void)err;
+	memset(out, 0, sizeof *out);
+	pthread_mutex_lock(&a->mu);
+	a->pages++;
+	out->tasks = calloc(FAKE_MAX, sizeof *out->tasks);
+	for (int i = 0; page == 1 && i < a->n; i++)
+		out->tasks[out->n_tasks++] = fake_task(a->tasks[i].id, a->tasks[i].st, a->tasks[i].mtime);
+	out->last = true;
+	pthread_mutex_unlock(&a->mu);
+	return 0;
+}
+
+static void fake_add(struct api *a, const char *id, enum task_status st, int64_t mtime)
+{
+	pthread_mutex_lock(&a->mu);
+	snprintf(a->tasks[a->n].id, sizeof a->tasks[a->n].id, "%s", id);
+	a->tasks[a->n].st = st;
+	a->tasks[a->n].mtime = mtime;
+	a->n++;
+	pthread_mutex_unlock(&a->mu);
+}
+
+/* ---- the fake media: outputs are not exercised here ---- */
+
+struct media_out {
+	uint64_t size;
+};
+
+int media_probe(struct media *m, const char *key, size_t key_len, const struct media_src *src,
+		struct media_out **out, struct aifs_err *err)
+{
+	(void)m, (void)key, (void)key_len, (void)src;
+	*out = NULL;
+	return aifs_err_set(err, -EIO, "no media here");
+}
+
+uint64_t media_out_size(const struct media_out *o)
+{
+	return o->size;
+}
+
+void media_out_free(struct media_out *o)
+{
+	free(o);
+}
+
+int media_open(struct media *m, const char *key, size_t key_len, struct media_out *o,
+	       const struct media_src *src, struct media_file **out)
+{
+	(void)m, (void)key, (void)key_len, (void)o, (void)src, (void)out;
+	return -EIO;
+}
+
+void media_close(struct media_file *f)
+{
+	(void)f;
+}
+
+int media_read_fd(struct media_file *f, struct media_cursor *cur, size_t size, off_t off, int *fd,
+		  size_t *len)
+{
+	(void)f, (void)cur, (void)size, (void)off, (void)fd, (void)len;
+	return -EIO;
+}
+
+void media_read_fd_done(struct media_file *f)
+{
+	(void)f;
+}
+
+ssize_t media_read(struct media_file *f, struct media_cursor *cur, char *buf, size_t size,
+		   off_t off)
+{
+	(void)f, (void)cur, (void)buf, (void)size, (void)off;
+	return -EIO;
+}
+
+bool media_url_expires_soon(const char *url, int64_t now)
+{
+	(void)url, (void)now;
+	return false;
+}
+
+/* ---- a tree over one fake provider ---- */
+
+struct fixture {
+	struct aifs_conf conf;
+	struct provider_conf pc;
+	struct api api;
+	struct registry *reg;
+	struct tree *tree;
+	atomic_uint hup;
+	char dir[64];
+};
+
+static struct tree *fixture_new(struct fixture *fx, double ttl, size_t meta_max)
+{
+	memset(fx, 0, sizeof *fx);
+	pthread_mutex_init(&fx->api.mu, NULL);
+	snprintf(fx->dir, sizeof fx->dir, "/tmp/aifs-test-tree-XXXXXX");
+	if (!mkdtemp(fx->dir))
+		return NULL;
+	fx->pc.name = "p";
+	fx->pc.type = "fake";
+	fx->pc.list = LIST_YES;
+	fx->pc.tun = (struct tunables){ .ttl = ttl, .qps = 100, .burst = 100, .retries = 0,
+					.timeout = 5 };
+	fx->conf.providers = &fx->pc;
+	fx->conf.n_providers = 1;
+	fx->conf.meta_max = meta_max;
+	fx->reg = registry_new(fx->dir, "p");
+	struct tree_provider tp = { &fx->pc, &fx->api, fx->reg };
+	struct aifs_err err;
+	fx->tree = tree_new(&fx->conf, &tp, 1, NULL, &fx->hup, &err);
+	return fx->tree;
+}
+
+static void fixture_free(struct fixture *fx)
+{
+	char cmd[128];
+	tree_free(fx->tree);
+	registry_free(fx->reg);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", fx->dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "  cannot remove %s\n", fx->dir);
+}
+
+#define PROV_INO 2 /* the first provider's directory */
+
+struct lookup_arg {
+	struct tree *t;
+	const char *name;
+	int rc;
+};
+
+static void *lookup_thread(void *p)
+{
+	struct lookup_arg *la = p;
+	struct tree_attr a;
+	la->rc = tree_lookup(la->t, PROV_INO, la->name, 0, &a);
+	return NULL;
+}
+
+TEST(concurrent_lookups_of_one_id_cost_one_get)
+{
+	struct fixture fx;
+	CHECK(fixture_new(&fx, 10, 0));
+	fake_add(&fx.api, "t1", TASK_RUNNING, 1000);
+	fx.api.delay_ms = 100;
+	pthread_t th[8];
+	struct lookup_arg la[8];
+	for (int i = 0; i < 8; i++) {
+		la[i] = (struct lookup_arg){ fx.tree, "t1", -1 };
+		pthread_create(&th[i], NULL, lookup_thread, &la[i]);
+	}
+	for (int i = 0; i < 8; i++)
+		pthread_join(th[i], NULL);
+	int gets = fx.api.gets;
+	for (int i = 0; i < 8; i++)
+		CHECK_INT(la[i].rc, 0);
+	fixture_free(&fx);
+	CHECK_INT(gets, 1);
+}
+
+TEST(a_fresh_task_costs_nothing_and_a_stale_one_a_get)
+{
+	struct fixture fx;
+	struct tree_attr a;
+	CHECK(fixture_new(&fx, 0.2, 0));
+	fake_add(&fx.api, "t1", TASK_RUNNING, 1000);
+	CHECK_INT(tree_lookup(fx.tree, PROV_INO, "t1", 0, &a), 0);
+	CHECK_INT(tree_lookup(fx.tree, PROV_INO, "t1", TREE_NOWAIT, &a), 0);
+	CHECK_INT(fx.api.gets, 1);
+	nap(250); /* past the TTL */
+	CHECK_INT(tree_lookup(fx.tree, PROV_INO, "t1", TREE_NOWAIT, &a), -EWOULDBLOCK);
+	CHECK_INT(tree_lookup(fx.tree, PROV_INO, "t1", 0, &a), 0);
+	CHECK_INT(fx.api.gets, 2);
+	fixture_free(&fx);
+}
+
+TEST(a_finished_task_is_never_asked_again)
+{
+	struct fixture fx;
+	struct tree_attr a;
+	CHECK(fixture_new(&fx, 0.01, 0));
+	fake_add(&fx.api, "t1", TASK_SUCCEEDED, 1000);
+	CHECK_INT(tree_lookup(fx.tree, PROV_INO, "t1", 0, &a), 0);
+	nap(30);
+	CHECK_INT(tree_lookup(fx.tree, PROV_INO, "t1", TREE_NOWAIT, &a), 0);
+	CHECK_INT(tree_getattr(fx.tree, a.ino, TREE_NOWAIT, &a), 0);
+	CHECK_INT(fx.api.gets, 1);
+	fixture_free(&fx);
+}
+
+TEST(not_found_is_remembered_for_a_second)
+{
+	struct fixture fx;
+	struct tree_attr a;
+	CHECK(fixture_new(&fx, 10, 0));
+	CHECK_INT(tree_lookup(fx.tree, PROV_INO, "nope", 0, &a), -ENOENT);
+	CHECK_INT(tree_lookup(fx.tree, PROV_INO, "nope", TREE_NOWAIT, &a), -ENOENT);
+	CHECK_INT(fx.api.gets, 1);
+	fake_add(&fx.api, "nope", TASK_QUEUED, 1000);
+	nap(1100);
+	CHECK_INT(tree_lookup(fx.tree, PROV_INO, "nope", 0, &a), 0);
+	CHECK_INT(fx.api.gets, 2);
+	fixture_free(&fx);
+}
+
+TEST(a_malformed_answer_is_remembered_for_a_second)
+{
+	struct fixture fx;
+	struct tree_attr a;
+	CHECK(fixture_new(&fx, 10, 0));
+	fake_add(&fx.api, "bad", TASK_RUNNING, 1000);
+	fx.api.get_rc = -EIO;
+	fx.api.get_retry = AIFS_RETRY_NO;
+	for (int i = 0; i < 5; i++)
+		CHECK_INT(tree_lookup(fx.tree, PROV_INO, "bad", 0, &a), -EIO);
+	CHECK_INT(fx.api.gets, 1);
+	fx.api.get_rc = 0;
+	nap(1100);
+	CHECK_INT(tree_lookup(fx.tree, PROV_INO, "bad", 0, &a), 0);
+	CHECK_INT(fx.api.gets, 2);
+	fixture_free(&fx);
+}
+
+TEST(a_transient_failure_is_asked_again_at_once)
+{
+	struct fixture fx;
+	struct tree_attr a;
+	CHECK(fixture_new(&fx, 10, 0));
+	fake_add(&fx.api, "t", TASK_RUNNING, 1000);
+	fx.api.get_rc = -EIO;
+	fx.api.get_retry = AIFS_RETRY_TRANSIENT;
+	CHECK_INT(tree_lookup(fx.tree, PROV_INO, "t", 0, &a), -EIO);
+	CHECK_INT(tree_lookup(fx.tree, PROV_INO, "t", 0, &a), -EIO);
+	CHECK_INT(fx.api.gets, 2);
+	fixture_free(&fx);
+}
+
+TEST(a_task_without_a_time_gets_the_time_it_was_first_seen)
+{
+	struct fixture fx;
+	struct tree_attr a;
+	CHECK(fixture_new(&fx, 10, 0));
+	fake_add(&fx.api, "t", TASK_RUNNING, 0);
+	int64_t before = time(NULL);
+	CHECK_INT(tree_lookup(fx.tree, PROV_INO, "t", 0, &a), 0);
+	CHECK(a.mtime >= before && a.mtime <= time(NULL));
+	fixture_free(&fx);
+}
+
+TEST(a_listing_fills_every_task_and_refreshes_the_unfinished)
+{
+	struct fixture fx;
+	struct tree_dir *d = NULL;
+	struct tree_attr a;
+	CHECK(fixture_new(&fx, 0.2, 0));
+	for (int i = 0; i < 5; i++) {
+		char id[8];
+		snprintf(id, sizeof id, "r%d", i);
+		fake_add(&fx.api, id, TASK_RUNNING, 1000);
+	}
+	CHECK_INT(tree_opendir(fx.tree, PROV_INO, 0, &d), 0);
+	CHECK_INT(d->n, 5);
+	tree_dir_free(d);
+	CHECK_INT(tree_lookup(fx.tree, PROV_INO, "r3", TREE_NOWAIT, &a), 0);
+	CHECK_INT(fx.api.gets, 0);
+	nap(250);
+	/* 5 unfinished tasks from 1 page: one listing refreshes them all */
+	CHECK_INT(tree_lookup(fx.tree, PROV_INO, "r3", 0, &a), 0);
+	CHECK_INT(tree_lookup(fx.tree, PROV_INO, "r4", 0, &a), 0);
+	CHECK_INT(fx.api.gets, 0);
+	CHECK_INT(fx.api.pages, 2);
+	fixture_free(&fx);
+}
+
+TEST(the_metadata_cap_slims_the_least_recently_used)
+{
+	struct fixture fx;
+	struct tree_dir *d = NULL;
+	struct tree_file *f = NULL;
+	struct tree_attr a;
+	bool keep, direct;
+	char buf[64];
+	CHECK(fixture_new(&fx, 10, 2));
+	for (int i = 0; i < 6; i++) {
+		char id[8];
+		snprintf(id, sizeof id, "s%d", i);
+		fake_add(&fx.api, id, TASK_SUCCEEDED, 1000 + i);
+	}
+	CHECK_INT(tree_opendir(fx.tree, PROV_INO, 0, &d), 0);
+	tree_dir_free(d);
+	/* status and sizes stay for every task; meta.json of a slimmed one costs a get */
+	CHECK_INT(tree_lookup(fx.tree, PROV_INO, "s0", 0, &a), 0);
+	uint64_t meta_ino = a.ino + 2;
+	CHECK_INT(tree_getattr(fx.tree, meta_ino, TREE_NOWAIT, &a), 0);
+	CHECK_INT(a.size, 3);
+	CHECK_INT(fx.api.gets, 0);
+	CHECK_INT(tree_open(fx.tree, meta_ino, 0, &f, &keep, &direct), 0);
+	CHECK_INT(tree_read(fx.tree, f, buf, sizeof buf, 0), 3);
+	tree_release(f);
+	CHECK_INT(fx.api.gets, 1);
+	fixture_free(&fx);
+}
+
+TEST(mkdir_registers_the_id_on_disk_before_it_returns)
+{
+	struct fixture fx;
+	struct tree_attr a;
+	char path[128], line[64] = "";
+	CHECK(fixture_new(&fx, 10, 0));
+	fx.pc.list = LIST_NO;
+	fake_add(&fx.api, "k1", TASK_SUCCEEDED, 1000);
+	CHECK_INT(tree_mkdir(fx.tree, PROV_INO, "k1", &a), 0);
+	snprintf(path, sizeof path, "%s/known/p", fx.dir);
+	FILE *fp = fopen(path, "r");
+	CHECK(fp);
+	CHECK(fgets(line, sizeof line, fp));
+	fclose(fp);
+	CHECK_STR(line, "k1\n");
+	CHECK_INT(tree_mkdir(fx.tree, PROV_INO, "k1", &a), -EEXIST);
+	fixture_free(&fx);
+}
+
+T_MAIN(T_CASE(concurrent_lookups_of_one_id_cost_one_get),
+       T_CASE(a_fresh_task_costs_nothing_and_a_stale_one_a_get),
+       T_CASE(a_finished_task_is_never_asked_again), T_CASE(not_found_is_remembered_for_a_second),
+       T_CASE(a_malformed_answer_is_remembered_for_a_second),
+       T_CASE(a_transient_failure_is_asked_again_at_once),
+       T_CASE(a_task_without_a_time_gets_the_time_it_was_first_seen),
+       T_CASE(a_listing_fills_every_task_and_refreshes_the_unfinished),
+       T_CASE(the_metadata_cap_slims_the_least_recently_used),
+       T_CASE(mkdir_registers_the_id_on_disk_before_it_returns))
