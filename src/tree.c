@@ -540,6 +540,7 @@ int tree_open(struct tree *t, uint64_t ino, int flags, struct tree_file **out,
 	struct tree_file *f = calloc(1, sizeof *f);
 	if (!f)
 		return -ENOMEM;
+	atomic_init(&f->refs, 1);
 	pthread_mutex_lock(&tk->p->mu);
 	rc = fresh_task(tk, flags);
 	if (rc == 0 && tk->info->slim && (k == K_META || k == K_ERROR))
@@ -614,21 +615,31 @@ int tree_read_fd(struct tree_file *f, size_t size, off_t off, int *fd, size_t *l
 {
 	if (!f->remote)
 		return -EWOULDBLOCK;
-	return media_read_fd(f->media, &f->cur, size, off, fd, len);
+	int rc = media_read_fd(f->media, &f->cur, size, off, fd, len);
+	if (rc == 0) /* the file may be released before the bytes are sent */
+		atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
+	return rc;
+}
+
+static void file_unref(struct tree_file *f)
+{
+	if (atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	task_info_unref(f->info);
+	media_close(f->media);
+	free(f);
 }
 
 void tree_read_fd_done(struct tree_file *f)
 {
 	media_read_fd_done(f->media);
+	file_unref(f);
 }
 
 void tree_release(struct tree_file *f)
 {
-	if (!f)
-		return;
-	task_info_unref(f->info);
-	media_close(f->media);
-	free(f);
+	if (f)
+		file_unref(f);
 }
 
 /* ---- setup ---- */

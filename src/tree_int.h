@@ -129,6 +129,7 @@ struct tree {
 };
 
 struct tree_file {
+	atomic_int refs;        /* the open file, and each tree_read_fd() not yet done */
 	struct task_info *info; /* a reference: the content as it was at open */
 	const char *data;
 	size_t len;

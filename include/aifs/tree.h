@@ -97,9 +97,10 @@ bool tree_file_is_remote(const struct tree_file *f);
 /* Reads like pread(2): a byte count (0 at the end) or -errno. */
 ssize_t tree_read(struct tree *t, struct tree_file *f, char *buf, size_t size, off_t off);
 /* For an output file's bytes already on disk: 0 with a descriptor to send
- * len bytes from at off, valid until tree_release(), and then
- * tree_read_fd_done() once they are sent; -EWOULDBLOCK when a read must
- * wait (use tree_read from a thread that may). Never waits on the network. */
+ * len bytes from at off; then, once they are sent, tree_read_fd_done(),
+ * which the descriptor and f outlive even when the file is released
+ * meanwhile. -EWOULDBLOCK when a read must wait (use tree_read from a
+ * thread that may). Never waits on the network. */
 int tree_read_fd(struct tree_file *f, size_t size, off_t off, int *fd, size_t *len);
 void tree_read_fd_done(struct tree_file *f);
 void tree_release(struct tree_file *f);
