@@ -355,8 +355,9 @@ static int get_parse(struct api *a, const struct call *c, const struct http_resp
 
 int api_get(struct api *a, const char *id, struct task_info **out, struct aifs_err *err)
 {
-	char what[96];
-	snprintf(what, sizeof what, "get %.64s%s", id, strlen(id) > 64 ? "..." : "");
+	char what[96], shown[68];
+	aifs_text_cut(shown, sizeof shown, id); /* 64 bytes at most, and "..." */
+	snprintf(what, sizeof what, "get %s", shown);
 	struct call c = { .what = what, .build = get_build, .parse = get_parse,
 			  .uses_token = true, .id = id, .task_out = out };
 	*out = NULL;

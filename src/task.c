@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "aifs/err.h"
+
 /* A provider's unknown status word is shown, but never at any length. */
 #define TASK_STATUS_WORD_MAX 63
 
@@ -108,9 +110,10 @@ static bool task_is_space(char c)
 }
 
 /* An unknown word as shown: ASCII lowercased, control bytes dropped, spaces
- * trimmed, cut at a UTF-8 character boundary; "unknown" when empty. */
+ * trimmed, cut as aifs_text_cut_len() cuts; "unknown" when empty. */
 static void task_clean_word(const char *raw, char *out, size_t outsz)
 {
+	char word[TASK_STATUS_WORD_MAX + 2]; /* a byte more than is kept: where the cut falls */
 	size_t n = 0;
 
 	for (const unsigned char *s = (const unsigned char *)(raw ? raw : ""); *s; s++) {
@@ -118,24 +121,14 @@ static void task_clean_word(const char *raw, char *out, size_t outsz)
 
 		if (c < 0x20 || c == 0x7f || (n == 0 && c == ' '))
 			continue;
-		if (n + 1 >= outsz)
+		if (n + 1 >= sizeof word || n + 1 > outsz)
 			break;
-		out[n++] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : (char)c;
+		word[n++] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : (char)c;
 	}
-	/* Do not leave half a multi-byte character behind a cut. */
-	if (raw && n + 1 >= outsz) {
-		size_t k = n;
-		while (k > 0 && ((unsigned char)out[k - 1] & 0xC0) == 0x80)
-			k--;
-		if (k > 0 && ((unsigned char)out[k - 1] & 0x80)) {
-			unsigned char lead = (unsigned char)out[k - 1];
-			size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-			if (n - (k - 1) < want)
-				n = k - 1;
-		}
-	}
-	while (n > 0 && out[n - 1] == ' ')
+	n = aifs_text_cut_len(word, n, outsz - 1);
+	while (n > 0 && word[n - 1] == ' ')
 		n--;
+	memcpy(out, word, n);
 	out[n] = '\0';
 	if (n == 0)
 		snprintf(out, outsz, "unknown");

@@ -374,7 +374,7 @@ int pjson_fail(const struct provider_conf *pc, struct aifs_err *err, int code,
 	}
 	aifs_err_set(err, code, "%s", text);
 	err->retry = retry;
-	snprintf(err->pcode, sizeof err->pcode, "%s", pcode ? pcode : "");
+	aifs_text_cut(err->pcode, sizeof err->pcode, pcode ? pcode : "");
 	for (char *s = err->pcode; *s; s++)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
 			*s = ' ';
