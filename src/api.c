@@ -337,7 +337,11 @@ int api_list_page(struct api *a, int listing, int page, struct provider_page *ou
 	struct call c = { .what = what, .build = list_build, .parse = list_parse,
 			  .uses_token = true, .listing = listing, .page = page, .page_out = out };
 	memset(out, 0, sizeof *out);
-	return run(a, &c, err);
+	int rc = run(a, &c, err);
+	if (rc == 0 && out->skipped)
+		log_msg(LOGL_WARN, "%s: %s: %zu item(s) left out; %s", a->pc->name, what,
+			out->skipped, out->skip_why);
+	return rc;
 }
 
 static int get_build(struct api *a, const struct call *c, const char *cred, struct http_req *r)

@@ -20,7 +20,8 @@ struct provider_page {
 	struct task_info **tasks; /* owned: each holds one reference */
 	size_t n_tasks;
 	bool last;                /* no page follows this one */
-	size_t skipped;           /* items left out: no id, or no status */
+	size_t skipped;           /* items left out: no id, no status, a field of a wrong type */
+	char skip_why[160];       /* why the first of them was: "item 3 of 15: no id"; "" */
 };
 
 void provider_page_clear(struct provider_page *pg);

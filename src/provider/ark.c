@@ -125,10 +125,11 @@ static int ark_output(struct task_info *ti, const json_t *content, const char *k
 	return rc == -ENOMEM ? rc : 0;
 }
 
-/* One task from its object and the object's text: 0, -ENOMEM, or -EIO when
- * the text cannot be re-indented (jansson accepted it, so it should). */
+/* One task from its object and the object's text: 0, -ENOMEM, -EBADMSG with
+ * why filled when a field aifs reads has the wrong type, or -EIO when the
+ * text cannot be re-indented (jansson accepted it, so it should). */
 static int ark_task(const char *id, const json_t *obj, struct pjson_span raw,
-		    struct task_info **out);
+		    struct task_info **out, char *why, size_t size);
 
 /* What aifs reads of a task, and the types it accepts there. */
 static const struct pjson_field ark_fields[] = {
@@ -146,31 +147,34 @@ static const struct pjson_field ark_fields[] = {
 	{ "failure_reason", PJ_STR | PJ_OBJ | PJ_NULL, false },
 };
 
+/* What aifs reads of a listing. */
+static const struct pjson_field ark_list_fields[] = {
+	{ "items", PJ_ARR, true },
+	{ "total", PJ_NUM | PJ_NULL, false },
+};
+
 static int ark_item(const char *id, const json_t *item, struct pjson_span raw, int hint,
-		    struct task_info **out)
+		    struct task_info **out, char *why, size_t size)
 {
 	(void)hint;
-	return ark_task(id, item, raw, out);
+	return ark_task(id, item, raw, out, why, size);
 }
 
 static int ark_task(const char *id, const json_t *obj, struct pjson_span raw,
-		    struct task_info **out)
+		    struct task_info **out, char *why, size_t size)
 {
-	struct task_info *ti = task_info_new(id);
+	struct task_info *ti;
 	const char *status = pjson_str(obj, "status");
 	const json_t *content = json_object_get(obj, "content");
 	int64_t t;
 	int rc;
 
-	const char *bad;
-
 	*out = NULL;
+	if (!pjson_shape(obj, ark_fields, sizeof ark_fields / sizeof ark_fields[0], why, size))
+		return -EBADMSG;
+	ti = task_info_new(id);
 	if (!ti)
 		return -ENOMEM;
-	if (!pjson_shape(obj, ark_fields, sizeof ark_fields / sizeof ark_fields[0], &bad)) {
-		task_info_unref(ti);
-		return -EBADMSG; /* a field aifs reads has the wrong type */
-	}
 	rc = task_info_set_status(ti, task_status_parse(status), status);
 	if (rc == 0 && (pjson_int(obj, "updated_at", &t) || pjson_int(obj, "created_at", &t)))
 		ti->mtime = t;
@@ -188,6 +192,8 @@ static int ark_task(const char *id, const json_t *obj, struct pjson_span raw,
 		*out = ti;
 		ti = NULL;
 	}
+	if (rc == -EIO)
+		snprintf(why, size, "unreadable object");
 	task_info_unref(ti);
 	return rc;
 }
@@ -201,6 +207,7 @@ static int ark_list_parse(const struct provider_conf *pc, int listing, int page,
 	const json_t *items;
 	size_t n_elems = 0;
 	int64_t total;
+	char why[128];
 	int rc;
 
 	(void)listing;
@@ -212,12 +219,17 @@ static int ark_list_parse(const struct provider_conf *pc, int listing, int page,
 	rc = pjson_load(resp->body, resp->len, &root, err);
 	if (rc < 0)
 		goto out;
+	if ((rc = pjson_need_object(pc, root, err)) < 0)
+		goto out;
+	if (!pjson_shape(root, ark_list_fields, 2, why, sizeof why)) {
+		rc = pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, NULL, "malformed answer: %s", why);
+		goto out;
+	}
 	items = json_object_get(root, "items");
-	if (!json_is_object(root) || !json_is_array(items) ||
-	    pjson_member(body, "items", &items_raw) < 0 ||
+	if (pjson_member(body, "items", &items_raw) < 0 ||
 	    pjson_elements(items_raw, &elems, &n_elems) < 0 || n_elems != json_array_size(items)) {
 		rc = pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, NULL,
-				"malformed answer: no list of items");
+				"malformed answer: items cannot be read");
 		goto out;
 	}
 	rc = pjson_page(pc, items, elems, n_elems, "id", "status", ark_item, 0, out, err);
@@ -241,6 +253,7 @@ static int ark_get_parse(const struct provider_conf *pc, const char *id,
 	struct pjson_span body = { resp->body, resp->len };
 	json_t *root = NULL;
 	const char *got;
+	char why[128];
 	int rc;
 
 	*out = NULL;
@@ -252,7 +265,9 @@ static int ark_get_parse(const struct provider_conf *pc, const char *id,
 	if (rc < 0)
 		goto out;
 	got = pjson_str(root, "id");
-	if (!json_is_object(root) || !json_object_get(root, "status")) {
+	if ((rc = pjson_need_object(pc, root, err)) < 0)
+		goto out;
+	if (!json_object_get(root, "status")) {
 		rc = pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, NULL,
 				"malformed answer: not a task object");
 		goto out;
@@ -261,13 +276,9 @@ static int ark_get_parse(const struct provider_conf *pc, const char *id,
 		rc = pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, NULL, "answer is for another task");
 		goto out;
 	}
-	rc = ark_task(id, root, body, out);
-	if (rc == -EBADMSG)
-		rc = pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, NULL,
-				"malformed answer: a field of the task has the wrong type");
-	else if (rc < 0)
-		pjson_fail(pc, err, rc, AIFS_RETRY_NO, NULL, "task %s: %s", id,
-			   rc == -ENOMEM ? "out of memory" : "unreadable object");
+	rc = ark_task(id, root, body, out, why, sizeof why);
+	if (rc < 0)
+		rc = pjson_task_fail(pc, err, rc, why);
 out:
 	json_decref(root);
 	err->http_status = resp->status;
