@@ -23,50 +23,34 @@ static int list_fixture(long status, const char *path, int page, struct provider
 			struct aifs_err *err)
 {
 	struct http_resp r;
-	int rc;
 
 	tfix_resp(&r, status, path);
-	aifs_err_clear(err);
-	rc = provider_ark.list_parse(&ark_pc, 0, page, &r, pg, err);
-	http_resp_clear(&r);
-	return rc;
+	return tfix_list(&provider_ark, &ark_pc, 0, page, &r, pg, err);
 }
 
 static int get_fixture(long status, const char *path, const char *id, struct task_info **ti,
 		       struct aifs_err *err)
 {
 	struct http_resp r;
-	int rc;
 
 	tfix_resp(&r, status, path);
-	aifs_err_clear(err);
-	rc = provider_ark.get_parse(&ark_pc, id, &r, ti, err);
-	http_resp_clear(&r);
-	return rc;
+	return tfix_get(&provider_ark, &ark_pc, id, &r, ti, err);
 }
 
 static int list_text(const char *text, int page, struct provider_page *pg, struct aifs_err *err)
 {
 	struct http_resp r;
-	int rc;
 
 	tfix_text(&r, 200, text);
-	aifs_err_clear(err);
-	rc = provider_ark.list_parse(&ark_pc, 0, page, &r, pg, err);
-	http_resp_clear(&r);
-	return rc;
+	return tfix_list(&provider_ark, &ark_pc, 0, page, &r, pg, err);
 }
 
 static int get_text(const char *text, const char *id, struct task_info **ti, struct aifs_err *err)
 {
 	struct http_resp r;
-	int rc;
 
 	tfix_text(&r, 200, text);
-	aifs_err_clear(err);
-	rc = provider_ark.get_parse(&ark_pc, id, &r, ti, err);
-	http_resp_clear(&r);
-	return rc;
+	return tfix_get(&provider_ark, &ark_pc, id, &r, ti, err);
 }
 
 /* The fixture's own item i, as jansson reads it. */

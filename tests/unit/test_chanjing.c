@@ -26,39 +26,27 @@ static int list_fixture(int listing, int page, const char *path, struct provider
 			struct aifs_err *err)
 {
 	struct http_resp r;
-	int rc;
 
 	tfix_resp(&r, 200, path);
-	aifs_err_clear(err);
-	rc = provider_chanjing.list_parse(&cj_pc, listing, page, &r, pg, err);
-	http_resp_clear(&r);
-	return rc;
+	return tfix_list(&provider_chanjing, &cj_pc, listing, page, &r, pg, err);
 }
 
 static int get_text(long status, const char *text, const char *id, struct task_info **ti,
 		    struct aifs_err *err)
 {
 	struct http_resp r;
-	int rc;
 
 	tfix_text(&r, status, text);
-	aifs_err_clear(err);
-	rc = provider_chanjing.get_parse(&cj_pc, id, &r, ti, err);
-	http_resp_clear(&r);
-	return rc;
+	return tfix_get(&provider_chanjing, &cj_pc, id, &r, ti, err);
 }
 
 static int get_fixture(const char *path, const char *id, struct task_info **ti,
 		       struct aifs_err *err)
 {
 	struct http_resp r;
-	int rc;
 
 	tfix_resp(&r, 200, path);
-	aifs_err_clear(err);
-	rc = provider_chanjing.get_parse(&cj_pc, id, &r, ti, err);
-	http_resp_clear(&r);
-	return rc;
+	return tfix_get(&provider_chanjing, &cj_pc, id, &r, ti, err);
 }
 
 /* The fixture's data (or data.list[i] when i >= 0), as jansson reads it. */
