@@ -133,7 +133,7 @@ static int ark_task(const char *id, const json_t *obj, struct pjson_span raw,
 
 /* What aifs reads of a task, and the types it accepts there. */
 static const struct pjson_field ark_fields[] = {
-	{ "id", PJ_STR, true },
+	{ "id", PJ_STR | PJ_NULL, false }, /* a get answer without one is the task asked for */
 	{ "status", PJ_STR, true },
 	{ "created_at", PJ_NUM | PJ_NULL, false },
 	{ "updated_at", PJ_NUM | PJ_NULL, false },
@@ -272,7 +272,7 @@ static int ark_get_parse(const struct provider_conf *pc, const char *id,
 				"malformed answer: not a task object");
 		goto out;
 	}
-	if (got && strcmp(got, id) != 0) {
+	if (got && *got && strcmp(got, id) != 0) {
 		rc = pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, NULL, "answer is for another task");
 		goto out;
 	}

@@ -286,7 +286,7 @@ static int chanjing_outputs(struct task_info *ti, const json_t *obj, int type)
 
 /* What aifs reads of a task, and the types it accepts there. */
 static const struct pjson_field chanjing_fields[] = {
-	{ "unique_id", PJ_STR, true },
+	{ "unique_id", PJ_STR | PJ_NULL, false }, /* a get answer without one is the task asked for */
 	{ "progress_desc", PJ_STR | PJ_NULL, true },
 	{ "create_time", PJ_NUM | PJ_NULL, false },
 	{ "type", PJ_NUM | PJ_NULL, false },

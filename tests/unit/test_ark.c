@@ -720,6 +720,53 @@ TEST(get_wrong_type_named)
 	task_info_unref(t);
 }
 
+/* A single-task answer without an id is the task that was asked for. */
+TEST(get_without_id)
+{
+	struct task_info *t = NULL;
+	struct aifs_err err;
+	size_t len;
+	char *text;
+	json_t *want;
+
+	CHECK_INT(get_fixture(200, FIXTURE("ark_get_no_id.json"), "cgt-20250331175019-68d9t", &t,
+			      &err),
+		  0);
+	CHECK(t);
+	CHECK_STR(t->id, "cgt-20250331175019-68d9t");
+	CHECK_STR(t->status_text, "succeeded\n");
+	CHECK_INT(t->mtime, 1743414672);
+	CHECK_INT(t->n_outputs, 2);
+	text = tfix_read(FIXTURE("ark_get_no_id.json"), &len);
+	want = text ? tfix_json(text, len) : NULL;
+	free(text);
+	bool ok = want && tfix_meta_is(t, want) && tfix_meta_is_dump(t, want);
+	json_decref(want);
+	task_info_unref(t);
+	CHECK(ok);
+
+	/* null and "" say no more than a missing id */
+	CHECK_INT(get_text("{\"id\":null,\"status\":\"queued\"}", "cgt-a", &t, &err), 0);
+	CHECK_STR(t->id, "cgt-a");
+	task_info_unref(t);
+	CHECK_INT(get_text("{\"id\":\"\",\"status\":\"queued\"}", "cgt-a", &t, &err), 0);
+	CHECK_STR(t->id, "cgt-a");
+	task_info_unref(t);
+	/* an id of another type is a wrong answer, as another task's id is */
+	CHECK_INT(get_text("{\"id\":42,\"status\":\"queued\"}", "cgt-a", &t, &err), -EIO);
+	CHECK_STR(err.msg, "malformed answer: id is a number");
+	CHECK_INT(get_text("{\"id\":\"cgt-b\",\"status\":\"queued\"}", "cgt-a", &t, &err), -EIO);
+	CHECK(t == NULL);
+	/* in a listing, an item needs its id */
+	struct provider_page pg;
+	CHECK_INT(list_text("{\"items\":[{\"status\":\"queued\"},{\"id\":\"a\",\"status\":\"queued\"}]}",
+			    1, &pg, &err),
+		  0);
+	CHECK_INT(pg.n_tasks, 1);
+	CHECK_STR(pg.skip_why, "item 1 of 2: no id");
+	provider_page_clear(&pg);
+}
+
 T_MAIN(T_CASE(ops_table), T_CASE(list_request), T_CASE(get_request), T_CASE(list_mixed_statuses),
        T_CASE(list_meta_is_the_item), T_CASE(list_meta_keeps_exact_values), T_CASE(list_relay_seed),
        T_CASE(list_wrong_types_refused), T_CASE(list_pagination), T_CASE(list_empty),
@@ -727,4 +774,4 @@ T_MAIN(T_CASE(ops_table), T_CASE(list_request), T_CASE(get_request), T_CASE(list
        T_CASE(get_wrong_answers), T_CASE(http_errors), T_CASE(http_error_messages),
        T_CASE(secrets_never_in_messages), T_CASE(list_digit_strings),
        T_CASE(list_total_digit_string_or_wrong), T_CASE(list_skip_reasons),
-       T_CASE(get_wrong_type_named))
+       T_CASE(get_wrong_type_named), T_CASE(get_without_id))

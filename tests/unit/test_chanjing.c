@@ -765,6 +765,36 @@ TEST(get_wrong_type_named)
 	CHECK(t);
 }
 
+/* A single-task answer without unique_id is the task that was asked for. */
+TEST(get_without_id)
+{
+	struct task_info *t = NULL;
+	struct aifs_err err;
+
+	CHECK_INT(get_fixture(FIXTURE("chanjing_get_no_id.json"),
+			      "0c4d7e2a-91b3-4f6a-8d2e-5b7c9a1e3f60", &t, &err),
+		  0);
+	CHECK(t);
+	CHECK_STR(t->id, "0c4d7e2a-91b3-4f6a-8d2e-5b7c9a1e3f60");
+	CHECK_STR(t->status_text, "succeeded\n");
+	CHECK_INT(t->mtime, 1772600000);
+	CHECK_STR(t->outputs[0].name, "video.mp4");
+	json_t *want = fixture_data(FIXTURE("chanjing_get_no_id.json"), -1);
+	bool ok = want && tfix_meta_is(t, want) && tfix_meta_is_dump(t, want);
+	json_decref(want);
+	task_info_unref(t);
+	CHECK(ok);
+	CHECK_INT(get_text(200, "{\"code\":0,\"data\":{\"unique_id\":null,\"progress_desc\":\"Queued\"}}",
+			   "u1", &t, &err),
+		  0);
+	CHECK_STR(t->id, "u1");
+	task_info_unref(t);
+	CHECK_INT(get_text(200, "{\"code\":0,\"data\":{\"unique_id\":7,\"progress_desc\":\"Queued\"}}",
+			   "u1", &t, &err),
+		  -EIO);
+	CHECK_STR(err.msg, "malformed answer: unique_id is a number");
+}
+
 T_MAIN(T_CASE(ops_table), T_CASE(list_request), T_CASE(get_request), T_CASE(token_request),
        T_CASE(token_parse), T_CASE(token_parse_errors), T_CASE(token_refusal_hides_secrets),
        T_CASE(list_seed), T_CASE(list_videos), T_CASE(list_pagination),
@@ -772,4 +802,4 @@ T_MAIN(T_CASE(ops_table), T_CASE(list_request), T_CASE(get_request), T_CASE(toke
        T_CASE(get_multi_image), T_CASE(get_type_guessed), T_CASE(get_not_found),
        T_CASE(error_codes), T_CASE(error_messages), T_CASE(list_digit_strings),
        T_CASE(list_page_fields_strict), T_CASE(token_expire_in_digits),
-       T_CASE(get_wrong_type_named))
+       T_CASE(get_wrong_type_named), T_CASE(get_without_id))
