@@ -1,6 +1,7 @@
 /* ark.c: the Ark API family: Volcengine Ark, /volc/v1 relays, RongCloud.
  *
- * Builds list and get requests and turns their answers into task_info. It
+ * Builds list and get requests and turns their answers into task_info,
+ * also from inside the envelopes some relays wrap answers in. It
  * refuses to know about retries, rate limits, caching or the tree: whether a
  * 404 on the list means "switch to the known-ids registry" is the caller's
  * decision, here it is only -EOPNOTSUPP. */
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "aifs/config.h"
 #include "aifs/err.h"
@@ -198,13 +200,61 @@ static int ark_task(const char *id, const json_t *obj, struct pjson_span raw,
 	return rc;
 }
 
+/* A task: an object with a status, and with an id unless a data object
+ * beside it may be the task instead (an envelope that has a status). */
+static bool ark_is_task(const json_t *o)
+{
+	return json_is_object(o) && json_object_get(o, "status") &&
+	       (json_object_get(o, "id") || !json_is_object(json_object_get(o, "data")));
+}
+
+static bool ark_is_listing(const json_t *o)
+{
+	return json_is_object(o) && json_object_get(o, "items");
+}
+
+/* What an answer is about, and its text (*span): root when is() says so, else
+ * a data member once or twice down that is, as relays wrap answers:
+ * {"code":0,"msg":..,"data":X}, {"code":"success","data":{"data":X}}. NULL
+ * when none is. */
+static const json_t *ark_unwrap(const json_t *root, struct pjson_span body,
+				bool (*is)(const json_t *), struct pjson_span *span)
+{
+	const json_t *o = root;
+
+	*span = body;
+	for (int depth = 0;; depth++) {
+		if (is(o))
+			return o;
+		o = json_object_get(o, "data");
+		if (depth == 2 || !json_is_object(o) || pjson_member(*span, "data", span) < 0)
+			return NULL;
+	}
+}
+
+/* An answer without what was asked for: an envelope whose code is neither 0
+ * nor "success" is an error, carrying its message and code; else it is
+ * malformed, missing what. -EIO either way. */
+static int ark_no_answer(const struct provider_conf *pc, const json_t *root, const char *missing,
+			 struct aifs_err *err)
+{
+	const char *msg = pjson_str(root, "msg") ? pjson_str(root, "msg") : pjson_str(root, "message");
+	char cbuf[64];
+	const char *code = pjson_code(root, "code", cbuf, sizeof cbuf);
+
+	if (code && strcmp(code, "0") != 0 && strcasecmp(code, "success") != 0)
+		return pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, code, "%s",
+				  msg && *msg ? msg : "an error without a message");
+	return pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, NULL, "malformed answer: %s", missing);
+}
+
 static int ark_list_parse(const struct provider_conf *pc, int listing, int page,
 			  const struct http_resp *resp, struct provider_page *out,
 			  struct aifs_err *err)
 {
-	struct pjson_span body = { resp->body, resp->len }, items_raw, *elems = NULL;
+	struct pjson_span body = { resp->body, resp->len }, span, items_raw, *elems = NULL;
 	json_t *root = NULL;
-	const json_t *items;
+	const json_t *listing_obj, *items;
 	size_t n_elems = 0;
 	int64_t total;
 	char why[128];
@@ -221,12 +271,18 @@ static int ark_list_parse(const struct provider_conf *pc, int listing, int page,
 		goto out;
 	if ((rc = pjson_need_object(pc, root, err)) < 0)
 		goto out;
-	if (!pjson_shape(root, ark_list_fields, 2, why, sizeof why)) {
+	listing_obj = ark_unwrap(root, body, ark_is_listing, &span);
+	if (!listing_obj) {
+		rc = ark_no_answer(pc, root, "no items", err);
+		goto out;
+	}
+	if (!pjson_shape(listing_obj, ark_list_fields,
+			 sizeof ark_list_fields / sizeof ark_list_fields[0], why, sizeof why)) {
 		rc = pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, NULL, "malformed answer: %s", why);
 		goto out;
 	}
-	items = json_object_get(root, "items");
-	if (pjson_member(body, "items", &items_raw) < 0 ||
+	items = json_object_get(listing_obj, "items");
+	if (pjson_member(span, "items", &items_raw) < 0 ||
 	    pjson_elements(items_raw, &elems, &n_elems) < 0 || n_elems != json_array_size(items)) {
 		rc = pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, NULL,
 				"malformed answer: items cannot be read");
@@ -236,7 +292,8 @@ static int ark_list_parse(const struct provider_conf *pc, int listing, int page,
 	if (rc < 0)
 		goto out;
 	out->last = n_elems < ARK_PAGE_SIZE ||
-		    (pjson_int(root, "total", &total) && (int64_t)page * ARK_PAGE_SIZE >= total);
+		    (pjson_int(listing_obj, "total", &total) &&
+		     (int64_t)page * ARK_PAGE_SIZE >= total);
 out:
 	if (rc < 0)
 		provider_page_clear(out);
@@ -250,8 +307,9 @@ out:
 static int ark_get_parse(const struct provider_conf *pc, const char *id,
 			 const struct http_resp *resp, struct task_info **out, struct aifs_err *err)
 {
-	struct pjson_span body = { resp->body, resp->len };
+	struct pjson_span body = { resp->body, resp->len }, span;
 	json_t *root = NULL;
+	const json_t *task;
 	const char *got;
 	char why[128];
 	int rc;
@@ -264,19 +322,19 @@ static int ark_get_parse(const struct provider_conf *pc, const char *id,
 	rc = pjson_load(resp->body, resp->len, &root, err);
 	if (rc < 0)
 		goto out;
-	got = pjson_str(root, "id");
 	if ((rc = pjson_need_object(pc, root, err)) < 0)
 		goto out;
-	if (!json_object_get(root, "status")) {
-		rc = pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, NULL,
-				"malformed answer: not a task object");
+	task = ark_unwrap(root, body, ark_is_task, &span);
+	if (!task) {
+		rc = ark_no_answer(pc, root, "not a task object", err);
 		goto out;
 	}
+	got = pjson_str(task, "id");
 	if (got && *got && strcmp(got, id) != 0) {
 		rc = pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, NULL, "answer is for another task");
 		goto out;
 	}
-	rc = ark_task(id, root, body, out, why, sizeof why);
+	rc = ark_task(id, task, span, out, why, sizeof why);
 	if (rc < 0)
 		rc = pjson_task_fail(pc, err, rc, why);
 out:

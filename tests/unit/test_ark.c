@@ -767,6 +767,141 @@ TEST(get_without_id)
 	provider_page_clear(&pg);
 }
 
+/* The fixture's object at path ("data", "data.data"; "" for the whole). */
+static json_t *fixture_at(const char *fixture, const char *path)
+{
+	size_t len;
+	char *text = tfix_read(fixture, &len);
+	json_t *root = text ? tfix_json(text, len) : NULL, *v = root;
+
+	free(text);
+	for (const char *p = path; *p && v; p += strcspn(p, ".") + (p[strcspn(p, ".")] == '.')) {
+		char key[32];
+		snprintf(key, sizeof key, "%.*s", (int)strcspn(p, "."), p);
+		v = json_object_get(v, key);
+	}
+	json_incref(v);
+	json_decref(root);
+	return v;
+}
+
+/* Relays' envelopes: the task inside is the answer, and meta.json shows it. */
+TEST(get_envelopes)
+{
+	static const struct {
+		const char *fixture, *inner;
+	} cases[] = {
+		{ FIXTURE("ark_get_envelope_code0.json"), "data" },
+		{ FIXTURE("ark_get_envelope_success_nested.json"), "data.data" },
+	};
+	struct task_info *t = NULL;
+	struct aifs_err err;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		CHECK_INT(get_fixture(200, cases[i].fixture, "cgt-20250331175019-68d9t", &t, &err),
+			  0);
+		CHECK_STR(t->id, "cgt-20250331175019-68d9t");
+		CHECK_STR(t->status_text, "succeeded\n");
+		CHECK_INT(t->mtime, 1743414672);
+		CHECK_INT(t->n_outputs, 2);
+		json_t *want = fixture_at(cases[i].fixture, cases[i].inner);
+		bool ok = want && tfix_meta_is(t, want) && tfix_meta_is_dump(t, want);
+		json_decref(want);
+		task_info_unref(t);
+		CHECK(ok);
+	}
+	/* an envelope with a status of its own, around a task without an id */
+	CHECK_INT(get_text("{\"code\":0,\"status\":\"ok\",\"data\":{\"status\":\"running\","
+			   "\"updated_at\":\"1751335290\"}}",
+			   "cgt-a", &t, &err),
+		  0);
+	CHECK_STR(t->id, "cgt-a");
+	CHECK_STR(t->status_text, "running\n");
+	CHECK_STR(t->meta, "{\n  \"status\": \"running\",\n  \"updated_at\": \"1751335290\"\n}\n");
+	task_info_unref(t);
+	/* another task inside is still another task */
+	CHECK_INT(get_text("{\"code\":0,\"data\":{\"id\":\"cgt-b\",\"status\":\"queued\"}}",
+			   "cgt-a", &t, &err),
+		  -EIO);
+	CHECK_STR(err.msg, "answer is for another task");
+	/* three levels down is no envelope aifs knows */
+	CHECK_INT(get_text("{\"data\":{\"data\":{\"data\":{\"status\":\"queued\"}}}}", "cgt-a",
+			   &t, &err),
+		  -EIO);
+	CHECK_STR(err.msg, "malformed answer: not a task object");
+	CHECK_INT(get_text("{\"code\":0,\"msg\":\"ok\",\"data\":null}", "cgt-a", &t, &err), -EIO);
+	CHECK_STR(err.msg, "malformed answer: not a task object");
+	CHECK_STR(err.pcode, "");
+	CHECK(t == NULL);
+}
+
+TEST(list_envelope)
+{
+	struct provider_page pg;
+	struct aifs_err err;
+
+	CHECK_INT(list_fixture(200, FIXTURE("ark_list_envelope.json"), 1, &pg, &err), 0);
+	CHECK_INT(pg.n_tasks, 3);
+	CHECK(pg.last);
+	CHECK_STR(pg.tasks[0]->id, "cgt-20250612153012-x7k2p");
+	CHECK_STR(pg.tasks[0]->outputs[0].name, "video.mp4");
+	json_t *items = fixture_at(FIXTURE("ark_list_envelope.json"), "data.items");
+	for (size_t i = 0; i < 3; i++) {
+		json_t *want = json_array_get(items, i);
+		CHECK(want && tfix_meta_is(pg.tasks[i], want) && tfix_meta_is_dump(pg.tasks[i], want));
+	}
+	json_decref(items);
+	provider_page_clear(&pg);
+
+	/* twice nested, and "total" as digits: a full page before the last */
+	char *inner = page_body(500, 1500), *body = NULL;
+	CHECK(inner && strncmp(inner, "{\"total\":1500,", 14) == 0);
+	if (asprintf(&body, "{\"code\":\"success\",\"data\":{\"data\":{\"total\":\"1500\"%s}}",
+		     inner + 13) < 0)
+		body = NULL;
+	free(inner);
+	bool last;
+	size_t n;
+	CHECK_INT(tfix_page_last(&provider_ark, &ark_pc, body, 2, &last, &n), 0);
+	CHECK_INT(n, 500);
+	CHECK(!last);
+	CHECK_INT(list_text("{\"code\":0,\"data\":{\"total\":1,\"items\":\"x\"}}", 1, &pg, &err),
+		  -EIO);
+	CHECK_STR(err.msg, "malformed answer: items is a string");
+}
+
+/* An envelope that says it failed, with nothing inside, carries its message. */
+TEST(envelope_errors)
+{
+	struct provider_page pg;
+	struct task_info *t = NULL;
+	struct aifs_err err;
+
+	CHECK_INT(get_fixture(200, FIXTURE("envelope_error.json"), "cgt-a", &t, &err), -EIO);
+	CHECK_STR(err.msg, "upstream busy, please retry later");
+	CHECK_STR(err.pcode, "1001");
+	CHECK_INT(err.retry, AIFS_RETRY_NO);
+	CHECK_INT(err.http_status, 200);
+	CHECK(t == NULL);
+	CHECK_INT(list_fixture(200, FIXTURE("envelope_error.json"), 1, &pg, &err), -EIO);
+	CHECK_STR(err.msg, "upstream busy, please retry later");
+	CHECK_STR(err.pcode, "1001");
+	CHECK(pg.tasks == NULL);
+	CHECK_INT(get_text("{\"code\":\"failed\",\"message\":\"key ark-0123456789abcdef-secret "
+			   "is not allowed\"}",
+			   "cgt-a", &t, &err),
+		  -EIO);
+	CHECK_STR(err.msg, "key *** is not allowed");
+	CHECK_STR(err.pcode, "failed");
+	CHECK_INT(get_text("{\"code\":500}", "cgt-a", &t, &err), -EIO);
+	CHECK_STR(err.msg, "an error without a message");
+	CHECK_STR(err.pcode, "500");
+	/* a code of success with nothing inside is malformed, not an error */
+	CHECK_INT(list_text("{\"code\":\"Success\",\"data\":{}}", 1, &pg, &err), -EIO);
+	CHECK_STR(err.msg, "malformed answer: no items");
+	CHECK_STR(err.pcode, "");
+}
+
 T_MAIN(T_CASE(ops_table), T_CASE(list_request), T_CASE(get_request), T_CASE(list_mixed_statuses),
        T_CASE(list_meta_is_the_item), T_CASE(list_meta_keeps_exact_values), T_CASE(list_relay_seed),
        T_CASE(list_wrong_types_refused), T_CASE(list_pagination), T_CASE(list_empty),
@@ -774,4 +909,5 @@ T_MAIN(T_CASE(ops_table), T_CASE(list_request), T_CASE(get_request), T_CASE(list
        T_CASE(get_wrong_answers), T_CASE(http_errors), T_CASE(http_error_messages),
        T_CASE(secrets_never_in_messages), T_CASE(list_digit_strings),
        T_CASE(list_total_digit_string_or_wrong), T_CASE(list_skip_reasons),
-       T_CASE(get_wrong_type_named), T_CASE(get_without_id))
+       T_CASE(get_wrong_type_named), T_CASE(get_without_id), T_CASE(get_envelopes),
+       T_CASE(list_envelope), T_CASE(envelope_errors))
