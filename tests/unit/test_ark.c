@@ -902,6 +902,37 @@ TEST(envelope_errors)
 	CHECK_STR(err.pcode, "");
 }
 
+/* No timestamp is no error: mtime 0 says "unknown", and the tree decides. */
+TEST(no_timestamps)
+{
+	struct task_info *t = NULL;
+	struct provider_page pg;
+	struct aifs_err err;
+
+	CHECK_INT(get_fixture(200, FIXTURE("ark_get_no_timestamps.json"), "cgt-20250331175019-68d9t",
+			      &t, &err),
+		  0);
+	CHECK_INT(t->mtime, 0);
+	CHECK_STR(t->status_text, "succeeded\n");
+	CHECK_INT(t->n_outputs, 2);
+	task_info_unref(t);
+	CHECK_INT(get_text("{\"id\":\"x\",\"status\":\"queued\",\"created_at\":null,"
+			   "\"updated_at\":null}",
+			   "x", &t, &err),
+		  0);
+	CHECK_INT(t->mtime, 0);
+	task_info_unref(t);
+	CHECK_INT(list_text("{\"items\":[{\"id\":\"a\",\"status\":\"queued\"},{\"id\":\"b\","
+			    "\"status\":\"failed\",\"updated_at\":null}]}",
+			    1, &pg, &err),
+		  0);
+	CHECK_INT(pg.n_tasks, 2);
+	CHECK_INT(pg.skipped, 0);
+	CHECK_INT(pg.tasks[0]->mtime, 0);
+	CHECK_INT(pg.tasks[1]->mtime, 0);
+	provider_page_clear(&pg);
+}
+
 T_MAIN(T_CASE(ops_table), T_CASE(list_request), T_CASE(get_request), T_CASE(list_mixed_statuses),
        T_CASE(list_meta_is_the_item), T_CASE(list_meta_keeps_exact_values), T_CASE(list_relay_seed),
        T_CASE(list_wrong_types_refused), T_CASE(list_pagination), T_CASE(list_empty),
@@ -910,4 +941,4 @@ T_MAIN(T_CASE(ops_table), T_CASE(list_request), T_CASE(get_request), T_CASE(list
        T_CASE(secrets_never_in_messages), T_CASE(list_digit_strings),
        T_CASE(list_total_digit_string_or_wrong), T_CASE(list_skip_reasons),
        T_CASE(get_wrong_type_named), T_CASE(get_without_id), T_CASE(get_envelopes),
-       T_CASE(list_envelope), T_CASE(envelope_errors))
+       T_CASE(list_envelope), T_CASE(envelope_errors), T_CASE(no_timestamps))

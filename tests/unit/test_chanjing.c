@@ -795,6 +795,29 @@ TEST(get_without_id)
 	CHECK_STR(err.msg, "malformed answer: unique_id is a number");
 }
 
+/* No create_time is no error: mtime 0 says "unknown", and the tree decides. */
+TEST(no_timestamps)
+{
+	struct task_info *t = NULL;
+	struct provider_page pg;
+	struct aifs_err err;
+	struct http_resp r;
+
+	CHECK_INT(get_fixture(FIXTURE("chanjing_get_no_timestamps.json"),
+			      "0c4d7e2a-91b3-4f6a-8d2e-5b7c9a1e3f60", &t, &err),
+		  0);
+	CHECK_INT(t->mtime, 0);
+	CHECK_INT(t->n_outputs, 1);
+	task_info_unref(t);
+	tfix_text(&r, 200,
+		  "{\"code\":0,\"data\":{\"list\":[{\"unique_id\":\"u1\",\"progress_desc\":"
+		  "\"Queued\",\"create_time\":null}]}}");
+	CHECK_INT(tfix_list(&provider_chanjing, &cj_pc, 0, 1, &r, &pg, &err), 0);
+	CHECK_INT(pg.n_tasks, 1);
+	CHECK_INT(pg.tasks[0]->mtime, 0);
+	provider_page_clear(&pg);
+}
+
 T_MAIN(T_CASE(ops_table), T_CASE(list_request), T_CASE(get_request), T_CASE(token_request),
        T_CASE(token_parse), T_CASE(token_parse_errors), T_CASE(token_refusal_hides_secrets),
        T_CASE(list_seed), T_CASE(list_videos), T_CASE(list_pagination),
@@ -802,4 +825,4 @@ T_MAIN(T_CASE(ops_table), T_CASE(list_request), T_CASE(get_request), T_CASE(toke
        T_CASE(get_multi_image), T_CASE(get_type_guessed), T_CASE(get_not_found),
        T_CASE(error_codes), T_CASE(error_messages), T_CASE(list_digit_strings),
        T_CASE(list_page_fields_strict), T_CASE(token_expire_in_digits),
-       T_CASE(get_wrong_type_named), T_CASE(get_without_id))
+       T_CASE(get_wrong_type_named), T_CASE(get_without_id), T_CASE(no_timestamps))
