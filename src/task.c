@@ -210,23 +210,55 @@ static bool task_name_ok(const char *name)
 	return true;
 }
 
-/* Output URLs are fetched later by the download layer; only http(s), and
- * nothing that could split a request line, is worth keeping. */
-static bool task_url_ok(const char *url)
+/* A host as a URL names one: [IPv6], or a name or address (RFC 3986's
+ * unreserved, sub-delims and %XX, and non-ASCII for IDNs). */
+static bool task_host_ok(const char *h, size_t n)
 {
-	if (!url || (strncasecmp(url, "https://", 8) != 0 && strncasecmp(url, "http://", 7) != 0))
+	if (n > 0 && h[0] == '[')
+		return n > 2 && h[n - 1] == ']' && strspn(h + 1, "0123456789abcdefABCDEF:.%") == n - 2;
+	if (n == 0)
 		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)h[i] < 0x80 &&
+		    !strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+			    "-._~%!$&'()*+,;=",
+			    h[i]))
+			return false;
+	return true;
+}
+
+bool task_url_usable(const char *url)
+{
+	const char *auth, *host, *p;
+	size_t n;
+
+	if (!url)
+		return false;
+	if (strncasecmp(url, "https://", 8) == 0)
+		auth = url + 8;
+	else if (strncasecmp(url, "http://", 7) == 0)
+		auth = url + 7;
+	else
+		return false; /* "", "<SIGNED_VIDEO_URL>", ftp://, file://, data: */
 	for (const unsigned char *s = (const unsigned char *)url; *s; s++)
 		if (*s <= 0x20 || *s == 0x7f)
 			return false;
-	return true;
+	n = strcspn(auth, "/?#"); /* [userinfo@]host[:port] */
+	p = memrchr(auth, '@', n);
+	host = p ? p + 1 : auth;
+	n -= (size_t)(host - auth);
+	if (n > 0 && host[0] == '[')
+		n = (p = memchr(host, ']', n)) ? (size_t)(p - host) + 1 : 0;
+	else if ((p = memchr(host, ':', n)))
+		n = (size_t)(p - host);
+	return task_host_ok(host, n);
 }
 
 int task_info_add_output(struct task_info *ti, const char *name, const char *url)
 {
 	struct task_output *o;
 
-	if (!ti || !task_name_ok(name) || !task_url_ok(url))
+	if (!ti || !task_name_ok(name) || !task_url_usable(url))
 		return -EINVAL;
 	for (size_t i = 0; i < ti->n_outputs; i++)
 		if (strcmp(ti->outputs[i].name, name) == 0)

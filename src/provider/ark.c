@@ -108,8 +108,9 @@ static int ark_set_error(struct task_info *ti, const json_t *obj)
 	return task_info_set_error(ti, NULL, NULL);
 }
 
-/* Adds an output unless the URL is empty or unusable; only running out of
- * memory is an error, a bad URL just shows no file. name NULL: "file.EXT". */
+/* Adds an output unless the URL is unusable (empty, a placeholder such as
+ * "<SIGNED_VIDEO_URL>", not http(s)); only running out of memory is an
+ * error, a bad URL just shows no file. name NULL: "file.EXT". */
 static int ark_output(struct task_info *ti, const json_t *content, const char *key,
 		      const char *name)
 {
@@ -117,7 +118,7 @@ static int ark_output(struct task_info *ti, const json_t *content, const char *k
 	char ext[16], file[32];
 	int rc;
 
-	if (!url || !*url)
+	if (!task_url_usable(url))
 		return 0;
 	if (!name) {
 		snprintf(file, sizeof file, "file.%s", task_url_ext(url, "bin", ext, sizeof ext));

@@ -222,6 +222,16 @@ static bool chanjing_is_video_ext(const char *ext)
 	return false;
 }
 
+/* output_url[i] when it can be an output file's (an http(s) URL with a
+ * host, not a placeholder), else NULL. */
+static const char *chanjing_url(const json_t *urls, size_t i)
+{
+	const json_t *v = json_array_get(urls, i);
+	const char *u = json_string_value(v);
+
+	return u && strlen(u) == json_string_length(v) && task_url_usable(u) ? u : NULL;
+}
+
 /* The task's type: its own "type" when 3 or 4, else the listing's; a get
  * (hint 0) guesses from the first output URL with an extension, then from a video
  * duration in motion_info, and says image otherwise. */
@@ -236,7 +246,7 @@ static int chanjing_type(const json_t *obj, int hint)
 	if (hint)
 		return hint;
 	for (size_t i = 0; i < json_array_size(urls); i++) {
-		const char *u = json_string_value(json_array_get(urls, i));
+		const char *u = chanjing_url(urls, i);
 		const char *e = u ? task_url_ext(u, "", ext, sizeof ext) : "";
 
 		if (*e)
@@ -248,7 +258,8 @@ static int chanjing_type(const json_t *obj, int hint)
 }
 
 /* image.EXT, or image-1.EXT, image-2.EXT ... when several; each URL gives
- * its own EXT. Unusable URLs show no file; only -ENOMEM fails. */
+ * its own EXT. Unusable URLs show no file and take no number; only -ENOMEM
+ * fails. */
 static int chanjing_outputs(struct task_info *ti, const json_t *obj, int type)
 {
 	const json_t *urls = json_object_get(obj, "output_url");
@@ -256,17 +267,14 @@ static int chanjing_outputs(struct task_info *ti, const json_t *obj, int type)
 	const char *def = type == CHANJING_TYPE_VIDEO ? "mp4" : "png";
 	size_t n = 0, k = 0;
 
+	for (size_t i = 0; i < json_array_size(urls); i++)
+		n += chanjing_url(urls, i) != NULL;
 	for (size_t i = 0; i < json_array_size(urls); i++) {
-		const char *u = json_string_value(json_array_get(urls, i));
-		n += u && *u && strlen(u) == json_string_length(json_array_get(urls, i));
-	}
-	for (size_t i = 0; i < json_array_size(urls); i++) {
-		const json_t *v = json_array_get(urls, i);
-		const char *u = json_string_value(v);
+		const char *u = chanjing_url(urls, i);
 		char ext[16], name[64];
 		int rc;
 
-		if (!u || !*u || strlen(u) != json_string_length(v))
+		if (!u)
 			continue;
 		k++;
 		if (n == 1)

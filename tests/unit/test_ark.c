@@ -933,6 +933,27 @@ TEST(no_timestamps)
 	provider_page_clear(&pg);
 }
 
+/* Output files only for http(s) URLs with a host: no file for a placeholder. */
+TEST(placeholder_urls)
+{
+	struct task_info *t = NULL;
+	struct aifs_err err;
+
+	CHECK_INT(get_fixture(200, FIXTURE("ark_get_placeholder_url.json"),
+			      "cgt-20250331175019-68d9t", &t, &err),
+		  0);
+	CHECK_STR(t->status_text, "succeeded\n");
+	CHECK_INT(t->n_outputs, 0);
+	task_info_unref(t);
+	CHECK_INT(get_text("{\"id\":\"x\",\"status\":\"succeeded\",\"content\":{\"video_url\":"
+			   "\"https://\",\"last_frame_url\":\"HTTPS://h.example/l.png\"}}",
+			   "x", &t, &err),
+		  0);
+	CHECK_INT(t->n_outputs, 1);
+	CHECK_STR(tfix_output(t, "last_frame.png"), "HTTPS://h.example/l.png");
+	task_info_unref(t);
+}
+
 T_MAIN(T_CASE(ops_table), T_CASE(list_request), T_CASE(get_request), T_CASE(list_mixed_statuses),
        T_CASE(list_meta_is_the_item), T_CASE(list_meta_keeps_exact_values), T_CASE(list_relay_seed),
        T_CASE(list_wrong_types_refused), T_CASE(list_pagination), T_CASE(list_empty),
@@ -941,4 +962,5 @@ T_MAIN(T_CASE(ops_table), T_CASE(list_request), T_CASE(get_request), T_CASE(list
        T_CASE(secrets_never_in_messages), T_CASE(list_digit_strings),
        T_CASE(list_total_digit_string_or_wrong), T_CASE(list_skip_reasons),
        T_CASE(get_wrong_type_named), T_CASE(get_without_id), T_CASE(get_envelopes),
-       T_CASE(list_envelope), T_CASE(envelope_errors), T_CASE(no_timestamps))
+       T_CASE(list_envelope), T_CASE(envelope_errors), T_CASE(no_timestamps),
+       T_CASE(placeholder_urls))

@@ -818,6 +818,29 @@ TEST(no_timestamps)
 	provider_page_clear(&pg);
 }
 
+/* Output files only for http(s) URLs with a host; the others take no number. */
+TEST(placeholder_urls)
+{
+	struct task_info *t = NULL;
+	struct aifs_err err;
+
+	CHECK_INT(get_fixture(FIXTURE("chanjing_placeholder_url.json"),
+			      "e3f1a9c4-2b6d-4c8e-9f1a-3b5d7e9f1a2c", &t, &err),
+		  0);
+	CHECK_INT(t->n_outputs, 1);
+	CHECK_STR(t->outputs[0].name, "image.jpg");
+	task_info_unref(t);
+	/* a video guessed from a usable URL, not from a placeholder before it */
+	CHECK_INT(get_text(200,
+			   "{\"code\":0,\"data\":{\"unique_id\":\"u1\",\"progress_desc\":\"Success\","
+			   "\"output_url\":[\"<SIGNED_URL>.png\",\"https://h/a/v.mp4\"]}}",
+			   "u1", &t, &err),
+		  0);
+	CHECK_INT(t->n_outputs, 1);
+	CHECK_STR(t->outputs[0].name, "video.mp4");
+	task_info_unref(t);
+}
+
 T_MAIN(T_CASE(ops_table), T_CASE(list_request), T_CASE(get_request), T_CASE(token_request),
        T_CASE(token_parse), T_CASE(token_parse_errors), T_CASE(token_refusal_hides_secrets),
        T_CASE(list_seed), T_CASE(list_videos), T_CASE(list_pagination),
@@ -825,4 +848,5 @@ T_MAIN(T_CASE(ops_table), T_CASE(list_request), T_CASE(get_request), T_CASE(toke
        T_CASE(get_multi_image), T_CASE(get_type_guessed), T_CASE(get_not_found),
        T_CASE(error_codes), T_CASE(error_messages), T_CASE(list_digit_strings),
        T_CASE(list_page_fields_strict), T_CASE(token_expire_in_digits),
-       T_CASE(get_wrong_type_named), T_CASE(get_without_id), T_CASE(no_timestamps))
+       T_CASE(get_wrong_type_named), T_CASE(get_without_id), T_CASE(no_timestamps),
+       T_CASE(placeholder_urls))
