@@ -454,7 +454,7 @@ def test_scale(fake, c):
 
 def main():
     t = time.monotonic()
-    scenario = {"ark": {"odd_ids": True}, "relay": {"count": 60}}
+    scenario = {"ark": {"odd_ids": True}, "relay": {"count": 200}}
     with Fake(scenario=scenario, seed=3) as fake:
         c = Client(fake)
         check("health", fake.health()["ok"] is True)
