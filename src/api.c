@@ -2,7 +2,8 @@
  *
  * Here live the rate limiter, the retry loop (exponential backoff with
  * jitter, Retry-After honoured up to a minute) and the access token (fetched
- * once, single-flight, refreshed once when the provider refuses it). Knows no
+ * once, single-flight, renewed before it expires and once when the provider
+ * refuses it; one said to be expired already is used until refused). Knows no
  * FUSE, no cache and no JSON. */
 #include <errno.h>
 #include <pthread.h>
@@ -306,6 +307,13 @@ static int fetch_token(struct api *a, unsigned *gen, char **cred, struct aifs_er
 			free(a->token);
 		}
 		a->token = token;
+		/* Said to expire already (a clock apart, or a server's mistake): use it
+		 * until the API refuses it, rather than ask again before every call. */
+		if (expires && expires - TOKEN_MARGIN <= time(NULL)) {
+			log_msg(LOGL_INFO, "%s: the access token's expire_in is past; using it "
+				"until the API refuses it", a->pc->name);
+			expires = 0;
+		}
 		a->token_expires = expires;
 		a->token_gen++;
 	}
