@@ -565,7 +565,11 @@ static int conf_url(struct conf_parse *p, const struct conf_kv *kv, int insecure
 
 /* ---- secrets ---- */
 
-static int conf_secret_file(struct conf_parse *p, const struct conf_kv *kv, char **out)
+/* The first line of the file kv names. A key pasted in place of the path
+ * must not be echoed: messages name the section and the key, never the
+ * value, nor the path made of it. */
+static int conf_secret_file(struct conf_parse *p, const struct conf_kv *kv, const char *sect,
+			    char **out)
 {
 	char *path = NULL, *text = NULL;
 	size_t len = 0, n;
@@ -577,25 +581,30 @@ static int conf_secret_file(struct conf_parse *p, const struct conf_kv *kv, char
 		goto out;
 	rc = conf_slurp(path, CONF_SECRET_FILE_MAX, &text, &len, &mode, &more);
 	if (rc < 0) {
-		rc = conf_fail(p, kv->line, rc, "%s %s: %s", kv->key, path, strerror(-rc));
+		rc = conf_fail(p, kv->line, rc, "[%s] %s: cannot read the file it names: %s", sect,
+			       kv->key, strerror(-rc));
 		goto out;
 	}
 	if (conf_loose(mode)) {
 		rc = conf_fail(p, kv->line, -EPERM,
-			       "%s %s is readable by %s (mode %04o); chmod 600 it", kv->key, path,
-			       conf_loose(mode), (unsigned)(mode & 07777));
+			       "[%s] %s: the file it names is readable by %s (mode %04o); chmod "
+			       "600 it",
+			       sect, kv->key, conf_loose(mode), (unsigned)(mode & 07777));
 		goto out;
 	}
 	n = memchr(text, '\n', len) ? (size_t)((char *)memchr(text, '\n', len) - text) : len;
 	if (n == len && more) {
-		rc = conf_fail(p, kv->line, -EINVAL, "%s %s: first line too long", kv->key, path);
+		rc = conf_fail(p, kv->line, -EINVAL,
+			       "[%s] %s: the file it names has a first line too long", sect,
+			       kv->key);
 		goto out;
 	}
 	while (n && isspace((unsigned char)text[n - 1]))
 		n--;
 	if (n == 0 || memchr(text, '\0', n)) {
-		rc = conf_fail(p, kv->line, -EINVAL, "%s %s: empty first line, or a NUL byte",
-			       kv->key, path);
+		rc = conf_fail(p, kv->line, -EINVAL,
+			       "[%s] %s: the file it names has an empty first line, or a NUL byte",
+			       sect, kv->key);
 		goto out;
 	}
 	if (!(*out = strndup(text, n)))
@@ -609,7 +618,8 @@ out:
 	return rc;
 }
 
-static int conf_secret(struct conf_parse *p, const struct conf_kv *kv, const char *base, char **out)
+static int conf_secret(struct conf_parse *p, const struct conf_kv *kv, const char *sect,
+		       const char *base, char **out)
 {
 	const char *form = kv->key + strlen(base), *v = kv->val;
 	char *s = NULL;
@@ -635,7 +645,7 @@ static int conf_secret(struct conf_parse *p, const struct conf_kv *kv, const cha
 					 name_like ? "'" : "", e ? "empty" : "not set");
 		s = strdup(e);
 	} else {
-		rc = conf_secret_file(p, kv, &s);
+		rc = conf_secret_file(p, kv, sect, &s);
 		if (rc < 0)
 			return rc;
 	}
@@ -739,7 +749,7 @@ static int conf_provider(struct conf_parse *p, const struct conf_sect *s, const 
 						 "%s given twice (also at line %d): keep one",
 						 conf_secrets[idx], secret_line[idx]);
 			secret_line[idx] = kv->line;
-			rc = conf_secret(p, kv, conf_secrets[idx], secret[idx]);
+			rc = conf_secret(p, kv, s->name, conf_secrets[idx], secret[idx]);
 			break;
 		default: break;
 		}
