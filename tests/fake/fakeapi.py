@@ -104,7 +104,8 @@ ARK_CODES = {400: "InvalidParameter", 401: "AuthenticationError", 403: "AccessDe
              500: "InternalServiceError"}
 FAULT_KINDS = {"http", "code", "delay", "stall", "reset", "truncate", "malformed",
                "wrong_shape", "empty", "huge", "redirect_loop", "down"}
-SHAPES = {"string_for_number", "missing_fields", "null_list", "items_not_list", "top_array"}
+SHAPES = {"string_for_number", "unit_for_number", "missing_fields", "null_list", "items_not_list",
+          "top_array"}
 MISSING = {"id", "unique_id", "status", "progress_desc", "created_at", "create_time"}
 MALFORMED = '{"total":1,"items":[{"id":"cgt-20250101000000-abcde","status":'
 # Answers as some servers send them (<p>.shape); the numbers aifs reads.
@@ -260,6 +261,8 @@ def reshape(v, variant):
         return {str(i): x for i, x in enumerate(items)} if variant == "items_not_list" else items
     if variant == "string_for_number" and isinstance(v, (int, float)) and not isinstance(v, bool):
         return str(v)
+    if variant == "unit_for_number" and isinstance(v, (int, float)) and not isinstance(v, bool):
+        return f"{v} s"
     return v
 
 

@@ -351,6 +351,7 @@ def test_faults(fake, c):
     check("fault malformed", failure(lambda: json.loads(c.ark("ark")[2])) == "JSONDecodeError")
     for variant, test in (
             ("string_for_number", lambda a: isinstance(a["total"], str)),
+            ("unit_for_number", lambda a: a["total"].endswith(" s")),
             ("missing_fields", lambda a: "id" not in a["items"][0]),
             ("null_list", lambda a: a["items"] is None),
             ("items_not_list", lambda a: isinstance(a["items"], dict)),
