@@ -131,6 +131,15 @@ static const char *conf_shown(const char *key)
 	return key;
 }
 
+/* A value as quoted in a message: 32 bytes at most, cut between words or
+ * characters (aifs_text_cut), into buf. */
+#define CONF_SHOWN_MAX 36
+static const char *conf_value(const char *v, char buf[CONF_SHOWN_MAX])
+{
+	aifs_text_cut(buf, CONF_SHOWN_MAX, v);
+	return buf;
+}
+
 /* ---- reading files ---- */
 
 /* Reads at most max bytes of path into a new NUL-terminated buffer. */
@@ -477,12 +486,12 @@ static const char *conf_tun_bad(int i, double v, char *why, size_t size)
 
 static int conf_tun_parse(struct conf_parse *p, const struct conf_kv *kv, int i, struct tunables *t)
 {
-	char why[64];
+	char why[64], shown[CONF_SHOWN_MAX];
 	double v;
 
 	if (config_parse_number(kv->val, &v) < 0)
-		return conf_fail(p, kv->line, -EINVAL, "%s: '%.32s' is not a number (0 or more)",
-				 kv->key, kv->val);
+		return conf_fail(p, kv->line, -EINVAL, "%s: '%s' is not a number (0 or more)",
+				 kv->key, conf_value(kv->val, shown));
 	if (conf_tun_bad(i, v, why, sizeof why))
 		return conf_fail(p, kv->line, -EINVAL, "%s %s", kv->key, why);
 	conf_tun_put(t, i, v);
@@ -491,6 +500,8 @@ static int conf_tun_parse(struct conf_parse *p, const struct conf_kv *kv, int i,
 
 static int conf_yes_no(struct conf_parse *p, const struct conf_kv *kv, int *out)
 {
+	char shown[CONF_SHOWN_MAX];
+
 	if (!strcasecmp(kv->val, "yes"))
 		*out = 1;
 	else if (!strcasecmp(kv->val, "no"))
@@ -498,7 +509,8 @@ static int conf_yes_no(struct conf_parse *p, const struct conf_kv *kv, int *out)
 	else if (!strcasecmp(kv->val, "auto") && !strcmp(kv->key, "list"))
 		*out = -1;
 	else
-		return conf_fail(p, kv->line, -EINVAL, "%s: '%.32s' is not %s", kv->key, kv->val,
+		return conf_fail(p, kv->line, -EINVAL, "%s: '%s' is not %s", kv->key,
+				 conf_value(kv->val, shown),
 				 strcmp(kv->key, "list") ? "yes or no" : "yes, no or auto");
 	return 0;
 }
@@ -693,6 +705,7 @@ static int conf_provider(struct conf_parse *p, const struct conf_sect *s, const 
 	char **secret[] = { &pc->api_key, &pc->secret_key, &pc->access_token };
 	int secret_line[3] = { 0, 0, 0 }, insecure = 0, list = -1, rc, idx = 0;
 	const struct conf_kv *url = NULL;
+	char shown[CONF_SHOWN_MAX];
 	unsigned type = 0;
 
 	conf_tun_unset(&pc->tun);
@@ -706,7 +719,8 @@ static int conf_provider(struct conf_parse *p, const struct conf_sect *s, const 
 			type = kv->val[0] == 'a' ? CONF_ARK : CONF_CHANJING;
 		else
 			return conf_fail(p, kv->line, -EINVAL,
-					 "type '%.32s' is not ark or chanjing", kv->val);
+					 "type '%s' is not ark or chanjing",
+					 conf_value(kv->val, shown));
 	}
 	if (!type)
 		return conf_fail(p, s->line, -EINVAL, "[%s]: no type (ark or chanjing)", s->name);
@@ -791,6 +805,7 @@ static int conf_globals(struct conf_parse *p, struct tunables *gtun,
 			const struct conf_kv **cache_dir, uint64_t *cache_max)
 {
 	const struct conf_sect *s = &p->sects[0];
+	char shown[CONF_SHOWN_MAX];
 	int rc = 0, idx;
 
 	for (size_t i = 0; i < s->n_kv && rc == 0; i++) {
@@ -802,8 +817,8 @@ static int conf_globals(struct conf_parse *p, struct tunables *gtun,
 		case CK_CACHE_MAX:
 			if (config_parse_size(kv->val, cache_max) < 0 || *cache_max == 0)
 				rc = conf_fail(p, kv->line, -EINVAL,
-					       "cache_max: '%.32s' is not a size such as 20G",
-					       kv->val);
+					       "cache_max: '%s' is not a size such as 20G",
+					       conf_value(kv->val, shown));
 			break;
 		case CK_UNKNOWN:
 			rc = conf_fail(p, kv->line, -EINVAL, "unknown key %s", conf_shown(kv->key));

@@ -496,6 +496,11 @@ TEST(keys_and_values)
 	CHECK(fails("api_key = " SECRET "\n" ARK, 0600, 1, "api_key belongs in"));
 	CHECK(fails("[v]\nbase_url = https://a.example\n", 0600, 1, "[v]: no type"));
 	CHECK(fails("[v]\ntype = openai\n", 0600, 2, "type 'openai' is not ark or chanjing"));
+	/* a value quoted in part is cut between characters (3 bytes each here) */
+	CHECK(fails("[v]\ntype = 方舟方舟方舟方舟方舟方舟方舟方舟\n", 0600, 2,
+		    "type '方舟方舟方舟方舟方舟...' is not ark or chanjing"));
+	CHECK(fails("ttl = ten seconds or so, more or less, give or take\n", 0600, 1,
+		    "ttl: 'ten seconds or so, more or less,...' is not a number"));
 	CHECK(fails("[v]\ntype = ark\napi_key_env = ARK_KEY\n", 0600, 1, "[v]: no base_url"));
 	CHECK(fails(ARK "noeq\n", 0600, 5, "expected 'key = value'"));
 	CHECK(fails(ARK "= value\n", 0600, 5, "expected 'key = value'"));
