@@ -773,13 +773,12 @@ static json_t *fixture_at(const char *fixture, const char *path)
 	size_t len;
 	char *text = tfix_read(fixture, &len);
 	json_t *root = text ? tfix_json(text, len) : NULL, *v = root;
+	char keys[64], *save = NULL;
 
 	free(text);
-	for (const char *p = path; *p && v; p += strcspn(p, ".") + (p[strcspn(p, ".")] == '.')) {
-		char key[32];
-		snprintf(key, sizeof key, "%.*s", (int)strcspn(p, "."), p);
-		v = json_object_get(v, key);
-	}
+	snprintf(keys, sizeof keys, "%s", path);
+	for (char *k = strtok_r(keys, ".", &save); k && v; k = strtok_r(NULL, ".", &save))
+		v = json_object_get(v, k);
 	json_incref(v);
 	json_decref(root);
 	return v;
