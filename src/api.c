@@ -310,8 +310,10 @@ static int fetch_token(struct api *a, unsigned *gen, char **cred, struct aifs_er
 		/* Said to expire already (a clock apart, or a server's mistake): use it
 		 * until the API refuses it, rather than ask again before every call. */
 		if (expires && expires - TOKEN_MARGIN <= time(NULL)) {
-			log_msg(LOGL_INFO, "%s: the access token's expire_in is past; using it "
-				"until the API refuses it", a->pc->name);
+			log_msg(LOGL_INFO,
+				"%s: the access token's expire_in is past; using it until the API "
+				"refuses it",
+				a->pc->name);
 			expires = 0;
 		}
 		a->token_expires = expires;

@@ -718,8 +718,7 @@ static int conf_provider(struct conf_parse *p, const struct conf_sect *s, const 
 		if (!strcmp(kv->val, "ark") || !strcmp(kv->val, "chanjing"))
 			type = kv->val[0] == 'a' ? CONF_ARK : CONF_CHANJING;
 		else
-			return conf_fail(p, kv->line, -EINVAL,
-					 "type '%s' is not ark or chanjing",
+			return conf_fail(p, kv->line, -EINVAL, "type '%s' is not ark or chanjing",
 					 conf_value(kv->val, shown));
 	}
 	if (!type)

@@ -215,7 +215,8 @@ static bool task_name_ok(const char *name)
 static bool task_host_ok(const char *h, size_t n)
 {
 	if (n > 0 && h[0] == '[')
-		return n > 2 && h[n - 1] == ']' && strspn(h + 1, "0123456789abcdefABCDEF:.%") == n - 2;
+		return n > 2 && h[n - 1] == ']' &&
+		       strspn(h + 1, "0123456789abcdefABCDEF:.%") == n - 2;
 	if (n == 0)
 		return false;
 	for (size_t i = 0; i < n; i++)

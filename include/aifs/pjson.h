@@ -105,7 +105,8 @@ int pjson_need_object(const struct provider_conf *pc, const struct json_t *root,
 /* Fills err for a task that could not be built (code from a pjson_task_fn,
  * why its text): -ENOMEM stays, anything else is a malformed answer, -EIO.
  * Returns the errno. */
-int pjson_task_fail(const struct provider_conf *pc, struct aifs_err *err, int code, const char *why);
+int pjson_task_fail(const struct provider_conf *pc, struct aifs_err *err, int code,
+		    const char *why);
 
 /* Maps a non-200 answer to -errno and fills err, taking the provider's code
  * and message from {"error":{"code","message"}} or {"code","msg"} bodies:

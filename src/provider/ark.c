@@ -234,15 +234,17 @@ static const json_t *ark_unwrap(const json_t *root, struct pjson_span body,
 }
 
 /* An answer without what was asked for: an envelope whose code is neither 0
- * nor "success" is an error, carrying its message and code; else it is
- * malformed, missing what. -EIO either way. */
+ * nor "success" is an error carrying its message and code; else it is a
+ * malformed answer, "missing". -EIO either way. */
 static int ark_no_answer(const struct provider_conf *pc, const json_t *root, const char *missing,
 			 struct aifs_err *err)
 {
-	const char *msg = pjson_str(root, "msg") ? pjson_str(root, "msg") : pjson_str(root, "message");
+	const char *msg = pjson_str(root, "msg");
 	char cbuf[64];
 	const char *code = pjson_code(root, "code", cbuf, sizeof cbuf);
 
+	if (!msg)
+		msg = pjson_str(root, "message");
 	if (code && strcmp(code, "0") != 0 && strcasecmp(code, "success") != 0)
 		return pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, code, "%s",
 				  msg && *msg ? msg : "an error without a message");
@@ -292,9 +294,8 @@ static int ark_list_parse(const struct provider_conf *pc, int listing, int page,
 	rc = pjson_page(pc, items, elems, n_elems, "id", "status", ark_item, 0, out, err);
 	if (rc < 0)
 		goto out;
-	out->last = n_elems < ARK_PAGE_SIZE ||
-		    (pjson_int(listing_obj, "total", &total) &&
-		     (int64_t)page * ARK_PAGE_SIZE >= total);
+	out->last = n_elems < ARK_PAGE_SIZE || (pjson_int(listing_obj, "total", &total) &&
+						(int64_t)page * ARK_PAGE_SIZE >= total);
 out:
 	if (rc < 0)
 		provider_page_clear(out);

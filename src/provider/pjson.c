@@ -473,7 +473,8 @@ int pjson_page(const struct provider_conf *pc, const json_t *list, const struct 
 		else if (!json_object_get(item, status_key))
 			snprintf(why, sizeof why, "no %s", status_key);
 		else
-			rc = make(id, item, raw[i], hint, &out->tasks[out->n_tasks], why, sizeof why);
+			rc = make(id, item, raw[i], hint, &out->tasks[out->n_tasks], why,
+				  sizeof why);
 		if (rc == -ENOMEM)
 			return pjson_fail(pc, err, rc, AIFS_RETRY_NO, NULL, "out of memory");
 		if (rc == 0) {
@@ -481,8 +482,8 @@ int pjson_page(const struct provider_conf *pc, const json_t *list, const struct 
 			continue;
 		}
 		if (out->skipped++ == 0)
-			snprintf(out->skip_why, sizeof out->skip_why, "item %zu of %zu: %s", i + 1, n,
-				 why[0] ? why : "unreadable");
+			snprintf(out->skip_why, sizeof out->skip_why, "item %zu of %zu: %s", i + 1,
+				 n, why[0] ? why : "unreadable");
 	}
 	if (n > 0 && out->n_tasks == 0)
 		return pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, NULL,
@@ -513,11 +514,12 @@ static const char *pjson_what(const json_t *v, int types)
 {
 	if (!v)
 		return "missing";
-	if (json_is_string(v) && (types & PJ_NUM))
-		return strspn(json_string_value(v), "0123456789") == json_string_length(v) &&
-				       json_string_length(v) > 0
-			       ? "a string of digits out of range"
-			       : "a string that is not all digits";
+	if (json_is_string(v) && (types & PJ_NUM)) {
+		size_t n = json_string_length(v);
+		if (n > 0 && strspn(json_string_value(v), "0123456789") == n)
+			return "a string of digits out of range";
+		return "a string that is not all digits";
+	}
 	if (json_is_number(v) && (types & PJ_NUM)) /* an integer would be whole */
 		return fabs(json_real_value(v)) <= 9.2e18 ? "a number with a fraction"
 							  : "a number out of range";
