@@ -3,7 +3,8 @@
  * Input: one control byte, then the answer's body. The control byte's low
  * three bits pick the status (0-3: 200, 4: 404, 5: 429, 6: 500, 7: 401, so
  * "0{...}" is a 200 answer and most inputs reach the JSON); bit 0x40 asks
- * get_parse for another task's id than the answer's own.
+ * get_parse for another task's id than the answer's own. Answers may come
+ * in relays' envelopes ({"code":0,"data":TASK}, twice nested at most).
  *
  * Whatever the answer, the results keep provider.h's promises, and a 200
  * answer that is JSON gives the same results when jansson spells it anew:
@@ -70,10 +71,34 @@ static void fa_check_status(const char *what, const struct http_resp *resp, int 
 			   "%s: HTTP 500 gave %d retry %d", what, rc, (int)err->retry);
 }
 
+/* SPEC's reading of relays' envelopes: what an answer is about is the top
+ * level, its data, or its data's data, the first that is a task (or a
+ * listing); a task has a status, and an id unless a data object is beside. */
+static bool fa_is_task(const json_t *o)
+{
+	return json_is_object(o) && json_object_get(o, "status") &&
+	       (json_object_get(o, "id") || !json_is_object(json_object_get(o, "data")));
+}
+
+static bool fa_is_listing(const json_t *o)
+{
+	return json_is_object(o) && json_object_get(o, "items");
+}
+
+static const json_t *fa_inner(const json_t *root, bool (*is)(const json_t *))
+{
+	const json_t *o = root;
+
+	for (int depth = 0; depth < 3 && json_is_object(o); depth++, o = json_object_get(o, "data"))
+		if (is(o))
+			return o;
+	return NULL;
+}
+
 /* list_parse of a into *pg (cleared by the caller); returns its errno. */
 static int fa_list(const struct fa_answer *a, struct provider_page *pg)
 {
-	const json_t *items = json_object_get(a->root, "items");
+	const json_t *items = json_object_get(fa_inner(a->root, fa_is_listing), "items");
 	struct aifs_err err;
 	size_t k = 0;
 	int rc;
@@ -89,7 +114,8 @@ static int fa_list(const struct fa_answer *a, struct provider_page *pg)
 		return rc;
 	}
 	FUZZ_CHECK(a->resp.status == 200 && json_is_object(a->root) && json_is_array(items),
-		   "list accepted HTTP %ld without an items list", a->resp.status);
+		   "list accepted HTTP %ld without an items list (at most twice in data)",
+		   a->resp.status);
 	FUZZ_CHECK(pg->tasks != NULL, "list: no task array");
 	FUZZ_CHECK(pg->n_tasks + pg->skipped == json_array_size(items),
 		   "list: %zu tasks and %zu skipped of %zu items", pg->n_tasks, pg->skipped,
@@ -118,7 +144,8 @@ static int fa_list(const struct fa_answer *a, struct provider_page *pg)
 /* get_parse of a for id into *ti; returns its errno. */
 static int fa_get(const struct fa_answer *a, const char *id, struct task_info **ti)
 {
-	const char *own = fjson_str(a->root, "id");
+	const json_t *task = fa_inner(a->root, fa_is_task);
+	const char *own = fjson_str(task, "id");
 	struct aifs_err err;
 	int rc;
 
@@ -131,14 +158,14 @@ static int fa_get(const struct fa_answer *a, const char *id, struct task_info **
 		FUZZ_CHECK(*ti == NULL, "get failed (%d) but gave a task", rc);
 		return rc;
 	}
-	FUZZ_CHECK(a->resp.status == 200 && json_is_object(a->root), "get accepted HTTP %ld, %s",
-		   a->resp.status, json_is_object(a->root) ? "an object" : "not an object");
-	FUZZ_CHECK(!own || strcmp(own, id) == 0, "get: asked for %s, accepted the answer for %s",
-		   id, own);
+	FUZZ_CHECK(a->resp.status == 200 && task, "get accepted HTTP %ld, %s", a->resp.status,
+		   task ? "a task" : "no task (at most twice in data)");
+	FUZZ_CHECK(!own || !*own || strcmp(own, id) == 0,
+		   "get: asked for %s, accepted the answer for %s", id, own);
 	fuzz_check_task(*ti);
 	FUZZ_CHECK(strcmp((*ti)->id, id) == 0, "get: task id \"%s\", asked for \"%s\"", (*ti)->id,
 		   id);
-	fjson_check_meta(*ti, a->root, a->flags, a->min, a->min_len);
+	fjson_check_meta(*ti, task, a->flags, a->min, a->min_len);
 	return 0;
 }
 
@@ -154,7 +181,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	fa_answer_init(&a, fa_status[data[0] & 7], fuzz_dup(data + 1, size - 1), size - 1);
-	own = fjson_str(a.root, "id");
+	own = fjson_str(fa_inner(a.root, fa_is_task), "id");
 	id = (data[0] & 0x40) ? "cgt-fuzz-other" : own && *own ? own : "cgt-fuzz";
 
 	ra = fa_list(&a, &pa);

@@ -2,7 +2,8 @@
  *
  * Here live the rate limiter, the retry loop (exponential backoff with
  * jitter, Retry-After honoured up to a minute) and the access token (fetched
- * once, single-flight, refreshed once when the provider refuses it). Knows no
+ * once, single-flight, renewed before it expires and once when the provider
+ * refuses it; one said to be expired already is used until refused). Knows no
  * FUSE, no cache and no JSON. */
 #include <errno.h>
 #include <pthread.h>
@@ -311,6 +312,15 @@ static int fetch_token(struct api *a, unsigned *gen, char **cred, struct aifs_er
 			free(a->token);
 		}
 		a->token = token;
+		/* Said to expire already (a clock apart, or a server's mistake): use it
+		 * until the API refuses it, rather than ask again before every call. */
+		if (expires && expires - TOKEN_MARGIN <= time(NULL)) {
+			log_msg(LOGL_INFO,
+				"%s: the access token's expire_in is past; using it until the API "
+				"refuses it",
+				a->pc->name);
+			expires = 0;
+		}
 		a->token_expires = expires;
 		a->token_gen++;
 	}
@@ -342,7 +352,11 @@ int api_list_page(struct api *a, int listing, int page, struct provider_page *ou
 	struct call c = { .what = what, .build = list_build, .parse = list_parse,
 			  .uses_token = true, .listing = listing, .page = page, .page_out = out };
 	memset(out, 0, sizeof *out);
-	return run(a, &c, err);
+	int rc = run(a, &c, err);
+	if (rc == 0 && out->skipped)
+		log_msg(LOGL_WARN, "%s: %s: %zu item(s) left out; %s", a->pc->name, what,
+			out->skipped, out->skip_why);
+	return rc;
 }
 
 static int get_build(struct api *a, const struct call *c, const char *cred, struct http_req *r)
@@ -360,8 +374,9 @@ static int get_parse(struct api *a, const struct call *c, const struct http_resp
 
 int api_get(struct api *a, const char *id, struct task_info **out, struct aifs_err *err)
 {
-	char what[96];
-	snprintf(what, sizeof what, "get %.64s%s", id, strlen(id) > 64 ? "..." : "");
+	char what[96], shown[68];
+	aifs_text_cut(shown, sizeof shown, id); /* 64 bytes at most, and "..." */
+	snprintf(what, sizeof what, "get %s", shown);
 	struct call c = { .what = what, .build = get_build, .parse = get_parse,
 			  .uses_token = true, .id = id, .task_out = out };
 	*out = NULL;

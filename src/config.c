@@ -131,6 +131,15 @@ static const char *conf_shown(const char *key)
 	return key;
 }
 
+/* A value as quoted in a message: 32 bytes at most, cut between words or
+ * characters (aifs_text_cut), into buf. */
+#define CONF_SHOWN_MAX 36
+static const char *conf_value(const char *v, char buf[CONF_SHOWN_MAX])
+{
+	aifs_text_cut(buf, CONF_SHOWN_MAX, v);
+	return buf;
+}
+
 /* ---- reading files ---- */
 
 /* Reads at most max bytes of path into a new NUL-terminated buffer. */
@@ -477,12 +486,12 @@ static const char *conf_tun_bad(int i, double v, char *why, size_t size)
 
 static int conf_tun_parse(struct conf_parse *p, const struct conf_kv *kv, int i, struct tunables *t)
 {
-	char why[64];
+	char why[64], shown[CONF_SHOWN_MAX];
 	double v;
 
 	if (config_parse_number(kv->val, &v) < 0)
-		return conf_fail(p, kv->line, -EINVAL, "%s: '%.32s' is not a number (0 or more)",
-				 kv->key, kv->val);
+		return conf_fail(p, kv->line, -EINVAL, "%s: '%s' is not a number (0 or more)",
+				 kv->key, conf_value(kv->val, shown));
 	if (conf_tun_bad(i, v, why, sizeof why))
 		return conf_fail(p, kv->line, -EINVAL, "%s %s", kv->key, why);
 	conf_tun_put(t, i, v);
@@ -491,6 +500,8 @@ static int conf_tun_parse(struct conf_parse *p, const struct conf_kv *kv, int i,
 
 static int conf_yes_no(struct conf_parse *p, const struct conf_kv *kv, int *out)
 {
+	char shown[CONF_SHOWN_MAX];
+
 	if (!strcasecmp(kv->val, "yes"))
 		*out = 1;
 	else if (!strcasecmp(kv->val, "no"))
@@ -498,7 +509,8 @@ static int conf_yes_no(struct conf_parse *p, const struct conf_kv *kv, int *out)
 	else if (!strcasecmp(kv->val, "auto") && !strcmp(kv->key, "list"))
 		*out = -1;
 	else
-		return conf_fail(p, kv->line, -EINVAL, "%s: '%.32s' is not %s", kv->key, kv->val,
+		return conf_fail(p, kv->line, -EINVAL, "%s: '%s' is not %s", kv->key,
+				 conf_value(kv->val, shown),
 				 strcmp(kv->key, "list") ? "yes or no" : "yes, no or auto");
 	return 0;
 }
@@ -565,7 +577,11 @@ static int conf_url(struct conf_parse *p, const struct conf_kv *kv, int insecure
 
 /* ---- secrets ---- */
 
-static int conf_secret_file(struct conf_parse *p, const struct conf_kv *kv, char **out)
+/* The first line of the file kv names. A key pasted in place of the path
+ * must not be echoed: messages name the section and the key, never the
+ * value, nor the path made of it. */
+static int conf_secret_file(struct conf_parse *p, const struct conf_kv *kv, const char *sect,
+			    char **out)
 {
 	char *path = NULL, *text = NULL;
 	size_t len = 0, n;
@@ -577,25 +593,30 @@ static int conf_secret_file(struct conf_parse *p, const struct conf_kv *kv, char
 		goto out;
 	rc = conf_slurp(path, CONF_SECRET_FILE_MAX, &text, &len, &mode, &more);
 	if (rc < 0) {
-		rc = conf_fail(p, kv->line, rc, "%s %s: %s", kv->key, path, strerror(-rc));
+		rc = conf_fail(p, kv->line, rc, "[%s] %s: cannot read the file it names: %s", sect,
+			       kv->key, strerror(-rc));
 		goto out;
 	}
 	if (conf_loose(mode)) {
 		rc = conf_fail(p, kv->line, -EPERM,
-			       "%s %s is readable by %s (mode %04o); chmod 600 it", kv->key, path,
-			       conf_loose(mode), (unsigned)(mode & 07777));
+			       "[%s] %s: the file it names is readable by %s (mode %04o); chmod "
+			       "600 it",
+			       sect, kv->key, conf_loose(mode), (unsigned)(mode & 07777));
 		goto out;
 	}
 	n = memchr(text, '\n', len) ? (size_t)((char *)memchr(text, '\n', len) - text) : len;
 	if (n == len && more) {
-		rc = conf_fail(p, kv->line, -EINVAL, "%s %s: first line too long", kv->key, path);
+		rc = conf_fail(p, kv->line, -EINVAL,
+			       "[%s] %s: the file it names has a first line too long", sect,
+			       kv->key);
 		goto out;
 	}
 	while (n && isspace((unsigned char)text[n - 1]))
 		n--;
 	if (n == 0 || memchr(text, '\0', n)) {
-		rc = conf_fail(p, kv->line, -EINVAL, "%s %s: empty first line, or a NUL byte",
-			       kv->key, path);
+		rc = conf_fail(p, kv->line, -EINVAL,
+			       "[%s] %s: the file it names has an empty first line, or a NUL byte",
+			       sect, kv->key);
 		goto out;
 	}
 	if (!(*out = strndup(text, n)))
@@ -609,7 +630,8 @@ out:
 	return rc;
 }
 
-static int conf_secret(struct conf_parse *p, const struct conf_kv *kv, const char *base, char **out)
+static int conf_secret(struct conf_parse *p, const struct conf_kv *kv, const char *sect,
+		       const char *base, char **out)
 {
 	const char *form = kv->key + strlen(base), *v = kv->val;
 	char *s = NULL;
@@ -635,7 +657,7 @@ static int conf_secret(struct conf_parse *p, const struct conf_kv *kv, const cha
 					 name_like ? "'" : "", e ? "empty" : "not set");
 		s = strdup(e);
 	} else {
-		rc = conf_secret_file(p, kv, &s);
+		rc = conf_secret_file(p, kv, sect, &s);
 		if (rc < 0)
 			return rc;
 	}
@@ -683,6 +705,7 @@ static int conf_provider(struct conf_parse *p, const struct conf_sect *s, const 
 	char **secret[] = { &pc->api_key, &pc->secret_key, &pc->access_token };
 	int secret_line[3] = { 0, 0, 0 }, insecure = 0, list = -1, rc, idx = 0;
 	const struct conf_kv *url = NULL;
+	char shown[CONF_SHOWN_MAX];
 	unsigned type = 0;
 
 	conf_tun_unset(&pc->tun);
@@ -695,8 +718,8 @@ static int conf_provider(struct conf_parse *p, const struct conf_sect *s, const 
 		if (!strcmp(kv->val, "ark") || !strcmp(kv->val, "chanjing"))
 			type = kv->val[0] == 'a' ? CONF_ARK : CONF_CHANJING;
 		else
-			return conf_fail(p, kv->line, -EINVAL,
-					 "type '%.32s' is not ark or chanjing", kv->val);
+			return conf_fail(p, kv->line, -EINVAL, "type '%s' is not ark or chanjing",
+					 conf_value(kv->val, shown));
 	}
 	if (!type)
 		return conf_fail(p, s->line, -EINVAL, "[%s]: no type (ark or chanjing)", s->name);
@@ -739,7 +762,7 @@ static int conf_provider(struct conf_parse *p, const struct conf_sect *s, const 
 						 "%s given twice (also at line %d): keep one",
 						 conf_secrets[idx], secret_line[idx]);
 			secret_line[idx] = kv->line;
-			rc = conf_secret(p, kv, conf_secrets[idx], secret[idx]);
+			rc = conf_secret(p, kv, s->name, conf_secrets[idx], secret[idx]);
 			break;
 		default: break;
 		}
@@ -781,6 +804,7 @@ static int conf_globals(struct conf_parse *p, struct tunables *gtun,
 			const struct conf_kv **cache_dir, uint64_t *cache_max)
 {
 	const struct conf_sect *s = &p->sects[0];
+	char shown[CONF_SHOWN_MAX];
 	int rc = 0, idx;
 
 	for (size_t i = 0; i < s->n_kv && rc == 0; i++) {
@@ -792,8 +816,8 @@ static int conf_globals(struct conf_parse *p, struct tunables *gtun,
 		case CK_CACHE_MAX:
 			if (config_parse_size(kv->val, cache_max) < 0 || *cache_max == 0)
 				rc = conf_fail(p, kv->line, -EINVAL,
-					       "cache_max: '%.32s' is not a size such as 20G",
-					       kv->val);
+					       "cache_max: '%s' is not a size such as 20G",
+					       conf_value(kv->val, shown));
 			break;
 		case CK_UNKNOWN:
 			rc = conf_fail(p, kv->line, -EINVAL, "unknown key %s", conf_shown(kv->key));

@@ -2,9 +2,11 @@
  *
  * Knows nothing of where an error came from; it only keeps the message to
  * one printable line, since it ends up in a log line and in a task's
- * `error` file. */
+ * `error` file, and cuts what does not fit where a reader expects a cut:
+ * between words, never inside a UTF-8 character. */
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,8 +26,56 @@ void aifs_err_clear(struct aifs_err *e)
 	e->msg[0] = '\0';
 }
 
+static bool err_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+size_t aifs_text_cut_len(const char *s, size_t len, size_t max)
+{
+	size_t n = max, w;
+
+	if (len <= max)
+		return len;
+	/* s[n] is the first byte left out: not the middle of a character */
+	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	if (!err_blank(s[n])) {
+		for (w = n; w > 0 && !err_blank(s[w - 1]); w--)
+			;
+		if (w > max / 2)
+			n = w;
+	}
+	while (n > 0 && err_blank(s[n - 1]))
+		n--;
+	return n;
+}
+
+size_t aifs_text_cut(char *dst, size_t size, const char *src)
+{
+	size_t len = strlen(src), n;
+
+	if (size == 0)
+		return 0;
+	if (len < size) {
+		memcpy(dst, src, len + 1);
+		return len;
+	}
+	if (size < 4) {
+		n = aifs_text_cut_len(src, len, size - 1);
+		memcpy(dst, src, n);
+		dst[n] = '\0';
+		return n;
+	}
+	n = aifs_text_cut_len(src, len, size - 4);
+	memcpy(dst, src, n);
+	memcpy(dst + n, "...", 4);
+	return n + 3;
+}
+
 int aifs_err_set(struct aifs_err *e, int code, const char *fmt, ...)
 {
+	char text[1024];
 	va_list ap;
 
 	if (code > 0)
@@ -34,12 +84,13 @@ int aifs_err_set(struct aifs_err *e, int code, const char *fmt, ...)
 		return code;
 	e->code = code;
 	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
 	/* One line: a newline or a control byte would split or garble the log. */
-	for (unsigned char *p = (unsigned char *)e->msg; *p; p++)
+	for (unsigned char *p = (unsigned char *)text; *p; p++)
 		if (*p < 0x20 || *p == 0x7f)
 			*p = ' ';
+	aifs_text_cut(e->msg, sizeof e->msg, text);
 	return code;
 }
 

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "aifs/err.h"
 #include "aifs/log.h"
 
 /* Set in main() before any thread starts, read-only afterwards, except the
@@ -81,12 +82,15 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	static const char *const word[] = { "error", "warning", "info", "debug" };
 	char line[1024], out[1200];
 	va_list ap;
+	int n;
 
 	if (!log_enabled(lvl))
 		return;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
+	n = vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
+	if (n >= (int)sizeof line) /* not mid-character, nor mid-word if it can be helped */
+		memcpy(line + aifs_text_cut_len(line, sizeof line - 1, sizeof line - 4), "...", 4);
 	for (char *p = line; *p; p++)
 		if ((unsigned char)*p < 0x20)
 			*p = ' '; /* one event, one line, whatever a provider sent */

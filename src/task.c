@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "aifs/err.h"
+
 /* A provider's unknown status word is shown, but never at any length. */
 #define TASK_STATUS_WORD_MAX 63
 
@@ -108,9 +110,10 @@ static bool task_is_space(char c)
 }
 
 /* An unknown word as shown: ASCII lowercased, control bytes dropped, spaces
- * trimmed, cut at a UTF-8 character boundary; "unknown" when empty. */
+ * trimmed, cut as aifs_text_cut_len() cuts; "unknown" when empty. */
 static void task_clean_word(const char *raw, char *out, size_t outsz)
 {
+	char word[TASK_STATUS_WORD_MAX + 2]; /* a byte more than is kept: where the cut falls */
 	size_t n = 0;
 
 	for (const unsigned char *s = (const unsigned char *)(raw ? raw : ""); *s; s++) {
@@ -118,24 +121,14 @@ static void task_clean_word(const char *raw, char *out, size_t outsz)
 
 		if (c < 0x20 || c == 0x7f || (n == 0 && c == ' '))
 			continue;
-		if (n + 1 >= outsz)
+		if (n + 1 >= sizeof word || n + 1 > outsz)
 			break;
-		out[n++] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : (char)c;
+		word[n++] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : (char)c;
 	}
-	/* Do not leave half a multi-byte character behind a cut. */
-	if (raw && n + 1 >= outsz) {
-		size_t k = n;
-		while (k > 0 && ((unsigned char)out[k - 1] & 0xC0) == 0x80)
-			k--;
-		if (k > 0 && ((unsigned char)out[k - 1] & 0x80)) {
-			unsigned char lead = (unsigned char)out[k - 1];
-			size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-			if (n - (k - 1) < want)
-				n = k - 1;
-		}
-	}
-	while (n > 0 && out[n - 1] == ' ')
+	n = aifs_text_cut_len(word, n, outsz - 1);
+	while (n > 0 && word[n - 1] == ' ')
 		n--;
+	memcpy(out, word, n);
 	out[n] = '\0';
 	if (n == 0)
 		snprintf(out, outsz, "unknown");
@@ -217,23 +210,56 @@ static bool task_name_ok(const char *name)
 	return true;
 }
 
-/* Output URLs are fetched later by the download layer; only http(s), and
- * nothing that could split a request line, is worth keeping. */
-static bool task_url_ok(const char *url)
+/* A host as a URL names one: [IPv6], or a name or address (RFC 3986's
+ * unreserved, sub-delims and %XX, and non-ASCII for IDNs). */
+static bool task_host_ok(const char *h, size_t n)
 {
-	if (!url || (strncasecmp(url, "https://", 8) != 0 && strncasecmp(url, "http://", 7) != 0))
+	if (n > 0 && h[0] == '[')
+		return n > 2 && h[n - 1] == ']' &&
+		       strspn(h + 1, "0123456789abcdefABCDEF:.%") == n - 2;
+	if (n == 0)
 		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)h[i] < 0x80 &&
+		    !strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+			    "-._~%!$&'()*+,;=",
+			    h[i]))
+			return false;
+	return true;
+}
+
+bool task_url_usable(const char *url)
+{
+	const char *auth, *host, *p;
+	size_t n;
+
+	if (!url)
+		return false;
+	if (strncasecmp(url, "https://", 8) == 0)
+		auth = url + 8;
+	else if (strncasecmp(url, "http://", 7) == 0)
+		auth = url + 7;
+	else
+		return false; /* "", "<SIGNED_VIDEO_URL>", ftp://, file://, data: */
 	for (const unsigned char *s = (const unsigned char *)url; *s; s++)
 		if (*s <= 0x20 || *s == 0x7f)
 			return false;
-	return true;
+	n = strcspn(auth, "/?#"); /* [userinfo@]host[:port] */
+	p = memrchr(auth, '@', n);
+	host = p ? p + 1 : auth;
+	n -= (size_t)(host - auth);
+	if (n > 0 && host[0] == '[')
+		n = (p = memchr(host, ']', n)) ? (size_t)(p - host) + 1 : 0;
+	else if ((p = memchr(host, ':', n)))
+		n = (size_t)(p - host);
+	return task_host_ok(host, n);
 }
 
 int task_info_add_output(struct task_info *ti, const char *name, const char *url)
 {
 	struct task_output *o;
 
-	if (!ti || !task_name_ok(name) || !task_url_ok(url))
+	if (!ti || !task_name_ok(name) || !task_url_usable(url))
 		return -EINVAL;
 	for (size_t i = 0; i < ti->n_outputs; i++)
 		if (strcmp(ti->outputs[i].name, name) == 0)

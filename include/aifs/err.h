@@ -2,6 +2,8 @@
 #ifndef AIFS_ERR_H
 #define AIFS_ERR_H
 
+#include <stddef.h>
+
 /* How a failed call may be retried; set by whoever read the answer. */
 enum aifs_retry {
 	AIFS_RETRY_NO = 0,    /* final: retrying gives the same answer */
@@ -24,6 +26,18 @@ void aifs_err_clear(struct aifs_err *e);
 /* Sets code and message; returns code, so `return aifs_err_set(...)` reads. */
 int aifs_err_set(struct aifs_err *e, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* The length of the longest start of s (len bytes) that fits in max bytes:
+ * len when all of it fits; else it ends at a UTF-8 character boundary, and
+ * at a word boundary (before a blank) where one lies in the second half, with
+ * trailing blanks dropped. So a provider's message is never cut mid-word
+ * where it has words, nor ever mid-character. */
+size_t aifs_text_cut_len(const char *s, size_t len, size_t max);
+
+/* Copies src into dst (size bytes, the NUL included): whole when it fits,
+ * else cut as aifs_text_cut_len() says and ended with "...". Returns the
+ * length written. */
+size_t aifs_text_cut(char *dst, size_t size, const char *src);
 
 /* "ENOENT", "EACCES", ...: the symbolic name of a positive or negative errno. */
 const char *aifs_errno_name(int code);

@@ -31,7 +31,8 @@ int pjson_load(const char *text, size_t len, struct json_t **out, struct aifs_er
 
 /* Fields that tolerate a wrong type by being absent. obj may be NULL or not
  * an object. pjson_str: borrowed, NULL unless a string without NUL bytes.
- * pjson_int: an integer, an integral real, or a decimal string. */
+ * pjson_int: a whole number: an integer, a real with no fraction, or a
+ * string of decimal digits ("1743414619"), within int64. */
 const char *pjson_str(const struct json_t *obj, const char *key);
 bool pjson_int(const struct json_t *obj, const char *key, int64_t *out);
 /* A code given as a string or an integer, as text in buf; NULL otherwise. */
@@ -47,14 +48,18 @@ int pjson_elements(struct pjson_span arr, struct pjson_span **out, size_t *n);
 /* The JSON types a field may have (a mask). */
 enum {
 	PJ_STR = 1,
-	PJ_NUM = 2, /* an integer, or a real with no fraction */
+	PJ_NUM = 2, /* a whole number as pjson_int() reads one, digit strings too */
 	PJ_OBJ = 4,
 	PJ_ARR = 8,
 	PJ_NULL = 16,
 	PJ_BOOL = 32,
 };
 
-/* One field aifs reads: "key" or "key.sub" (one level down). */
+/* "a string", "a number", "an object", "an array", "null", "a boolean", or
+ * "missing" for NULL: what a value is, for messages that must not quote it. */
+const char *pjson_type_name(const struct json_t *v);
+
+/* One field aifs reads: "key", or a path down objects ("key.sub.leaf"). */
 struct pjson_field {
 	const char *path;
 	int types;
@@ -62,19 +67,23 @@ struct pjson_field {
 };
 
 /* True when every field listed is present where required and of one of its
- * types; else false with *bad naming the first field that is not. */
-bool pjson_shape(const struct json_t *obj, const struct pjson_field *fields, size_t n,
-		 const char **bad);
+ * types; else false with why (size bytes) naming the first field that is
+ * not, and what it is: "no status", "status is a number", "created_at is a
+ * string that is not all digits". Never a value: it may be a secret. */
+bool pjson_shape(const struct json_t *obj, const struct pjson_field *fields, size_t n, char *why,
+		 size_t size);
 
 /* Builds one task from a list item with id and its text; 0, -ENOMEM, or
- * another -errno to leave the item out. */
+ * another -errno to leave the item out, with why (size bytes) saying what
+ * is wrong with it. */
 typedef int (*pjson_task_fn)(const char *id, const struct json_t *item, struct pjson_span raw,
-			     int hint, struct task_info **out);
+			     int hint, struct task_info **out, char *why, size_t size);
 
 /* Fills out with a task for every item of the array list (raw: its
  * elements' texts, n of them) that has a string id_key and a status_key;
- * the others are counted in out->skipped. A page of items none of which is
- * a task is malformed: -EIO. 0 or -errno with err filled. */
+ * the others are counted in out->skipped, and out->skip_why says why the
+ * first was left out ("item 3 of 15: no id"). A page of items none of
+ * which is a task is malformed: -EIO. 0 or -errno with err filled. */
 int pjson_page(const struct provider_conf *pc, const struct json_t *list, const struct pjson_span *raw,
 	       size_t n, const char *id_key, const char *status_key, pjson_task_fn make, int hint,
 	       struct provider_page *out, struct aifs_err *err);
@@ -87,6 +96,17 @@ int pjson_pretty(struct pjson_span v, char **out, size_t *len);
 int pjson_fail(const struct provider_conf *pc, struct aifs_err *err, int code,
 	       enum aifs_retry retry, const char *pcode, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
+
+/* 0 when root is an object, else -EIO "malformed answer: an array, not an
+ * object" with err filled. */
+int pjson_need_object(const struct provider_conf *pc, const struct json_t *root,
+		      struct aifs_err *err);
+
+/* Fills err for a task that could not be built (code from a pjson_task_fn,
+ * why its text): -ENOMEM stays, anything else is a malformed answer, -EIO.
+ * Returns the errno. */
+int pjson_task_fail(const struct provider_conf *pc, struct aifs_err *err, int code,
+		    const char *why);
 
 /* Maps a non-200 answer to -errno and fills err, taking the provider's code
  * and message from {"error":{"code","message"}} or {"code","msg"} bodies:

@@ -20,7 +20,8 @@ struct provider_page {
 	struct task_info **tasks; /* owned: each holds one reference */
 	size_t n_tasks;
 	bool last;                /* no page follows this one */
-	size_t skipped;           /* items left out: no id, or no status */
+	size_t skipped;           /* items left out: no id, no status, a field of a wrong type */
+	char skip_why[160];       /* why the first of them was: "item 3 of 15: no id"; "" */
 };
 
 void provider_page_clear(struct provider_page *pg);
@@ -33,7 +34,10 @@ void provider_page_clear(struct provider_page *pg);
  *   -EAGAIN      throttled (retry THROTTLED)
  *   -EIO         transient (retry TRANSIENT) or malformed (retry NO)
  * Requests are built into a cleared http_req; cred is the API key or token.
- * Parsers overwrite *out without freeing it, and leave it empty on failure. */
+ * Parsers overwrite *out without freeing it, and leave it empty on failure.
+ * get_parse's id is the task asked for: an answer without an id is that
+ * task, an answer with another id is -EIO. Numbers may come as strings of
+ * digits; a field aifs reads of another type is -EIO naming it. */
 struct provider_ops {
 	const char *type;
 	int n_listings; /* separate listings a full listing pages through */

@@ -65,7 +65,13 @@ int task_info_set_error(struct task_info *ti, const char *code, const char *mess
 /* Returns a new slim copy of ti (see task_info.slim), or NULL on ENOMEM. */
 struct task_info *task_info_slim(const struct task_info *ti);
 
-/* Takes a copy of name and url; -E2BIG past TASK_MAX_OUTPUTS. */
+/* Whether url can be an output file's: http:// or https:// (any case) and
+ * a host, with nothing that could split a request line. Placeholders such
+ * as "<SIGNED_VIDEO_URL>", "", ftp:// or "https:///x" are not. */
+bool task_url_usable(const char *url);
+
+/* Takes a copy of name and url; -EINVAL when the name is no single safe
+ * component or the URL not usable, -E2BIG past TASK_MAX_OUTPUTS. */
 int task_info_add_output(struct task_info *ti, const char *name, const char *url);
 
 /* The extension of the URL's path ("mp4" for ".../x.MP4?sig=1" is "MP4"):

@@ -1,6 +1,7 @@
 /* ark.c: the Ark API family: Volcengine Ark, /volc/v1 relays, RongCloud.
  *
- * Builds list and get requests and turns their answers into task_info. It
+ * Builds list and get requests and turns their answers into task_info,
+ * also from inside the envelopes some relays wrap answers in. It
  * refuses to know about retries, rate limits, caching or the tree: whether a
  * 404 on the list means "switch to the known-ids registry" is the caller's
  * decision, here it is only -EOPNOTSUPP. */
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "aifs/config.h"
 #include "aifs/err.h"
@@ -106,8 +108,9 @@ static int ark_set_error(struct task_info *ti, const json_t *obj)
 	return task_info_set_error(ti, NULL, NULL);
 }
 
-/* Adds an output unless the URL is empty or unusable; only running out of
- * memory is an error, a bad URL just shows no file. name NULL: "file.EXT". */
+/* Adds an output unless the URL is unusable (empty, a placeholder such as
+ * "<SIGNED_VIDEO_URL>", not http(s)); only running out of memory is an
+ * error, a bad URL just shows no file. name NULL: "file.EXT". */
 static int ark_output(struct task_info *ti, const json_t *content, const char *key,
 		      const char *name)
 {
@@ -115,7 +118,7 @@ static int ark_output(struct task_info *ti, const json_t *content, const char *k
 	char ext[16], file[32];
 	int rc;
 
-	if (!url || !*url)
+	if (!task_url_usable(url))
 		return 0;
 	if (!name) {
 		snprintf(file, sizeof file, "file.%s", task_url_ext(url, "bin", ext, sizeof ext));
@@ -125,14 +128,15 @@ static int ark_output(struct task_info *ti, const json_t *content, const char *k
 	return rc == -ENOMEM ? rc : 0;
 }
 
-/* One task from its object and the object's text: 0, -ENOMEM, or -EIO when
- * the text cannot be re-indented (jansson accepted it, so it should). */
+/* One task from its object and the object's text: 0, -ENOMEM, -EBADMSG with
+ * why filled when a field aifs reads has the wrong type, or -EIO when the
+ * text cannot be re-indented (jansson accepted it, so it should). */
 static int ark_task(const char *id, const json_t *obj, struct pjson_span raw,
-		    struct task_info **out);
+		    struct task_info **out, char *why, size_t size);
 
 /* What aifs reads of a task, and the types it accepts there. */
 static const struct pjson_field ark_fields[] = {
-	{ "id", PJ_STR, true },
+	{ "id", PJ_STR | PJ_NULL, false }, /* a get answer without one is the task asked for */
 	{ "status", PJ_STR, true },
 	{ "created_at", PJ_NUM | PJ_NULL, false },
 	{ "updated_at", PJ_NUM | PJ_NULL, false },
@@ -146,31 +150,34 @@ static const struct pjson_field ark_fields[] = {
 	{ "failure_reason", PJ_STR | PJ_OBJ | PJ_NULL, false },
 };
 
+/* What aifs reads of a listing. */
+static const struct pjson_field ark_list_fields[] = {
+	{ "items", PJ_ARR, true },
+	{ "total", PJ_NUM | PJ_NULL, false },
+};
+
 static int ark_item(const char *id, const json_t *item, struct pjson_span raw, int hint,
-		    struct task_info **out)
+		    struct task_info **out, char *why, size_t size)
 {
 	(void)hint;
-	return ark_task(id, item, raw, out);
+	return ark_task(id, item, raw, out, why, size);
 }
 
 static int ark_task(const char *id, const json_t *obj, struct pjson_span raw,
-		    struct task_info **out)
+		    struct task_info **out, char *why, size_t size)
 {
-	struct task_info *ti = task_info_new(id);
+	struct task_info *ti;
 	const char *status = pjson_str(obj, "status");
 	const json_t *content = json_object_get(obj, "content");
 	int64_t t;
 	int rc;
 
-	const char *bad;
-
 	*out = NULL;
+	if (!pjson_shape(obj, ark_fields, sizeof ark_fields / sizeof ark_fields[0], why, size))
+		return -EBADMSG;
+	ti = task_info_new(id);
 	if (!ti)
 		return -ENOMEM;
-	if (!pjson_shape(obj, ark_fields, sizeof ark_fields / sizeof ark_fields[0], &bad)) {
-		task_info_unref(ti);
-		return -EBADMSG; /* a field aifs reads has the wrong type */
-	}
 	rc = task_info_set_status(ti, task_status_parse(status), status);
 	if (rc == 0 && (pjson_int(obj, "updated_at", &t) || pjson_int(obj, "created_at", &t)))
 		ti->mtime = t;
@@ -188,19 +195,72 @@ static int ark_task(const char *id, const json_t *obj, struct pjson_span raw,
 		*out = ti;
 		ti = NULL;
 	}
+	if (rc == -EIO)
+		snprintf(why, size, "unreadable object");
 	task_info_unref(ti);
 	return rc;
+}
+
+/* A task: an object with a status, and with an id unless a data object
+ * beside it may be the task instead (an envelope that has a status). */
+static bool ark_is_task(const json_t *o)
+{
+	return json_is_object(o) && json_object_get(o, "status") &&
+	       (json_object_get(o, "id") || !json_is_object(json_object_get(o, "data")));
+}
+
+static bool ark_is_listing(const json_t *o)
+{
+	return json_is_object(o) && json_object_get(o, "items");
+}
+
+/* What an answer is about, and its text (*span): root when is() says so, else
+ * a data member once or twice down that is, as relays wrap answers:
+ * {"code":0,"msg":..,"data":X}, {"code":"success","data":{"data":X}}. NULL
+ * when none is. */
+static const json_t *ark_unwrap(const json_t *root, struct pjson_span body,
+				bool (*is)(const json_t *), struct pjson_span *span)
+{
+	const json_t *o = root;
+
+	*span = body;
+	for (int depth = 0;; depth++) {
+		if (is(o))
+			return o;
+		o = json_object_get(o, "data");
+		if (depth == 2 || !json_is_object(o) || pjson_member(*span, "data", span) < 0)
+			return NULL;
+	}
+}
+
+/* An answer without what was asked for: an envelope whose code is neither 0
+ * nor "success" is an error carrying its message and code; else it is a
+ * malformed answer, "missing". -EIO either way. */
+static int ark_no_answer(const struct provider_conf *pc, const json_t *root, const char *missing,
+			 struct aifs_err *err)
+{
+	const char *msg = pjson_str(root, "msg");
+	char cbuf[64];
+	const char *code = pjson_code(root, "code", cbuf, sizeof cbuf);
+
+	if (!msg)
+		msg = pjson_str(root, "message");
+	if (code && strcmp(code, "0") != 0 && strcasecmp(code, "success") != 0)
+		return pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, code, "%s",
+				  msg && *msg ? msg : "an error without a message");
+	return pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, NULL, "malformed answer: %s", missing);
 }
 
 static int ark_list_parse(const struct provider_conf *pc, int listing, int page,
 			  const struct http_resp *resp, struct provider_page *out,
 			  struct aifs_err *err)
 {
-	struct pjson_span body = { resp->body, resp->len }, items_raw, *elems = NULL;
+	struct pjson_span body = { resp->body, resp->len }, span, items_raw, *elems = NULL;
 	json_t *root = NULL;
-	const json_t *items;
+	const json_t *listing_obj, *items;
 	size_t n_elems = 0;
 	int64_t total;
+	char why[128];
 	int rc;
 
 	(void)listing;
@@ -212,19 +272,30 @@ static int ark_list_parse(const struct provider_conf *pc, int listing, int page,
 	rc = pjson_load(resp->body, resp->len, &root, err);
 	if (rc < 0)
 		goto out;
-	items = json_object_get(root, "items");
-	if (!json_is_object(root) || !json_is_array(items) ||
-	    pjson_member(body, "items", &items_raw) < 0 ||
+	if ((rc = pjson_need_object(pc, root, err)) < 0)
+		goto out;
+	listing_obj = ark_unwrap(root, body, ark_is_listing, &span);
+	if (!listing_obj) {
+		rc = ark_no_answer(pc, root, "no items", err);
+		goto out;
+	}
+	if (!pjson_shape(listing_obj, ark_list_fields,
+			 sizeof ark_list_fields / sizeof ark_list_fields[0], why, sizeof why)) {
+		rc = pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, NULL, "malformed answer: %s", why);
+		goto out;
+	}
+	items = json_object_get(listing_obj, "items");
+	if (pjson_member(span, "items", &items_raw) < 0 ||
 	    pjson_elements(items_raw, &elems, &n_elems) < 0 || n_elems != json_array_size(items)) {
 		rc = pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, NULL,
-				"malformed answer: no list of items");
+				"malformed answer: items cannot be read");
 		goto out;
 	}
 	rc = pjson_page(pc, items, elems, n_elems, "id", "status", ark_item, 0, out, err);
 	if (rc < 0)
 		goto out;
-	out->last = n_elems < ARK_PAGE_SIZE ||
-		    (pjson_int(root, "total", &total) && (int64_t)page * ARK_PAGE_SIZE >= total);
+	out->last = n_elems < ARK_PAGE_SIZE || (pjson_int(listing_obj, "total", &total) &&
+						(int64_t)page * ARK_PAGE_SIZE >= total);
 out:
 	if (rc < 0)
 		provider_page_clear(out);
@@ -238,9 +309,11 @@ out:
 static int ark_get_parse(const struct provider_conf *pc, const char *id,
 			 const struct http_resp *resp, struct task_info **out, struct aifs_err *err)
 {
-	struct pjson_span body = { resp->body, resp->len };
+	struct pjson_span body = { resp->body, resp->len }, span;
 	json_t *root = NULL;
+	const json_t *task;
 	const char *got;
+	char why[128];
 	int rc;
 
 	*out = NULL;
@@ -251,23 +324,21 @@ static int ark_get_parse(const struct provider_conf *pc, const char *id,
 	rc = pjson_load(resp->body, resp->len, &root, err);
 	if (rc < 0)
 		goto out;
-	got = pjson_str(root, "id");
-	if (!json_is_object(root) || !json_object_get(root, "status")) {
-		rc = pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, NULL,
-				"malformed answer: not a task object");
+	if ((rc = pjson_need_object(pc, root, err)) < 0)
+		goto out;
+	task = ark_unwrap(root, body, ark_is_task, &span);
+	if (!task) {
+		rc = ark_no_answer(pc, root, "not a task object", err);
 		goto out;
 	}
-	if (got && strcmp(got, id) != 0) {
+	got = pjson_str(task, "id");
+	if (got && *got && strcmp(got, id) != 0) {
 		rc = pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, NULL, "answer is for another task");
 		goto out;
 	}
-	rc = ark_task(id, root, body, out);
-	if (rc == -EBADMSG)
-		rc = pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, NULL,
-				"malformed answer: a field of the task has the wrong type");
-	else if (rc < 0)
-		pjson_fail(pc, err, rc, AIFS_RETRY_NO, NULL, "task %s: %s", id,
-			   rc == -ENOMEM ? "out of memory" : "unreadable object");
+	rc = ark_task(id, task, span, out, why, sizeof why);
+	if (rc < 0)
+		rc = pjson_task_fail(pc, err, rc, why);
 out:
 	json_decref(root);
 	err->http_status = resp->status;

@@ -222,6 +222,16 @@ static bool chanjing_is_video_ext(const char *ext)
 	return false;
 }
 
+/* output_url[i] when it can be an output file's (an http(s) URL with a
+ * host, not a placeholder), else NULL. */
+static const char *chanjing_url(const json_t *urls, size_t i)
+{
+	const json_t *v = json_array_get(urls, i);
+	const char *u = json_string_value(v);
+
+	return u && strlen(u) == json_string_length(v) && task_url_usable(u) ? u : NULL;
+}
+
 /* The task's type: its own "type" when 3 or 4, else the listing's; a get
  * (hint 0) guesses from the first output URL with an extension, then from a video
  * duration in motion_info, and says image otherwise. */
@@ -236,7 +246,7 @@ static int chanjing_type(const json_t *obj, int hint)
 	if (hint)
 		return hint;
 	for (size_t i = 0; i < json_array_size(urls); i++) {
-		const char *u = json_string_value(json_array_get(urls, i));
+		const char *u = chanjing_url(urls, i);
 		const char *e = u ? task_url_ext(u, "", ext, sizeof ext) : "";
 
 		if (*e)
@@ -248,7 +258,8 @@ static int chanjing_type(const json_t *obj, int hint)
 }
 
 /* image.EXT, or image-1.EXT, image-2.EXT ... when several; each URL gives
- * its own EXT. Unusable URLs show no file; only -ENOMEM fails. */
+ * its own EXT. Unusable URLs show no file and take no number; only -ENOMEM
+ * fails. */
 static int chanjing_outputs(struct task_info *ti, const json_t *obj, int type)
 {
 	const json_t *urls = json_object_get(obj, "output_url");
@@ -256,17 +267,14 @@ static int chanjing_outputs(struct task_info *ti, const json_t *obj, int type)
 	const char *def = type == CHANJING_TYPE_VIDEO ? "mp4" : "png";
 	size_t n = 0, k = 0;
 
+	for (size_t i = 0; i < json_array_size(urls); i++)
+		n += chanjing_url(urls, i) != NULL;
 	for (size_t i = 0; i < json_array_size(urls); i++) {
-		const char *u = json_string_value(json_array_get(urls, i));
-		n += u && *u && strlen(u) == json_string_length(json_array_get(urls, i));
-	}
-	for (size_t i = 0; i < json_array_size(urls); i++) {
-		const json_t *v = json_array_get(urls, i);
-		const char *u = json_string_value(v);
+		const char *u = chanjing_url(urls, i);
 		char ext[16], name[64];
 		int rc;
 
-		if (!u || !*u || strlen(u) != json_string_length(v))
+		if (!u)
 			continue;
 		k++;
 		if (n == 1)
@@ -286,7 +294,7 @@ static int chanjing_outputs(struct task_info *ti, const json_t *obj, int type)
 
 /* What aifs reads of a task, and the types it accepts there. */
 static const struct pjson_field chanjing_fields[] = {
-	{ "unique_id", PJ_STR, true },
+	{ "unique_id", PJ_STR | PJ_NULL, false }, /* a get answer without one is the task asked for */
 	{ "progress_desc", PJ_STR | PJ_NULL, true },
 	{ "create_time", PJ_NUM | PJ_NULL, false },
 	{ "type", PJ_NUM | PJ_NULL, false },
@@ -294,26 +302,43 @@ static const struct pjson_field chanjing_fields[] = {
 	{ "err_msg", PJ_STR | PJ_NULL, false },
 };
 
+/* What aifs reads of a listing's answer. */
+static const struct pjson_field chanjing_list_fields[] = {
+	{ "data", PJ_OBJ, true },
+	{ "data.list", PJ_ARR | PJ_NULL, true },
+	{ "data.total", PJ_NUM | PJ_NULL, false },
+	{ "data.page_info", PJ_OBJ | PJ_NULL, false },
+	{ "data.page_info.page", PJ_NUM | PJ_NULL, false },
+	{ "data.page_info.size", PJ_NUM | PJ_NULL, false },
+	{ "data.page_info.total_count", PJ_NUM | PJ_NULL, false },
+	{ "data.page_info.total_page", PJ_NUM | PJ_NULL, false },
+};
+
+/* What aifs reads of a token's answer. */
+static const struct pjson_field chanjing_token_fields[] = {
+	{ "data", PJ_OBJ, true },
+	{ "data.access_token", PJ_STR, true },
+	{ "data.expire_in", PJ_NUM | PJ_NULL, false },
+};
+
+#define CHANJING_N(fields) (sizeof fields / sizeof fields[0])
+
 /* One task from its object and the object's text: 0, -ENOMEM, -EBADMSG
- * when a field aifs reads has the wrong type, or -EIO. */
+ * with why filled when a field aifs reads has the wrong type, or -EIO. */
 static int chanjing_task(const char *id, const json_t *obj, struct pjson_span raw, int type_hint,
-			 struct task_info **out)
+			 struct task_info **out, char *why, size_t size)
 {
-	struct task_info *ti = task_info_new(id);
+	struct task_info *ti;
 	const char *desc = pjson_str(obj, "progress_desc");
 	int64_t t;
 	int rc;
 
-	const char *bad;
-
 	*out = NULL;
+	if (!pjson_shape(obj, chanjing_fields, CHANJING_N(chanjing_fields), why, size))
+		return -EBADMSG;
+	ti = task_info_new(id);
 	if (!ti)
 		return -ENOMEM;
-	if (!pjson_shape(obj, chanjing_fields, sizeof chanjing_fields / sizeof chanjing_fields[0],
-			 &bad)) {
-		task_info_unref(ti);
-		return -EBADMSG;
-	}
 	rc = task_info_set_status(ti, chanjing_status(desc), desc);
 	if (rc == 0 && pjson_int(obj, "create_time", &t))
 		ti->mtime = t;
@@ -327,6 +352,8 @@ static int chanjing_task(const char *id, const json_t *obj, struct pjson_span ra
 		*out = ti;
 		ti = NULL;
 	}
+	if (rc == -EIO)
+		snprintf(why, size, "unreadable object");
 	task_info_unref(ti);
 	return rc;
 }
@@ -340,12 +367,18 @@ static int chanjing_list_parse(const struct provider_conf *pc, int listing, int 
 	const json_t *list;
 	size_t n_elems = 0;
 	int64_t total_page;
+	char why[128];
 	int rc;
 
 	*out = (struct provider_page){ 0 };
 	rc = chanjing_envelope(pc, resp, CHANJING_LIST, &root, &data, err);
 	if (rc < 0)
 		goto out;
+	if (!pjson_shape(root, chanjing_list_fields, CHANJING_N(chanjing_list_fields), why,
+			 sizeof why)) {
+		rc = pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, NULL, "malformed answer: %s", why);
+		goto out;
+	}
 	list = json_object_get(data, "list");
 	/* A Go server sends an empty list as null; a null that claims tasks is wrong. */
 	if (json_is_object(data) && json_is_null(list)) {
@@ -359,11 +392,10 @@ static int chanjing_list_parse(const struct provider_conf *pc, int listing, int 
 		out->last = true;
 		goto out;
 	}
-	if (!json_is_array(list) || pjson_member(body, "data", &span) < 0 ||
-	    pjson_member(span, "list", &span) < 0 || pjson_elements(span, &elems, &n_elems) < 0 ||
-	    n_elems != json_array_size(list)) {
+	if (pjson_member(body, "data", &span) < 0 || pjson_member(span, "list", &span) < 0 ||
+	    pjson_elements(span, &elems, &n_elems) < 0 || n_elems != json_array_size(list)) {
 		rc = pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, NULL,
-				"malformed answer: no data.list");
+				"malformed answer: data.list cannot be read");
 		goto out;
 	}
 	rc = pjson_page(pc, list, elems, n_elems, "unique_id", "progress_desc", chanjing_task,
@@ -390,6 +422,7 @@ static int chanjing_get_parse(const struct provider_conf *pc, const char *id,
 	struct pjson_span body = { resp->body, resp->len }, span;
 	json_t *root = NULL, *data;
 	const char *got;
+	char why[128];
 	int rc;
 
 	*out = NULL;
@@ -402,8 +435,9 @@ static int chanjing_get_parse(const struct provider_conf *pc, const char *id,
 	}
 	if (!json_is_object(data) || !json_object_get(data, "progress_desc") ||
 	    pjson_member(body, "data", &span) < 0) {
-		rc = pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, NULL,
-				"malformed answer: data is not a task");
+		rc = pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, NULL, "malformed answer: data is %s",
+				!json_is_object(data) ? pjson_type_name(data)
+						      : "an object without progress_desc");
 		goto out;
 	}
 	got = pjson_str(data, "unique_id");
@@ -411,13 +445,9 @@ static int chanjing_get_parse(const struct provider_conf *pc, const char *id,
 		rc = pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, NULL, "answer is for another task");
 		goto out;
 	}
-	rc = chanjing_task(id, data, span, 0, out);
-	if (rc == -EBADMSG)
-		rc = pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, NULL,
-				"malformed answer: a field of the task has the wrong type");
-	else if (rc < 0)
-		pjson_fail(pc, err, rc, AIFS_RETRY_NO, NULL, "task %s: %s", id,
-			   rc == -ENOMEM ? "out of memory" : "unreadable object");
+	rc = chanjing_task(id, data, span, 0, out, why, sizeof why);
+	if (rc < 0)
+		rc = pjson_task_fail(pc, err, rc, why);
 out:
 	json_decref(root);
 	err->http_status = resp->status;
@@ -431,6 +461,7 @@ static int chanjing_token_parse(const struct provider_conf *pc, const struct htt
 	json_t *root = NULL, *data;
 	const char *tok;
 	int64_t exp;
+	char why[128];
 	int rc;
 
 	*token = NULL;
@@ -438,10 +469,16 @@ static int chanjing_token_parse(const struct provider_conf *pc, const struct htt
 	rc = chanjing_envelope(pc, resp, CHANJING_TOKEN, &root, &data, err);
 	if (rc < 0)
 		goto out;
+	if (!pjson_shape(root, chanjing_token_fields, CHANJING_N(chanjing_token_fields), why,
+			 sizeof why)) {
+		rc = pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, NULL, "malformed answer: %s", why);
+		goto out;
+	}
 	tok = pjson_str(data, "access_token");
 	if (!chanjing_cred_ok(tok)) {
 		rc = pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, NULL,
-				"malformed answer: no data.access_token");
+				"malformed answer: data.access_token is empty or holds a control "
+				"character");
 		goto out;
 	}
 	*token = strdup(tok);

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,8 @@
 #include "aifs/http.h"
 
 #define PJSON_PRETTY_MAX (64u << 20)
+
+static const char *pjson_what(const json_t *v, int types);
 
 int pjson_load(const char *text, size_t len, struct json_t **out, struct aifs_err *err)
 {
@@ -58,38 +61,43 @@ const char *pjson_str(const struct json_t *obj, const char *key)
 	return json_string_value(v);
 }
 
-bool pjson_int(const struct json_t *obj, const char *key, int64_t *out)
+/* A whole number as aifs reads one: an integer, a real with no fraction, or
+ * a string of decimal digits ("1743414619"), each within int64. */
+static bool pjson_whole(const json_t *v, int64_t *out)
 {
-	const json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
-
 	if (json_is_integer(v)) {
 		*out = (int64_t)json_integer_value(v);
 		return true;
 	}
 	if (json_is_real(v)) {
 		double d = json_real_value(v);
+		/* in range first: converting a larger double to int64_t is undefined */
 		if (!(d >= -9.2e18 && d <= 9.2e18) || (double)(int64_t)d != d)
 			return false;
 		*out = (int64_t)d;
 		return true;
 	}
 	if (json_is_string(v)) {
-		const char *s = json_string_value(v), *p = s;
+		const char *s = json_string_value(v);
+		size_t n = json_string_length(v);
 		char *end;
-		long long n;
+		long long k;
 
-		if (*p == '-')
-			p++;
-		if (*p < '0' || *p > '9' || strspn(p, "0123456789") != strlen(p))
+		if (n == 0 || n > 19 || strspn(s, "0123456789") != n)
 			return false;
 		errno = 0;
-		n = strtoll(s, &end, 10);
+		k = strtoll(s, &end, 10);
 		if (errno || *end)
 			return false;
-		*out = n;
+		*out = k;
 		return true;
 	}
 	return false;
+}
+
+bool pjson_int(const struct json_t *obj, const char *key, int64_t *out)
+{
+	return pjson_whole(json_is_object(obj) ? json_object_get(obj, key) : NULL, out);
 }
 
 const char *pjson_code(const struct json_t *obj, const char *key, char *buf, size_t size)
@@ -374,11 +382,27 @@ int pjson_fail(const struct provider_conf *pc, struct aifs_err *err, int code,
 	}
 	aifs_err_set(err, code, "%s", text);
 	err->retry = retry;
-	snprintf(err->pcode, sizeof err->pcode, "%s", pcode ? pcode : "");
+	aifs_text_cut(err->pcode, sizeof err->pcode, pcode ? pcode : "");
 	for (char *s = err->pcode; *s; s++)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
 			*s = ' ';
 	return code;
+}
+
+int pjson_need_object(const struct provider_conf *pc, const json_t *root, struct aifs_err *err)
+{
+	if (json_is_object(root))
+		return 0;
+	return pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, NULL, "malformed answer: %s, not an object",
+			  pjson_what(root, 0));
+}
+
+int pjson_task_fail(const struct provider_conf *pc, struct aifs_err *err, int code, const char *why)
+{
+	if (code == -ENOMEM)
+		return pjson_fail(pc, err, code, AIFS_RETRY_NO, NULL, "out of memory");
+	return pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, NULL, "malformed answer: %s",
+			  why && *why ? why : "unreadable object");
 }
 
 int pjson_http_error(const struct provider_conf *pc, const struct http_resp *resp, bool list,
@@ -431,38 +455,50 @@ int pjson_page(const struct provider_conf *pc, const json_t *list, const struct 
 		return pjson_fail(pc, err, -ENOMEM, AIFS_RETRY_NO, NULL, "out of memory");
 	for (size_t i = 0; i < n; i++) {
 		const json_t *item = json_array_get(list, i);
+		const json_t *idv = json_object_get(item, id_key);
 		const char *id = pjson_str(item, id_key);
+		char why[128] = "";
+		int rc = -EBADMSG;
 
-		/* One bad item costs itself, not the page. */
-		if (!json_is_object(item) || !id || !*id || !json_object_get(item, status_key)) {
-			out->skipped++;
-			continue;
-		}
-		int rc = make(id, item, raw[i], hint, &out->tasks[out->n_tasks]);
+		/* One bad item costs itself, not the page; the first says why in the log. */
+		if (!json_is_object(item))
+			snprintf(why, sizeof why, "%s, not an object", pjson_what(item, 0));
+		else if (!idv)
+			snprintf(why, sizeof why, "no %s", id_key);
+		else if (!json_is_string(idv))
+			snprintf(why, sizeof why, "%s is %s", id_key, pjson_what(idv, PJ_STR));
+		else if (!id || !*id)
+			snprintf(why, sizeof why, "%s is %s", id_key,
+				 id ? "empty" : "a string holding a NUL byte");
+		else if (!json_object_get(item, status_key))
+			snprintf(why, sizeof why, "no %s", status_key);
+		else
+			rc = make(id, item, raw[i], hint, &out->tasks[out->n_tasks], why,
+				  sizeof why);
 		if (rc == -ENOMEM)
 			return pjson_fail(pc, err, rc, AIFS_RETRY_NO, NULL, "out of memory");
-		if (rc == 0)
+		if (rc == 0) {
 			out->n_tasks++;
-		else
-			out->skipped++;
+			continue;
+		}
+		if (out->skipped++ == 0)
+			snprintf(out->skip_why, sizeof out->skip_why, "item %zu of %zu: %s", i + 1,
+				 n, why[0] ? why : "unreadable");
 	}
 	if (n > 0 && out->n_tasks == 0)
 		return pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, NULL,
-				  "malformed answer: no item has an id and a status");
+				  "malformed answer: no item is a task (%s)", out->skip_why);
 	return 0;
 }
 
 static bool pjson_type_ok(const json_t *v, int types)
 {
+	int64_t n;
+
 	if (json_is_string(v))
-		return types & PJ_STR;
-	if (json_is_integer(v))
-		return types & PJ_NUM;
-	if (json_is_real(v)) {
-		double d = json_real_value(v);
-		/* in range first: converting a larger double to int64_t is undefined */
-		return (types & PJ_NUM) && d >= -9.2e18 && d <= 9.2e18 && d == (double)(int64_t)d;
-	}
+		return (types & PJ_STR) || ((types & PJ_NUM) && pjson_whole(v, &n));
+	if (json_is_number(v))
+		return (types & PJ_NUM) && pjson_whole(v, &n);
 	if (json_is_object(v))
 		return types & PJ_OBJ;
 	if (json_is_array(v))
@@ -472,21 +508,61 @@ static bool pjson_type_ok(const json_t *v, int types)
 	return types & PJ_BOOL;
 }
 
-bool pjson_shape(const struct json_t *obj, const struct pjson_field *fields, size_t n,
-		 const char **bad)
+/* What v is, for a message about a field that may not be it; never its
+ * value, which may be a secret. */
+static const char *pjson_what(const json_t *v, int types)
+{
+	if (!v)
+		return "missing";
+	if (json_is_string(v) && (types & PJ_NUM)) {
+		size_t n = json_string_length(v);
+		if (n > 0 && strspn(json_string_value(v), "0123456789") == n)
+			return "a string of digits out of range";
+		return "a string that is not all digits";
+	}
+	if (json_is_number(v) && (types & PJ_NUM)) /* an integer would be whole */
+		return fabs(json_real_value(v)) <= 9.2e18 ? "a number with a fraction"
+							  : "a number out of range";
+	if (json_is_string(v))
+		return "a string";
+	if (json_is_number(v))
+		return "a number";
+	if (json_is_object(v))
+		return "an object";
+	if (json_is_array(v))
+		return "an array";
+	if (json_is_null(v))
+		return "null";
+	return "a boolean";
+}
+
+const char *pjson_type_name(const struct json_t *v)
+{
+	return pjson_what(v, 0);
+}
+
+bool pjson_shape(const struct json_t *obj, const struct pjson_field *fields, size_t n, char *why,
+		 size_t size)
 {
 	for (size_t i = 0; i < n; i++) {
-		const char *dot = strchr(fields[i].path, '.');
-		const json_t *v;
-		if (dot) {
+		const char *path = fields[i].path, *dot;
+		const json_t *v = obj;
+
+		/* "a.b.c": each step down an object; a missing step is a missing field */
+		while ((dot = strchr(path, '.')) != NULL) {
 			char key[64];
-			snprintf(key, sizeof key, "%.*s", (int)(dot - fields[i].path), fields[i].path);
-			v = json_object_get(json_object_get(obj, key), dot + 1);
-		} else {
-			v = json_object_get(obj, fields[i].path);
+			snprintf(key, sizeof key, "%.*s", (int)(dot - path), path);
+			v = json_object_get(v, key);
+			path = dot + 1;
 		}
-		if (v ? !pjson_type_ok(v, fields[i].types) : fields[i].required) {
-			*bad = fields[i].path;
+		v = json_object_get(v, path);
+		if (!v && fields[i].required) {
+			snprintf(why, size, "no %s", fields[i].path);
+			return false;
+		}
+		if (v && !pjson_type_ok(v, fields[i].types)) {
+			snprintf(why, size, "%s is %s", fields[i].path,
+				 pjson_what(v, fields[i].types));
 			return false;
 		}
 	}

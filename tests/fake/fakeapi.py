@@ -54,7 +54,7 @@ ARK_MODELS = ["doubao-seedance-1-0-pro-250528", "doubao-seedance-1-0-lite-t2v-25
               "doubao-seedance-1-0-lite-i2v-250428", "doubao-seedance-1-0-pro-fast-251015"]
 ARK_MIX = {"succeeded": 70, "queued": 6, "running": 8, "failed": 8, "cancelled": 4, "expired": 4}
 COMMON = {"count": 30, "tasks": [], "odd_ids": False, "media_size": [65536, 1048576],
-          "url_ttl": DAY, "redirect": False}
+          "url_ttl": DAY, "redirect": False, "shape": "plain"}
 ARK_CONF = {**COMMON, "mix": ARK_MIX, "models": ARK_MODELS, "failure_reason": 0.0,
             "list_status": None, "slim_items": False, "visible_days": 7}
 DEFAULTS = {
@@ -68,7 +68,8 @@ DEFAULTS = {
                  "mix": {"Success": 60, "Generating": 10, "Queued": 8, "Ready": 7,
                          "Error": 10, "Fail": 5},
                  "image_fraction": 0.5, "unknown_get": "null", "token_ttl": DAY,
-                 "single_token": True, "token_fail_code": 10400},
+                 "single_token": True, "token_fail_code": 10400,
+                 "token_expire_in_past": False},
 }
 # Changing one of these in a provider's section regenerates its tasks.
 GEN_KEYS = ("count", "mix", "models", "odd_ids", "tasks", "media_size",
@@ -103,9 +104,16 @@ ARK_CODES = {400: "InvalidParameter", 401: "AuthenticationError", 403: "AccessDe
              500: "InternalServiceError"}
 FAULT_KINDS = {"http", "code", "delay", "stall", "reset", "truncate", "malformed",
                "wrong_shape", "empty", "huge", "redirect_loop", "down"}
-SHAPES = {"string_for_number", "missing_fields", "null_list", "items_not_list", "top_array"}
+SHAPES = {"string_for_number", "unit_for_number", "missing_fields", "null_list", "items_not_list",
+          "top_array"}
 MISSING = {"id", "unique_id", "status", "progress_desc", "created_at", "create_time"}
 MALFORMED = '{"total":1,"items":[{"id":"cgt-20250101000000-abcde","status":'
+# Answers as some servers send them (<p>.shape); the numbers aifs reads.
+WILD_SHAPES = {"plain", "envelope0", "envelope_success", "digit_strings", "no_id",
+               "no_timestamps"}
+WILD_NUMBERS = {"created_at", "updated_at", "create_time", "total", "type", "page", "size",
+                "total_count", "total_page", "expire_in"}
+TIMESTAMPS = {"created_at", "updated_at", "create_time"}
 LOGGED_HEADERS = ("authorization", "access_token", "content-type", "range", "if-range",
                   "user-agent")
 
@@ -253,7 +261,44 @@ def reshape(v, variant):
         return {str(i): x for i, x in enumerate(items)} if variant == "items_not_list" else items
     if variant == "string_for_number" and isinstance(v, (int, float)) and not isinstance(v, bool):
         return str(v)
+    if variant == "unit_for_number" and isinstance(v, (int, float)) and not isinstance(v, bool):
+        return f"{v} s"
     return v
+
+
+DROP = object()
+
+
+def rewrite(v, leaf):
+    """v with leaf(key, value) applied to every member of every object in it;
+    a member it turns into DROP is left out."""
+    if isinstance(v, list):
+        return [rewrite(x, leaf) for x in v]
+    if not isinstance(v, dict):
+        return v
+    out = {}
+    for k, x in v.items():
+        x = leaf(k, rewrite(x, leaf))
+        if x is not DROP:
+            out[k] = x
+    return out
+
+
+def wild(prov, obj, kind):
+    """A successful answer's object (a task, an Ark listing, Chanjing's data)
+    in the shape prov.conf["shape"] names; kind: "get", "list" or "token"."""
+    shape = prov.conf.get("shape", "plain")
+    if shape == "digit_strings":
+        return rewrite(obj, lambda k, v: str(v) if k in WILD_NUMBERS and type(v) is int else v)
+    if shape == "no_timestamps":
+        return rewrite(obj, lambda k, v: DROP if k in TIMESTAMPS else v)
+    if shape == "no_id" and kind == "get":
+        return {k: v for k, v in obj.items() if k != ("unique_id" if prov.cj else "id")}
+    if shape == "envelope0" and not prov.cj:
+        return {"code": 0, "msg": "ok", "data": obj}
+    if shape == "envelope_success" and not prov.cj:
+        return {"code": "success", "data": {"data": obj}}
+    return obj
 
 
 def ordered(obj, order):
@@ -554,6 +599,8 @@ def merge(base, patch):
     for k, v in (patch or {}).items():
         if k not in DEFAULTS:
             raise Bad(f"unknown scenario key {k!r}")
+        if isinstance(v, dict) and v.get("shape", "plain") not in WILD_SHAPES:
+            raise Bad(f"bad shape {v['shape']!r}: one of {sorted(WILD_SHAPES)}")
         out[k] = {**out[k], **v} if isinstance(out.get(k), dict) else v
     return out
 
@@ -774,7 +821,7 @@ def ark_list(st, req):
         rows = [r for r in rows if r[3] == model]
     items = [st.render(prov, r[1], prov.spec(r[1]), now, item=True)
              for r in rows[(page - 1) * size:page * size]]
-    return json_reply({"total": len(rows), "items": items})
+    return json_reply(wild(prov, {"total": len(rows), "items": items}, "list"))
 
 
 def ark_task(st, req, listing=False):
@@ -789,7 +836,7 @@ def ark_task(st, req, listing=False):
 
 def ark_get(st, req):
     prov, tid, spec, refused = ark_task(st, req)
-    return refused or json_reply(st.render(prov, tid, spec, int(time.time())))
+    return refused or json_reply(wild(prov, st.render(prov, tid, spec, int(time.time())), "get"))
 
 
 def ark_delete(st, req):
@@ -826,7 +873,8 @@ def cj_token(st, req):
     if prov.conf["single_token"]:
         prov.tokens.clear()
     prov.tokens[token] = expire
-    return cj_reply(0, {"access_token": token, "expire_in": expire})
+    shown = int(time.time()) - 3600 if prov.conf["token_expire_in_past"] else expire
+    return cj_reply(0, wild(prov, {"access_token": token, "expire_in": shown}, "token"))
 
 
 def cj_list(st, req):
@@ -850,9 +898,10 @@ def cj_list(st, req):
         rows = [r for r in rows if r[2] == "Success"]
     now, total = int(time.time()), len(rows)
     items = [st.render(prov, r[1], prov.spec(r[1]), now) for r in rows[(page - 1) * size:page * size]]
-    return cj_reply(0, {"list": items, "total": total,
-                        "page_info": {"page": page, "size": size, "total_count": total,
-                                      "total_page": (total + size - 1) // size}})
+    return cj_reply(0, wild(prov, {"list": items, "total": total,
+                                   "page_info": {"page": page, "size": size, "total_count": total,
+                                                 "total_page": (total + size - 1) // size}},
+                            "list"))
 
 
 def cj_get(st, req):
@@ -866,7 +915,7 @@ def cj_get(st, req):
     spec = prov.spec(tid)
     if spec is None:
         return cj_reply(40000) if str(prov.conf["unknown_get"]) == "40000" else cj_reply(0, None)
-    return cj_reply(0, st.render(prov, tid, spec, int(time.time())))
+    return cj_reply(0, wild(prov, st.render(prov, tid, spec, int(time.time())), "get"))
 
 
 def api_unknown(st, req):

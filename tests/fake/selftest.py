@@ -351,6 +351,7 @@ def test_faults(fake, c):
     check("fault malformed", failure(lambda: json.loads(c.ark("ark")[2])) == "JSONDecodeError")
     for variant, test in (
             ("string_for_number", lambda a: isinstance(a["total"], str)),
+            ("unit_for_number", lambda a: a["total"].endswith(" s")),
             ("missing_fields", lambda a: "id" not in a["items"][0]),
             ("null_list", lambda a: a["items"] is None),
             ("items_not_list", lambda a: isinstance(a["items"], dict)),
@@ -394,6 +395,56 @@ def test_faults(fake, c):
     check("log fault without answer", any(e["fault"] == "reset" and e["status"] is None for e in log))
     post = fake.log(since=t0, endpoint="chanjing.list")
     check("log body", post and post[-1]["body"] == {"type": 3})
+
+
+def test_shapes(fake, c):
+    """<p>.shape: answers as some servers in the wild send them."""
+    tid = fake.tasks("ark", limit=1)[0]["id"]
+    truth = fake.task("ark", tid)
+    fake.patch_scenario({"ark": {"shape": "envelope0"}})
+    _, ans = c.ark_json("ark")
+    check("shape envelope0 list", ans["code"] == 0 and ans["msg"] == "ok"
+          and isinstance(ans["data"]["items"], list) and ans["data"]["total"] >= 1)
+    _, ans = c.ark_json("ark", "/" + tid)
+    check("shape envelope0 get", ans["code"] == 0 and ans["data"] == truth)
+    fake.patch_scenario({"ark": {"shape": "envelope_success"}})
+    _, ans = c.ark_json("ark", "/" + tid)
+    check("shape envelope_success get", ans["code"] == "success" and ans["data"]["data"] == truth)
+    check("shape 404 unwrapped", c.ark("ark", "/nope")[0] == 404)
+    fake.patch_scenario({"ark": {"shape": "digit_strings"}})
+    _, ans = c.ark_json("ark")
+    item = ans["items"][0]
+    check("shape digit_strings ark", ans["total"] == str(len(fake.tasks("ark")))
+          and item["created_at"] == str(fake.task("ark", item["id"])["created_at"])
+          and isinstance(item["updated_at"], str) and isinstance(item["seed"], int), item)
+    fake.patch_scenario({"ark": {"shape": "no_id"}})
+    _, ans = c.ark_json("ark", "/" + tid)
+    check("shape no_id get", "id" not in ans and ans["status"] == truth["status"])
+    check("shape no_id list keeps ids", all("id" in t for t in c.ark_json("ark")[1]["items"]))
+    fake.patch_scenario({"ark": {"shape": "no_timestamps"}})
+    _, ans = c.ark_json("ark", "/" + tid)
+    _, page = c.ark_json("ark")
+    check("shape no_timestamps", "created_at" not in ans and "updated_at" not in ans
+          and all("created_at" not in t and "updated_at" not in t for t in page["items"]))
+    check("shape unknown refused",
+          failure(lambda: fake.patch_scenario({"ark": {"shape": "bogus"}})) == "FakeError")
+    fake.patch_scenario({"ark": {"shape": "plain"}, "chanjing": {"shape": "digit_strings",
+                                                                "token_expire_in_past": True}})
+    tok = c.cj_token()
+    check("token expire_in past", int(tok["data"]["expire_in"]) < time.time()
+          and isinstance(tok["data"]["expire_in"], str))
+    _, ans = c.cj("task/page", {"type": 3, "page": 1, "page_size": 5})
+    d = ans["data"]
+    check("token past still works, digit strings chanjing", ans["code"] == 0
+          and isinstance(d["total"], str) and d["page_info"]["page"] == "1"
+          and isinstance(d["list"][0]["create_time"], str) and d["list"][0]["type"] == "3", d)
+    cid = d["list"][0]["unique_id"]
+    fake.patch_scenario({"chanjing": {"shape": "no_id"}})
+    _, ans = c.cj(f"task?unique_id={cid}")
+    check("shape no_id chanjing", ans["code"] == 0 and "unique_id" not in ans["data"]
+          and "id" in ans["data"])
+    fake.patch_scenario({"chanjing": {"shape": "plain", "token_expire_in_past": False}})
+    check("shape plain again", c.ark_json("ark", "/" + tid)[1] == truth)
 
 
 def test_ratelimit(fake, c):
@@ -454,7 +505,7 @@ def test_scale(fake, c):
 
 def main():
     t = time.monotonic()
-    scenario = {"ark": {"odd_ids": True}, "relay": {"count": 60}}
+    scenario = {"ark": {"odd_ids": True}, "relay": {"count": 200}}
     with Fake(scenario=scenario, seed=3) as fake:
         c = Client(fake)
         check("health", fake.health()["ok"] is True)
@@ -463,7 +514,7 @@ def main():
               and fake.counter("unknown") == 1)
         check("unknown control path", req(fake.url + "/_ctl/nope")[0] == 404)
         for test in (test_ark, test_relay_rong, test_chanjing, test_media, test_ctl_tasks,
-                     test_faults, test_ratelimit, test_scale):
+                     test_faults, test_shapes, test_ratelimit, test_scale):
             try:
                 test(fake, c)
             except Exception as e:  # noqa: BLE001

@@ -77,6 +77,17 @@ def test_loose_files_holding_secrets_are_refused():
     assert os.path.ismount(m.mnt)
 
 
+def test_a_key_pasted_as_a_file_name_is_not_echoed():
+    key = "sk-pasted-0123456789abcdef"
+    for line in (f"api_key_file = {key}", f"api_key_file = ~/{key}", f"api_key_file = ./{key}"):
+        err = refused(ARK + line + "\n", "[volc] api_key_file: cannot read the file it names: "
+                      "No such file or directory")
+        assert key not in err, err
+    err = refused("[cj]\ntype = chanjing\nbase_url = http://127.0.0.1:9\n"
+                  f"access_token_file = {key}\n", "[cj] access_token_file: cannot read")
+    assert key not in err, err
+
+
 def test_secrets_never_leave_the_process():
     f = fake()
     secrets = [f.credentials(p).get("api_key") for p in ("ark", "relay", "rong")]

@@ -23,26 +23,34 @@ static int list_fixture(long status, const char *path, int page, struct provider
 			struct aifs_err *err)
 {
 	struct http_resp r;
-	int rc;
 
 	tfix_resp(&r, status, path);
-	aifs_err_clear(err);
-	rc = provider_ark.list_parse(&ark_pc, 0, page, &r, pg, err);
-	http_resp_clear(&r);
-	return rc;
+	return tfix_list(&provider_ark, &ark_pc, 0, page, &r, pg, err);
 }
 
 static int get_fixture(long status, const char *path, const char *id, struct task_info **ti,
 		       struct aifs_err *err)
 {
 	struct http_resp r;
-	int rc;
 
 	tfix_resp(&r, status, path);
-	aifs_err_clear(err);
-	rc = provider_ark.get_parse(&ark_pc, id, &r, ti, err);
-	http_resp_clear(&r);
-	return rc;
+	return tfix_get(&provider_ark, &ark_pc, id, &r, ti, err);
+}
+
+static int list_text(const char *text, int page, struct provider_page *pg, struct aifs_err *err)
+{
+	struct http_resp r;
+
+	tfix_text(&r, 200, text);
+	return tfix_list(&provider_ark, &ark_pc, 0, page, &r, pg, err);
+}
+
+static int get_text(const char *text, const char *id, struct task_info **ti, struct aifs_err *err)
+{
+	struct http_resp r;
+
+	tfix_text(&r, 200, text);
+	return tfix_get(&provider_ark, &ark_pc, id, &r, ti, err);
 }
 
 /* The fixture's own item i, as jansson reads it. */
@@ -569,9 +577,389 @@ TEST(secrets_never_in_messages)
 	CHECK_STR(err.msg, "Incorrect API key provided: ***.");
 }
 
+/* Numbers aifs reads may come as strings of digits; other strings are wrong. */
+TEST(list_digit_strings)
+{
+	struct provider_page pg;
+	struct aifs_err err;
+	struct task_info *t;
+
+	CHECK_INT(list_fixture(200, FIXTURE("ark_list_digit_strings.json"), 1, &pg, &err), 0);
+	CHECK_INT(pg.n_tasks, 2);
+	CHECK_INT(pg.skipped, 2);
+	CHECK(pg.last);
+	CHECK_STR(pg.skip_why, "item 3 of 4: updated_at is a string that is not all digits");
+	CHECK((t = tfix_find(&pg, "cgt-20250612153012-dg001")));
+	CHECK_INT(t->mtime, 1749713485);
+	CHECK_STR(t->status_text, "succeeded\n");
+	CHECK_STR(tfix_output(t, "video.mp4"), "https://relay.example/v/dg001.mp4?sig=1");
+	json_t *want = fixture_item(FIXTURE("ark_list_digit_strings.json"), 0);
+	bool ok = want && tfix_meta_is(t, want) && tfix_meta_is_dump(t, want);
+	json_decref(want);
+	CHECK(ok); /* the strings stay strings in meta.json */
+	CHECK((t = tfix_find(&pg, "cgt-20250612152801-dg002")));
+	CHECK_INT(t->mtime, 1749713290);
+	provider_page_clear(&pg);
+
+	/* a sign is no digit */
+	CHECK_INT(list_text("{\"items\":[{\"id\":\"a\",\"status\":\"queued\",\"created_at\":"
+			    "\"-5\"},{\"id\":\"b\",\"status\":\"queued\"}]}",
+			    1, &pg, &err),
+		  0);
+	CHECK_STR(pg.skip_why, "item 1 of 2: created_at is a string that is not all digits");
+	provider_page_clear(&pg);
+}
+
+TEST(list_total_digit_string_or_wrong)
+{
+	struct provider_page pg;
+	struct aifs_err err;
+	char *body;
+	bool last;
+	size_t n;
+
+	/* "total" as digits decides the last page as a number does */
+	char *num = page_body(500, 1000);
+	CHECK(num && strncmp(num, "{\"total\":1000,", 14) == 0);
+	if (asprintf(&body, "{\"total\":\"1000\"%s", num + 13) < 0)
+		body = NULL;
+	free(num);
+	CHECK_INT(tfix_page_last(&provider_ark, &ark_pc, body, 2, &last, &n), 0);
+	CHECK(last);
+	CHECK_INT(n, 500);
+
+	CHECK_INT(list_text("{\"total\":\"many\",\"items\":[]}", 1, &pg, &err), -EIO);
+	CHECK_STR(err.msg, "malformed answer: total is a string that is not all digits");
+	CHECK_INT(list_text("{\"total\":2.5,\"items\":[]}", 1, &pg, &err), -EIO);
+	CHECK_STR(err.msg, "malformed answer: total is a number with a fraction");
+	CHECK_INT(list_text("{\"total\":true,\"items\":[]}", 1, &pg, &err), -EIO);
+	CHECK_STR(err.msg, "malformed answer: total is a boolean");
+	CHECK_INT(list_text("{\"total\":1,\"items\":{}}", 1, &pg, &err), -EIO);
+	CHECK_STR(err.msg, "malformed answer: items is an object");
+	CHECK_INT(list_text("{\"total\":1}", 1, &pg, &err), -EIO);
+	CHECK_STR(err.msg, "malformed answer: no items");
+	CHECK_INT(list_text("[{\"total\":1}]", 1, &pg, &err), -EIO);
+	CHECK_STR(err.msg, "malformed answer: an array, not an object");
+	CHECK(pg.tasks == NULL);
+}
+
+/* The log says which field of the first item left out was wrong, and how. */
+TEST(list_skip_reasons)
+{
+	static const struct {
+		const char *item, *why;
+	} cases[] = {
+		{ "5", "a number, not an object" },
+		{ "{\"status\":\"queued\"}", "no id" },
+		{ "{\"id\":7,\"status\":\"queued\"}", "id is a number" },
+		{ "{\"id\":\"\",\"status\":\"queued\"}", "id is empty" },
+		{ "{\"id\":\"a\\u0000b\",\"status\":\"queued\"}", "id is a string holding a NUL byte" },
+		{ "{\"id\":\"a\"}", "no status" },
+		{ "{\"id\":\"a\",\"status\":5}", "status is a number" },
+		{ "{\"id\":\"a\",\"status\":\"queued\",\"content\":{\"video_url\":7}}",
+		  "content.video_url is a number" },
+		{ "{\"id\":\"a\",\"status\":\"queued\",\"created_at\":1.5}",
+		  "created_at is a number with a fraction" },
+		{ "{\"id\":\"a\",\"status\":\"queued\",\"updated_at\":\"99999999999999999999\"}",
+		  "updated_at is a string of digits out of range" },
+		{ "{\"id\":\"a\",\"status\":\"queued\",\"error\":\"boom\"}", "error is a string" },
+		{ "{\"id\":\"a\",\"status\":\"queued\",\"content\":[]}", "content is an array" },
+	};
+	struct provider_page pg;
+	struct aifs_err err;
+	char text[512], want[160];
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		snprintf(text, sizeof text,
+			 "{\"items\":[%s,{\"id\":\"ok\",\"status\":\"queued\"}]}",
+			 cases[i].item);
+		CHECK_INT(list_text(text, 1, &pg, &err), 0);
+		CHECK_INT(pg.n_tasks, 1);
+		CHECK_INT(pg.skipped, 1);
+		snprintf(want, sizeof want, "item 1 of 2: %s", cases[i].why);
+		CHECK_STR(pg.skip_why, want);
+		provider_page_clear(&pg);
+		CHECK_STR(pg.skip_why, "");
+	}
+	/* a page of nothing but such items is malformed, and says why */
+	CHECK_INT(list_text("{\"items\":[{\"id\":\"a\",\"status\":5},{\"id\":\"b\"}]}", 1, &pg,
+			    &err),
+		  -EIO);
+	CHECK_STR(err.msg, "malformed answer: no item is a task (item 1 of 2: status is a number)");
+}
+
+/* A single task with a field of the wrong type: the error names the field and
+ * its type, never its value (which may be a secret). */
+TEST(get_wrong_type_named)
+{
+	struct task_info *t = NULL;
+	struct aifs_err err;
+
+	CHECK_INT(get_text("{\"id\":\"x\",\"status\":\"queued\",\"created_at\":\"yesterday\"}",
+			   "x", &t, &err),
+		  -EIO);
+	CHECK_STR(err.msg, "malformed answer: created_at is a string that is not all digits");
+	CHECK(t == NULL);
+	CHECK_INT(get_text("{\"id\":\"x\",\"status\":{\"k\":\"ark-0123456789abcdef-secret\"}}",
+			   "x", &t, &err),
+		  -EIO);
+	CHECK_STR(err.msg, "malformed answer: status is an object");
+	CHECK_INT(get_text("{\"id\":\"x\",\"status\":\"queued\",\"error\":{\"code\":[\"tok-"
+			   "abcdef\"]}}",
+			   "x", &t, &err),
+		  -EIO);
+	CHECK_STR(err.msg, "malformed answer: error.code is an array");
+	CHECK_INT(get_text("\"cgt-x\"", "x", &t, &err), -EIO);
+	CHECK_STR(err.msg, "malformed answer: a string, not an object");
+
+	CHECK_INT(get_text("{\"id\":\"x\",\"status\":\"running\",\"created_at\":\"1743414619\","
+			   "\"updated_at\":\"1743414672\"}",
+			   "x", &t, &err),
+		  0);
+	CHECK_INT(t->mtime, 1743414672);
+	task_info_unref(t);
+}
+
+/* A single-task answer without an id is the task that was asked for. */
+TEST(get_without_id)
+{
+	struct task_info *t = NULL;
+	struct aifs_err err;
+	size_t len;
+	char *text;
+	json_t *want;
+
+	CHECK_INT(get_fixture(200, FIXTURE("ark_get_no_id.json"), "cgt-20250331175019-68d9t", &t,
+			      &err),
+		  0);
+	CHECK(t);
+	CHECK_STR(t->id, "cgt-20250331175019-68d9t");
+	CHECK_STR(t->status_text, "succeeded\n");
+	CHECK_INT(t->mtime, 1743414672);
+	CHECK_INT(t->n_outputs, 2);
+	text = tfix_read(FIXTURE("ark_get_no_id.json"), &len);
+	want = text ? tfix_json(text, len) : NULL;
+	free(text);
+	bool ok = want && tfix_meta_is(t, want) && tfix_meta_is_dump(t, want);
+	json_decref(want);
+	task_info_unref(t);
+	CHECK(ok);
+
+	/* null and "" say no more than a missing id */
+	CHECK_INT(get_text("{\"id\":null,\"status\":\"queued\"}", "cgt-a", &t, &err), 0);
+	CHECK_STR(t->id, "cgt-a");
+	task_info_unref(t);
+	CHECK_INT(get_text("{\"id\":\"\",\"status\":\"queued\"}", "cgt-a", &t, &err), 0);
+	CHECK_STR(t->id, "cgt-a");
+	task_info_unref(t);
+	/* an id of another type is a wrong answer, as another task's id is */
+	CHECK_INT(get_text("{\"id\":42,\"status\":\"queued\"}", "cgt-a", &t, &err), -EIO);
+	CHECK_STR(err.msg, "malformed answer: id is a number");
+	CHECK_INT(get_text("{\"id\":\"cgt-b\",\"status\":\"queued\"}", "cgt-a", &t, &err), -EIO);
+	CHECK(t == NULL);
+	/* in a listing, an item needs its id */
+	struct provider_page pg;
+	CHECK_INT(list_text("{\"items\":[{\"status\":\"queued\"},{\"id\":\"a\",\"status\":\"queued\"}]}",
+			    1, &pg, &err),
+		  0);
+	CHECK_INT(pg.n_tasks, 1);
+	CHECK_STR(pg.skip_why, "item 1 of 2: no id");
+	provider_page_clear(&pg);
+}
+
+/* The fixture's object at path ("data", "data.data"; "" for the whole). */
+static json_t *fixture_at(const char *fixture, const char *path)
+{
+	size_t len;
+	char *text = tfix_read(fixture, &len);
+	json_t *root = text ? tfix_json(text, len) : NULL, *v = root;
+	char keys[64], *save = NULL;
+
+	free(text);
+	snprintf(keys, sizeof keys, "%s", path);
+	for (char *k = strtok_r(keys, ".", &save); k && v; k = strtok_r(NULL, ".", &save))
+		v = json_object_get(v, k);
+	json_incref(v);
+	json_decref(root);
+	return v;
+}
+
+/* Relays' envelopes: the task inside is the answer, and meta.json shows it. */
+TEST(get_envelopes)
+{
+	static const struct {
+		const char *fixture, *inner;
+	} cases[] = {
+		{ FIXTURE("ark_get_envelope_code0.json"), "data" },
+		{ FIXTURE("ark_get_envelope_success_nested.json"), "data.data" },
+	};
+	struct task_info *t = NULL;
+	struct aifs_err err;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		CHECK_INT(get_fixture(200, cases[i].fixture, "cgt-20250331175019-68d9t", &t, &err),
+			  0);
+		CHECK_STR(t->id, "cgt-20250331175019-68d9t");
+		CHECK_STR(t->status_text, "succeeded\n");
+		CHECK_INT(t->mtime, 1743414672);
+		CHECK_INT(t->n_outputs, 2);
+		json_t *want = fixture_at(cases[i].fixture, cases[i].inner);
+		bool ok = want && tfix_meta_is(t, want) && tfix_meta_is_dump(t, want);
+		json_decref(want);
+		task_info_unref(t);
+		CHECK(ok);
+	}
+	/* an envelope with a status of its own, around a task without an id */
+	CHECK_INT(get_text("{\"code\":0,\"status\":\"ok\",\"data\":{\"status\":\"running\","
+			   "\"updated_at\":\"1751335290\"}}",
+			   "cgt-a", &t, &err),
+		  0);
+	CHECK_STR(t->id, "cgt-a");
+	CHECK_STR(t->status_text, "running\n");
+	CHECK_STR(t->meta, "{\n  \"status\": \"running\",\n  \"updated_at\": \"1751335290\"\n}\n");
+	task_info_unref(t);
+	/* another task inside is still another task */
+	CHECK_INT(get_text("{\"code\":0,\"data\":{\"id\":\"cgt-b\",\"status\":\"queued\"}}",
+			   "cgt-a", &t, &err),
+		  -EIO);
+	CHECK_STR(err.msg, "answer is for another task");
+	/* three levels down is no envelope aifs knows */
+	CHECK_INT(get_text("{\"data\":{\"data\":{\"data\":{\"status\":\"queued\"}}}}", "cgt-a",
+			   &t, &err),
+		  -EIO);
+	CHECK_STR(err.msg, "malformed answer: not a task object");
+	CHECK_INT(get_text("{\"code\":0,\"msg\":\"ok\",\"data\":null}", "cgt-a", &t, &err), -EIO);
+	CHECK_STR(err.msg, "malformed answer: not a task object");
+	CHECK_STR(err.pcode, "");
+	CHECK(t == NULL);
+}
+
+TEST(list_envelope)
+{
+	struct provider_page pg;
+	struct aifs_err err;
+
+	CHECK_INT(list_fixture(200, FIXTURE("ark_list_envelope.json"), 1, &pg, &err), 0);
+	CHECK_INT(pg.n_tasks, 3);
+	CHECK(pg.last);
+	CHECK_STR(pg.tasks[0]->id, "cgt-20250612153012-x7k2p");
+	CHECK_STR(pg.tasks[0]->outputs[0].name, "video.mp4");
+	json_t *items = fixture_at(FIXTURE("ark_list_envelope.json"), "data.items");
+	for (size_t i = 0; i < 3; i++) {
+		json_t *want = json_array_get(items, i);
+		CHECK(want && tfix_meta_is(pg.tasks[i], want) && tfix_meta_is_dump(pg.tasks[i], want));
+	}
+	json_decref(items);
+	provider_page_clear(&pg);
+
+	/* twice nested, and "total" as digits: a full page before the last */
+	char *inner = page_body(500, 1500), *body = NULL;
+	CHECK(inner && strncmp(inner, "{\"total\":1500,", 14) == 0);
+	if (asprintf(&body, "{\"code\":\"success\",\"data\":{\"data\":{\"total\":\"1500\"%s}}",
+		     inner + 13) < 0)
+		body = NULL;
+	free(inner);
+	bool last;
+	size_t n;
+	CHECK_INT(tfix_page_last(&provider_ark, &ark_pc, body, 2, &last, &n), 0);
+	CHECK_INT(n, 500);
+	CHECK(!last);
+	CHECK_INT(list_text("{\"code\":0,\"data\":{\"total\":1,\"items\":\"x\"}}", 1, &pg, &err),
+		  -EIO);
+	CHECK_STR(err.msg, "malformed answer: items is a string");
+}
+
+/* An envelope that says it failed, with nothing inside, carries its message. */
+TEST(envelope_errors)
+{
+	struct provider_page pg;
+	struct task_info *t = NULL;
+	struct aifs_err err;
+
+	CHECK_INT(get_fixture(200, FIXTURE("envelope_error.json"), "cgt-a", &t, &err), -EIO);
+	CHECK_STR(err.msg, "upstream busy, please retry later");
+	CHECK_STR(err.pcode, "1001");
+	CHECK_INT(err.retry, AIFS_RETRY_NO);
+	CHECK_INT(err.http_status, 200);
+	CHECK(t == NULL);
+	CHECK_INT(list_fixture(200, FIXTURE("envelope_error.json"), 1, &pg, &err), -EIO);
+	CHECK_STR(err.msg, "upstream busy, please retry later");
+	CHECK_STR(err.pcode, "1001");
+	CHECK(pg.tasks == NULL);
+	CHECK_INT(get_text("{\"code\":\"failed\",\"message\":\"key ark-0123456789abcdef-secret "
+			   "is not allowed\"}",
+			   "cgt-a", &t, &err),
+		  -EIO);
+	CHECK_STR(err.msg, "key *** is not allowed");
+	CHECK_STR(err.pcode, "failed");
+	CHECK_INT(get_text("{\"code\":500}", "cgt-a", &t, &err), -EIO);
+	CHECK_STR(err.msg, "an error without a message");
+	CHECK_STR(err.pcode, "500");
+	/* a code of success with nothing inside is malformed, not an error */
+	CHECK_INT(list_text("{\"code\":\"Success\",\"data\":{}}", 1, &pg, &err), -EIO);
+	CHECK_STR(err.msg, "malformed answer: no items");
+	CHECK_STR(err.pcode, "");
+}
+
+/* No timestamp is no error: mtime 0 says "unknown", and the tree decides. */
+TEST(no_timestamps)
+{
+	struct task_info *t = NULL;
+	struct provider_page pg;
+	struct aifs_err err;
+
+	CHECK_INT(get_fixture(200, FIXTURE("ark_get_no_timestamps.json"), "cgt-20250331175019-68d9t",
+			      &t, &err),
+		  0);
+	CHECK_INT(t->mtime, 0);
+	CHECK_STR(t->status_text, "succeeded\n");
+	CHECK_INT(t->n_outputs, 2);
+	task_info_unref(t);
+	CHECK_INT(get_text("{\"id\":\"x\",\"status\":\"queued\",\"created_at\":null,"
+			   "\"updated_at\":null}",
+			   "x", &t, &err),
+		  0);
+	CHECK_INT(t->mtime, 0);
+	task_info_unref(t);
+	CHECK_INT(list_text("{\"items\":[{\"id\":\"a\",\"status\":\"queued\"},{\"id\":\"b\","
+			    "\"status\":\"failed\",\"updated_at\":null}]}",
+			    1, &pg, &err),
+		  0);
+	CHECK_INT(pg.n_tasks, 2);
+	CHECK_INT(pg.skipped, 0);
+	CHECK_INT(pg.tasks[0]->mtime, 0);
+	CHECK_INT(pg.tasks[1]->mtime, 0);
+	provider_page_clear(&pg);
+}
+
+/* Output files only for http(s) URLs with a host: no file for a placeholder. */
+TEST(placeholder_urls)
+{
+	struct task_info *t = NULL;
+	struct aifs_err err;
+
+	CHECK_INT(get_fixture(200, FIXTURE("ark_get_placeholder_url.json"),
+			      "cgt-20250331175019-68d9t", &t, &err),
+		  0);
+	CHECK_STR(t->status_text, "succeeded\n");
+	CHECK_INT(t->n_outputs, 0);
+	task_info_unref(t);
+	CHECK_INT(get_text("{\"id\":\"x\",\"status\":\"succeeded\",\"content\":{\"video_url\":"
+			   "\"https://\",\"last_frame_url\":\"HTTPS://h.example/l.png\"}}",
+			   "x", &t, &err),
+		  0);
+	CHECK_INT(t->n_outputs, 1);
+	CHECK_STR(tfix_output(t, "last_frame.png"), "HTTPS://h.example/l.png");
+	task_info_unref(t);
+}
+
 T_MAIN(T_CASE(ops_table), T_CASE(list_request), T_CASE(get_request), T_CASE(list_mixed_statuses),
        T_CASE(list_meta_is_the_item), T_CASE(list_meta_keeps_exact_values), T_CASE(list_relay_seed),
        T_CASE(list_wrong_types_refused), T_CASE(list_pagination), T_CASE(list_empty),
        T_CASE(list_malformed), T_CASE(get_rongcloud_seed), T_CASE(get_exact_numbers),
        T_CASE(get_wrong_answers), T_CASE(http_errors), T_CASE(http_error_messages),
-       T_CASE(secrets_never_in_messages))
+       T_CASE(secrets_never_in_messages), T_CASE(list_digit_strings),
+       T_CASE(list_total_digit_string_or_wrong), T_CASE(list_skip_reasons),
+       T_CASE(get_wrong_type_named), T_CASE(get_without_id), T_CASE(get_envelopes),
+       T_CASE(list_envelope), T_CASE(envelope_errors), T_CASE(no_timestamps),
+       T_CASE(placeholder_urls))

@@ -26,39 +26,27 @@ static int list_fixture(int listing, int page, const char *path, struct provider
 			struct aifs_err *err)
 {
 	struct http_resp r;
-	int rc;
 
 	tfix_resp(&r, 200, path);
-	aifs_err_clear(err);
-	rc = provider_chanjing.list_parse(&cj_pc, listing, page, &r, pg, err);
-	http_resp_clear(&r);
-	return rc;
+	return tfix_list(&provider_chanjing, &cj_pc, listing, page, &r, pg, err);
 }
 
 static int get_text(long status, const char *text, const char *id, struct task_info **ti,
 		    struct aifs_err *err)
 {
 	struct http_resp r;
-	int rc;
 
 	tfix_text(&r, status, text);
-	aifs_err_clear(err);
-	rc = provider_chanjing.get_parse(&cj_pc, id, &r, ti, err);
-	http_resp_clear(&r);
-	return rc;
+	return tfix_get(&provider_chanjing, &cj_pc, id, &r, ti, err);
 }
 
 static int get_fixture(const char *path, const char *id, struct task_info **ti,
 		       struct aifs_err *err)
 {
 	struct http_resp r;
-	int rc;
 
 	tfix_resp(&r, 200, path);
-	aifs_err_clear(err);
-	rc = provider_chanjing.get_parse(&cj_pc, id, &r, ti, err);
-	http_resp_clear(&r);
-	return rc;
+	return tfix_get(&provider_chanjing, &cj_pc, id, &r, ti, err);
 }
 
 /* The fixture's data (or data.list[i] when i >= 0), as jansson reads it. */
@@ -646,9 +634,219 @@ TEST(error_messages)
 	CHECK_STR(err.msg, "code 40001");
 }
 
+/* Numbers aifs reads may come as strings of digits; other strings are wrong. */
+TEST(list_digit_strings)
+{
+	struct provider_page pg;
+	struct aifs_err err;
+	struct task_info *t;
+
+	CHECK_INT(list_fixture(0, 1, FIXTURE("chanjing_list_digit_strings.json"), &pg, &err), 0);
+	CHECK_INT(pg.n_tasks, 2);
+	CHECK_INT(pg.skipped, 1);
+	CHECK(pg.last);
+	CHECK_STR(pg.skip_why, "item 3 of 3: create_time is a string that is not all digits");
+	CHECK((t = tfix_find(&pg, "58b1c892-6e40-48f9-b06f-50bdd800d3d0")));
+	CHECK_INT(t->mtime, 1772510584);
+	CHECK_STR(t->status_text, "failed\n");
+	CHECK((t = tfix_find(&pg, "58b1c892-6e40-48f9-b06f-50bdd800d3d1")));
+	CHECK_INT(t->mtime, 1772510599);
+	CHECK_STR(tfix_output(t, "image.jpg"), "https://www.chanjing.cc/chanjing/res/aigc_creation/"
+					       "open/photo/2026-03-02/out8.jpg");
+	json_t *want = fixture_data(FIXTURE("chanjing_list_digit_strings.json"), 1);
+	bool ok = want && tfix_meta_is(t, want) && tfix_meta_is_dump(t, want);
+	json_decref(want);
+	provider_page_clear(&pg);
+	CHECK(ok);
+}
+
+TEST(list_page_fields_strict)
+{
+	static const struct {
+		const char *data, *msg;
+	} cases[] = {
+		{ "\"total\":\"3 tasks\"", "data.total is a string that is not all digits" },
+		{ "\"page_info\":{\"total_page\":\"x\"}",
+		  "data.page_info.total_page is a string that is not all digits" },
+		{ "\"page_info\":{\"page\":[1]}", "data.page_info.page is an array" },
+		{ "\"page_info\":{\"size\":50.5}", "data.page_info.size is a number with a fraction" },
+		{ "\"page_info\":{\"total_count\":{}}", "data.page_info.total_count is an object" },
+		{ "\"page_info\":7", "data.page_info is a number" },
+	};
+	struct provider_page pg;
+	struct aifs_err err;
+	char text[256], want[160];
+	struct http_resp r;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		snprintf(text, sizeof text, "{\"code\":0,\"data\":{\"list\":[],%s}}", cases[i].data);
+		tfix_text(&r, 200, text);
+		CHECK_INT(provider_chanjing.list_parse(&cj_pc, 0, 1, &r, &pg, &err), -EIO);
+		http_resp_clear(&r);
+		snprintf(want, sizeof want, "malformed answer: %s", cases[i].msg);
+		CHECK_STR(err.msg, want);
+	}
+	/* digits: total_page "3" on page 3 is the last */
+	char *body = strdup("{\"code\":0,\"data\":{\"list\":[],\"page_info\":{\"total_page\":\"3\"}}}");
+	bool last;
+	size_t n;
+	CHECK_INT(tfix_page_last(&provider_chanjing, &cj_pc, body, 3, &last, &n), 0);
+	CHECK(last);
+	tfix_text(&r, 200, "{\"code\":0,\"data\":{\"list\":null,\"total\":\"2\"}}");
+	CHECK_INT(provider_chanjing.list_parse(&cj_pc, 0, 1, &r, &pg, &err), -EIO);
+	http_resp_clear(&r);
+	CHECK(strstr(err.msg, "data.list is null but 2 tasks are said"));
+}
+
+TEST(token_expire_in_digits)
+{
+	struct http_resp r;
+	struct aifs_err err;
+	char *tok = NULL;
+	int64_t exp = -1;
+
+	tfix_text(&r, 200,
+		  "{\"code\":0,\"data\":{\"access_token\":\"tk\",\"expire_in\":\"1721289220\"}}");
+	CHECK_INT(provider_chanjing.token_parse(&cj_pc, &r, &tok, &exp, &err), 0);
+	http_resp_clear(&r);
+	CHECK_STR(tok, "tk");
+	CHECK_INT(exp, 1721289220);
+	free(tok);
+
+	tfix_text(&r, 200,
+		  "{\"code\":0,\"data\":{\"access_token\":\"tk-secret-0042\",\"expire_in\":"
+		  "\"tomorrow\"}}");
+	CHECK_INT(provider_chanjing.token_parse(&cj_pc, &r, &tok, &exp, &err), -EIO);
+	http_resp_clear(&r);
+	CHECK(tok == NULL);
+	CHECK_STR(err.msg, "malformed answer: data.expire_in is a string that is not all digits");
+
+	tfix_text(&r, 200, "{\"code\":0,\"data\":{\"access_token\":[\"tk-secret-0042\"]}}");
+	CHECK_INT(provider_chanjing.token_parse(&cj_pc, &r, &tok, &exp, &err), -EIO);
+	http_resp_clear(&r);
+	CHECK_STR(err.msg, "malformed answer: data.access_token is an array");
+	tfix_text(&r, 200, "{\"code\":0,\"data\":{\"access_token\":\"tk\\nx\"}}");
+	CHECK_INT(provider_chanjing.token_parse(&cj_pc, &r, &tok, &exp, &err), -EIO);
+	http_resp_clear(&r);
+	CHECK(strstr(err.msg, "tk") == NULL);
+}
+
+TEST(get_wrong_type_named)
+{
+	struct task_info *t = NULL;
+	struct aifs_err err;
+
+	CHECK_INT(get_text(200,
+			   "{\"code\":0,\"data\":{\"unique_id\":\"u1\",\"progress_desc\":\"Success\","
+			   "\"output_url\":\"https://h/a.png\"}}",
+			   "u1", &t, &err),
+		  -EIO);
+	CHECK_STR(err.msg, "malformed answer: output_url is a string");
+	CHECK_INT(get_text(200,
+			   "{\"code\":0,\"data\":{\"unique_id\":\"u1\",\"progress_desc\":\"Success\","
+			   "\"type\":\"video\"}}",
+			   "u1", &t, &err),
+		  -EIO);
+	CHECK_STR(err.msg, "malformed answer: type is a string that is not all digits");
+	CHECK_INT(get_text(200, "{\"code\":0,\"data\":[1]}", "u1", &t, &err), -EIO);
+	CHECK_STR(err.msg, "malformed answer: data is an array");
+	CHECK_INT(get_text(200, "{\"code\":0,\"data\":{\"unique_id\":\"u1\"}}", "u1", &t, &err),
+		  -EIO);
+	CHECK_STR(err.msg, "malformed answer: data is an object without progress_desc");
+	CHECK_INT(get_text(200,
+			   "{\"code\":0,\"data\":{\"unique_id\":\"u1\",\"progress_desc\":\"Success\","
+			   "\"type\":\"4\",\"create_time\":\"1772600000\","
+			   "\"output_url\":[\"https://h/a/v\"]}}",
+			   "u1", &t, &err),
+		  0);
+	CHECK_INT(t->mtime, 1772600000);
+	CHECK_STR(t->outputs[0].name, "video.mp4"); /* type "4" is a video */
+	task_info_unref(t);
+	CHECK(t);
+}
+
+/* A single-task answer without unique_id is the task that was asked for. */
+TEST(get_without_id)
+{
+	struct task_info *t = NULL;
+	struct aifs_err err;
+
+	CHECK_INT(get_fixture(FIXTURE("chanjing_get_no_id.json"),
+			      "0c4d7e2a-91b3-4f6a-8d2e-5b7c9a1e3f60", &t, &err),
+		  0);
+	CHECK(t);
+	CHECK_STR(t->id, "0c4d7e2a-91b3-4f6a-8d2e-5b7c9a1e3f60");
+	CHECK_STR(t->status_text, "succeeded\n");
+	CHECK_INT(t->mtime, 1772600000);
+	CHECK_STR(t->outputs[0].name, "video.mp4");
+	json_t *want = fixture_data(FIXTURE("chanjing_get_no_id.json"), -1);
+	bool ok = want && tfix_meta_is(t, want) && tfix_meta_is_dump(t, want);
+	json_decref(want);
+	task_info_unref(t);
+	CHECK(ok);
+	CHECK_INT(get_text(200, "{\"code\":0,\"data\":{\"unique_id\":null,\"progress_desc\":\"Queued\"}}",
+			   "u1", &t, &err),
+		  0);
+	CHECK_STR(t->id, "u1");
+	task_info_unref(t);
+	CHECK_INT(get_text(200, "{\"code\":0,\"data\":{\"unique_id\":7,\"progress_desc\":\"Queued\"}}",
+			   "u1", &t, &err),
+		  -EIO);
+	CHECK_STR(err.msg, "malformed answer: unique_id is a number");
+}
+
+/* No create_time is no error: mtime 0 says "unknown", and the tree decides. */
+TEST(no_timestamps)
+{
+	struct task_info *t = NULL;
+	struct provider_page pg;
+	struct aifs_err err;
+	struct http_resp r;
+
+	CHECK_INT(get_fixture(FIXTURE("chanjing_get_no_timestamps.json"),
+			      "0c4d7e2a-91b3-4f6a-8d2e-5b7c9a1e3f60", &t, &err),
+		  0);
+	CHECK_INT(t->mtime, 0);
+	CHECK_INT(t->n_outputs, 1);
+	task_info_unref(t);
+	tfix_text(&r, 200,
+		  "{\"code\":0,\"data\":{\"list\":[{\"unique_id\":\"u1\",\"progress_desc\":"
+		  "\"Queued\",\"create_time\":null}]}}");
+	CHECK_INT(tfix_list(&provider_chanjing, &cj_pc, 0, 1, &r, &pg, &err), 0);
+	CHECK_INT(pg.n_tasks, 1);
+	CHECK_INT(pg.tasks[0]->mtime, 0);
+	provider_page_clear(&pg);
+}
+
+/* Output files only for http(s) URLs with a host; the others take no number. */
+TEST(placeholder_urls)
+{
+	struct task_info *t = NULL;
+	struct aifs_err err;
+
+	CHECK_INT(get_fixture(FIXTURE("chanjing_placeholder_url.json"),
+			      "e3f1a9c4-2b6d-4c8e-9f1a-3b5d7e9f1a2c", &t, &err),
+		  0);
+	CHECK_INT(t->n_outputs, 1);
+	CHECK_STR(t->outputs[0].name, "image.jpg");
+	task_info_unref(t);
+	/* a video guessed from a usable URL, not from a placeholder before it */
+	CHECK_INT(get_text(200,
+			   "{\"code\":0,\"data\":{\"unique_id\":\"u1\",\"progress_desc\":\"Success\","
+			   "\"output_url\":[\"<SIGNED_URL>.png\",\"https://h/a/v.mp4\"]}}",
+			   "u1", &t, &err),
+		  0);
+	CHECK_INT(t->n_outputs, 1);
+	CHECK_STR(t->outputs[0].name, "video.mp4");
+	task_info_unref(t);
+}
+
 T_MAIN(T_CASE(ops_table), T_CASE(list_request), T_CASE(get_request), T_CASE(token_request),
        T_CASE(token_parse), T_CASE(token_parse_errors), T_CASE(token_refusal_hides_secrets),
        T_CASE(list_seed), T_CASE(list_videos), T_CASE(list_pagination),
        T_CASE(list_null_list_and_string_code), T_CASE(list_malformed), T_CASE(get_video),
        T_CASE(get_multi_image), T_CASE(get_type_guessed), T_CASE(get_not_found),
-       T_CASE(error_codes), T_CASE(error_messages))
+       T_CASE(error_codes), T_CASE(error_messages), T_CASE(list_digit_strings),
+       T_CASE(list_page_fields_strict), T_CASE(token_expire_in_digits),
+       T_CASE(get_wrong_type_named), T_CASE(get_without_id), T_CASE(no_timestamps),
+       T_CASE(placeholder_urls))

@@ -496,6 +496,11 @@ TEST(keys_and_values)
 	CHECK(fails("api_key = " SECRET "\n" ARK, 0600, 1, "api_key belongs in"));
 	CHECK(fails("[v]\nbase_url = https://a.example\n", 0600, 1, "[v]: no type"));
 	CHECK(fails("[v]\ntype = openai\n", 0600, 2, "type 'openai' is not ark or chanjing"));
+	/* a value quoted in part is cut between characters (3 bytes each here) */
+	CHECK(fails("[v]\ntype = 方舟方舟方舟方舟方舟方舟方舟方舟\n", 0600, 2,
+		    "type '方舟方舟方舟方舟方舟...' is not ark or chanjing"));
+	CHECK(fails("ttl = ten seconds or so, more or less, give or take\n", 0600, 1,
+		    "ttl: 'ten seconds or so, more or less,...' is not a number"));
 	CHECK(fails("[v]\ntype = ark\napi_key_env = ARK_KEY\n", 0600, 1, "[v]: no base_url"));
 	CHECK(fails(ARK "noeq\n", 0600, 5, "expected 'key = value'"));
 	CHECK(fails(ARK "= value\n", 0600, 5, "expected 'key = value'"));
@@ -648,7 +653,9 @@ TEST(env_and_file_secrets)
 
 #define ONE(key_line) "[v]\ntype = ark\nbase_url = https://a.example\n" key_line "\n"
 	snprintf(text, sizeof text, ONE("api_key_file = %s/loose.key"), keys);
-	CHECK(fails(text, 0600, 4, "loose.key is readable by others (mode 0644); chmod 600 it"));
+	CHECK(fails(text, 0600, 4,
+		    "[v] api_key_file: the file it names is readable by others (mode 0644); "
+		    "chmod 600 it"));
 	snprintf(text, sizeof text, ONE("api_key_file = %s/group.key"), keys);
 	CHECK(fails(text, 0600, 4, "readable by group (mode 0640)"));
 	snprintf(text, sizeof text, ONE("api_key_file = %s/empty.key"), keys);
@@ -656,9 +663,27 @@ TEST(env_and_file_secrets)
 	snprintf(text, sizeof text, ONE("api_key_file = %s/blank.key"), keys);
 	CHECK(fails(text, 0600, 4, "empty first line"));
 	snprintf(text, sizeof text, ONE("api_key_file = %s/missing.key"), keys);
-	CHECK(fails(text, 0600, 4, "missing.key: No such file"));
+	CHECK(fails(text, 0600, 4,
+		    "[v] api_key_file: cannot read the file it names: No such file or directory"));
 	snprintf(text, sizeof text, ONE("api_key_file = %s"), keys);
-	CHECK(fails(text, 0600, 4, "Is a directory"));
+	CHECK(fails(text, 0600, 4, "[v] api_key_file: cannot read the file it names: Is a directory"));
+	/* a key pasted in place of the path is never echoed (fails() looks for SECRET) */
+	CHECK(fails(ONE("api_key_file = " SECRET "-pasted-0123456789abcdef"), 0600, 4,
+		    "aifs.conf:4: [v] api_key_file: cannot read the file it names: No such file or "
+		    "directory"));
+	CHECK(fails(ONE("api_key_file = /" SECRET "-pasted"), 0600, 4, "cannot read the file"));
+	CHECK(fails(ONE("api_key_file = ~" SECRET "-pasted"), 0600, 4,
+		    "api_key_file: only ~ and ~/ are expanded"));
+	CHECK(fails("[cj]\ntype = chanjing\nbase_url = https://open-api.chanjing.cc\n"
+		    "access_token_file = ./" SECRET "-token\n",
+		    0600, 4, "[cj] access_token_file: cannot read the file it names"));
+	dir = fresh_dir();
+	write_file(dir, SECRET "-named", "x\n", 0644);
+	config_init(&c);
+	CHECK_INT(load_in(dir, ONE("api_key_file = " SECRET "-named"), 0600, &c, &e), -EPERM);
+	config_free(&c);
+	CHECK(strstr(e.msg, "[v] api_key_file: the file it names is readable by others"));
+	CHECK(!strstr(e.msg, SECRET));
 	CHECK(fails(ONE("api_key_file ="), 0600, 4, "api_key_file is empty"));
 	CHECK(fails(ONE("api_key_env = UNSET_VAR"), 0600, 4,
 		    "environment variable 'UNSET_VAR' is not set"));

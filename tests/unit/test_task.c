@@ -208,6 +208,65 @@ TEST(outputs)
 	task_info_unref(ti);
 }
 
+/* Only an http(s) URL with a host makes an output file. */
+TEST(url_usable)
+{
+	static const char *const bad[] = {
+		NULL,
+		"",
+		"<SIGNED_VIDEO_URL>",
+		"{{video_url}}",
+		"ftp://files.example/out.mp4",
+		"file:///tmp/x.mp4",
+		"data:video/mp4;base64,AAAA",
+		"//cdn.example/v.mp4",
+		"http://",
+		"https://",
+		"https:///v.mp4",
+		"https://?sig=1",
+		"https://#x",
+		"https://:443/v.mp4",
+		"https://user:pw@/v.mp4",
+		"https://<SIGNED_VIDEO_URL>",
+		"https://h{x}/v.mp4",
+		"https://[]/v.mp4",
+		"https://[::1/v.mp4",
+		"https://h/a b",
+		"https://h/a\tb",
+		"http ://h/x",
+	};
+	static const char *const good[] = {
+		"https://ark-content-generation-cn-beijing.tos-cn-beijing.volces.com/a/v.mp4?X-Tos-"
+		"Signature=9a7c",
+		"HTTP://LOCALHOST/x",
+		"HtTpS://Host.Example",
+		"http://127.0.0.1:8080/media/k/v.mp4?expires=1&sig=2",
+		"http://[::1]:8080/v.mp4",
+		"https://h?sig=1",
+		"https://h#frag",
+		"https://user:pw@h.example:443/v.mp4",
+		"https://xn--fiq228c.example/v.mp4",
+		"https://任务.example/v.mp4",
+	};
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		if (task_url_usable(bad[i]))
+			fprintf(stderr, "  taken: %s\n", bad[i]);
+		CHECK(!task_url_usable(bad[i]));
+	}
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		if (!task_url_usable(good[i]))
+			fprintf(stderr, "  refused: %s\n", good[i]);
+		CHECK(task_url_usable(good[i]));
+	}
+	struct task_info *ti = task_info_new("x");
+	CHECK(ti);
+	CHECK_INT(task_info_add_output(ti, "video.mp4", "https://<SIGNED_VIDEO_URL>"), -EINVAL);
+	CHECK_INT(task_info_add_output(ti, "video.mp4", "http://"), -EINVAL);
+	CHECK_INT(ti->n_outputs, 0);
+	task_info_unref(ti);
+}
+
 TEST(url_ext)
 {
 	char out[9];
@@ -261,4 +320,5 @@ TEST(slim_keeps_what_stat_needs)
 
 T_MAIN(T_CASE(slim_keeps_what_stat_needs), T_CASE(new_ref_unref), T_CASE(refs_are_atomic), T_CASE(status_parse),
        T_CASE(status_finished), T_CASE(status_text), T_CASE(status_text_capped), T_CASE(error_text),
-       T_CASE(error_only_when_failed_or_expired), T_CASE(outputs), T_CASE(url_ext))
+       T_CASE(error_only_when_failed_or_expired), T_CASE(outputs), T_CASE(url_usable),
+       T_CASE(url_ext))

@@ -58,6 +58,32 @@ static inline void tfix_resp(struct http_resp *r, long status, const char *path)
 		fprintf(stderr, "  cannot read %s\n", path);
 }
 
+/* list_parse of the canned answer r (cleared here) as page of listing. */
+static inline int tfix_list(const struct provider_ops *ops, const struct provider_conf *pc,
+			    int listing, int page, struct http_resp *r, struct provider_page *pg,
+			    struct aifs_err *err)
+{
+	int rc;
+
+	aifs_err_clear(err);
+	rc = ops->list_parse(pc, listing, page, r, pg, err);
+	http_resp_clear(r);
+	return rc;
+}
+
+/* get_parse of the canned answer r (cleared here) for id. */
+static inline int tfix_get(const struct provider_ops *ops, const struct provider_conf *pc,
+			   const char *id, struct http_resp *r, struct task_info **ti,
+			   struct aifs_err *err)
+{
+	int rc;
+
+	aifs_err_clear(err);
+	rc = ops->get_parse(pc, id, r, ti, err);
+	http_resp_clear(r);
+	return rc;
+}
+
 /* Parses a synthetic list page (body: taken, freed here) with ops and pc as
  * page of listing 0; tells whether it was the last and how many tasks it
  * held. Returns what list_parse returned, or -ENOMEM. */
@@ -73,11 +99,10 @@ static inline int tfix_page_last(const struct provider_ops *ops, const struct pr
 		return -ENOMEM;
 	r.body = body;
 	r.len = strlen(body);
-	rc = ops->list_parse(pc, 0, page, &r, &pg, &err);
+	rc = tfix_list(ops, pc, 0, page, &r, &pg, &err);
 	*last = pg.last;
 	*n_tasks = pg.n_tasks;
 	provider_page_clear(&pg);
-	http_resp_clear(&r);
 	return rc;
 }
 
