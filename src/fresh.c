@@ -150,9 +150,6 @@ static int take_page(struct list_run *lr, struct provider_page *pg, double now)
 {
 	struct tprov *p = lr->p;
 	int rc = 0;
-	if (pg->skipped)
-		log_msg(LOGL_WARN, "%s: %zu listed item(s) without an id or a status left out",
-			p->pc->name, pg->skipped);
 	pthread_mutex_lock(&p->mu);
 	for (size_t i = 0; i < pg->n_tasks; i++) {
 		struct task_info *ti = pg->tasks[i];

@@ -108,7 +108,7 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 		return;
 	}
 	file_reopen();
-	int n = snprintf(out, sizeof out, "%04d-%02d-%02d %02d:%02d:%02d.%03ld aifs[%ld] %s: %s\n",
+	n = snprintf(out, sizeof out, "%04d-%02d-%02d %02d:%02d:%02d.%03ld aifs[%ld] %s: %s\n",
 			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
 			 tm.tm_sec, ts.tv_nsec / 1000000, (long)getpid(), word[lvl], line);
 	if (n > (int)sizeof out - 1)
