@@ -118,13 +118,19 @@ int aifs_start(void *ctx)
 	int rc = media_start(a->media);
 	if (rc)
 		log_msg(LOGL_ERROR, "cannot start the download threads: %s", strerror(-rc));
-	return rc;
+	int trc = tree_start(a->tree);
+	if (trc)
+		log_msg(LOGL_ERROR, "cannot start the threads of .wait: %s", strerror(-trc));
+	return rc ? rc : trc;
 }
 
 void aifs_stop(struct aifs *a)
 {
-	if (a && a->http)
+	if (!a)
+		return;
+	if (a->http)
 		http_stop(a->http);
+	tree_stop(a->tree); /* readers of .wait are answered while FUSE still listens */
 }
 
 void aifs_free(struct aifs *a)

@@ -859,6 +859,36 @@ out:
 	return rc;
 }
 
+int blobcache_remove(struct blobcache *c, const char *key, size_t key_len)
+{
+	char name[BC_NAME];
+	uint64_t hash;
+	int rc = 0;
+
+	if (!key && key_len)
+		return -EINVAL;
+	hash = bc_fnv(BC_FNV_BASIS, key, key_len);
+	pthread_mutex_lock(&c->mu);
+	struct bc_entry *e = bc_find(c, hash);
+	if (!e) {
+		rc = -ENOENT;
+	} else if (e->open) {
+		rc = -EBUSY; /* a reader has it: it goes with the LRU later */
+	} else {
+		for (int k = BC_MAP; k <= BC_TMP; k++) {
+			bc_name(name, hash, k);
+			unlinkat(c->dirfd, name, 0);
+		}
+		for (size_t i = 0; i < c->n; i++)
+			if (c->ents[i] == e) {
+				bc_remove(c, i);
+				break;
+			}
+	}
+	pthread_mutex_unlock(&c->mu);
+	return rc;
+}
+
 int blobcache_peek(struct blobcache *c, const char *key, size_t key_len, uint64_t *size,
 		   bool *complete)
 {

@@ -127,6 +127,7 @@ int fresh_task(struct task *tk, int flags)
 	} else if (rc == -ENOENT) {
 		tk->neg_until = now + NEG_TTL;
 		tk->in_listing = false;
+		wait_kick(tk);
 		slim_forget(tk);
 		task_info_unref(tk->info);
 		tk->info = NULL;

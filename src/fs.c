@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <fuse_lowlevel.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,19 +46,36 @@ struct fs {
 	struct strmap pending;
 };
 
-enum op { OP_LOOKUP, OP_GETATTR, OP_OPENDIR, OP_OPEN, OP_READ, OP_MKDIR };
+enum op { OP_LOOKUP, OP_GETATTR, OP_OPENDIR, OP_OPEN, OP_READ, OP_MKDIR, OP_FLUSH, OP_RMDIR };
+
+/* A request answered later: by its job or the tree, or by its interrupt,
+ * whichever takes it out of fs->pending first (pend_claim). */
+struct pend {
+	fuse_req_t req;
+	bool watched;    /* in fs->pending: its interrupt may answer it */
+	bool waiter;     /* a reader of .wait: its interrupt takes it back too */
+};
 
 struct job {
+	struct pend pd;  /* first: fs->pending holds it */
 	struct pool_job pj;
 	struct fs *fs;
 	enum op op;
-	fuse_req_t req;
 	fuse_ino_t ino;
 	struct fuse_file_info fi;
 	size_t size;
 	off_t off;
-	bool watched;    /* in fs->pending: its interrupt may answer it */
-	char name[]; /* lookup, mkdir */
+	char name[]; /* lookup, mkdir, rmdir */
+};
+
+/* A reader of .wait: no thread waits for it. refs: its reply, and its place
+ * in the tree's list; the last one out frees it. */
+struct waiter {
+	struct pend pd;  /* first: fs->pending holds it */
+	struct tree_waiter tw;
+	struct fs *fs;
+	size_t size;
+	atomic_int refs;
 };
 
 /* What reaches the program: the SPEC's errnos, never an internal one. */
@@ -65,7 +84,7 @@ static int to_errno(int rc)
 	switch (-rc) {
 	case ENOENT: case EACCES: case EAGAIN: case ETIMEDOUT: case EHOSTUNREACH:
 	case ENOMEM: case EEXIST: case EINVAL: case EISDIR: case ENOTDIR: case EPERM:
-	case ENAMETOOLONG: case EROFS:
+	case ENAMETOOLONG: case EROFS: case EFBIG: case EBUSY: case EINTR: case EBADF:
 		return -rc;
 	default:
 		return EIO;
@@ -86,14 +105,21 @@ static void fill_stat(const struct fs *fs, const struct tree_attr *a, struct sta
 	st->st_mtim.tv_sec = st->st_ctim.tv_sec = st->st_atim.tv_sec = (time_t)a->mtime;
 }
 
-static void reply_entry(fuse_req_t req, int rc, const struct tree_attr *a)
+/* How long the kernel may remember that a name in dir does not exist: not
+ * at all in .new, where names come and go with every close. */
+static double neg_timeout(struct fs *fs, fuse_ino_t dir)
+{
+	return tree_names_change(fs->tree, dir) ? 0 : NEG_TIMEOUT;
+}
+
+static void reply_entry(fuse_req_t req, int rc, const struct tree_attr *a, double neg)
 {
 	struct fs *fs = fuse_req_userdata(req);
 	struct fuse_entry_param e;
 
 	memset(&e, 0, sizeof e);
 	if (rc == -ENOENT) {
-		e.entry_timeout = NEG_TIMEOUT; /* ino 0: the kernel remembers "no such name" */
+		e.entry_timeout = neg; /* ino 0: the kernel remembers "no such name" */
 		fuse_reply_entry(req, &e);
 		return;
 	}
@@ -160,18 +186,24 @@ static void reply_buf(fuse_req_t req, ssize_t n, const char *buf)
 		fuse_reply_buf(req, buf, (size_t)n);
 }
 
+static void wait_read(fuse_req_t req, struct tree_file *f, size_t size, off_t off);
+
 /* ---- deferred work ---- */
 
-/* True when the caller is to answer j->req: its interrupt did not. */
-static bool job_claim(struct job *j)
+/* True when the caller is to answer pd->req: its interrupt did not. */
+static bool pend_claim(struct fs *fs, struct pend *pd)
 {
-	struct fs *fs = j->fs;
-	if (!j->watched)
+	if (!pd->watched)
 		return true;
 	pthread_mutex_lock(&fs->pending_mu);
-	bool mine = strmap_del(&fs->pending, (const char *)&j->req, sizeof j->req) != NULL;
+	bool mine = strmap_del(&fs->pending, (const char *)&pd->req, sizeof pd->req) != NULL;
 	pthread_mutex_unlock(&fs->pending_mu);
 	return mine;
+}
+
+static bool job_claim(struct job *j)
+{
+	return pend_claim(j->fs, &j->pd);
 }
 
 static void job_run(struct pool_job *pj)
@@ -185,27 +217,27 @@ static void job_run(struct pool_job *pj)
 	case OP_LOOKUP:
 		rc = tree_lookup(t, j->ino, j->name, 0, &a);
 		if (job_claim(j))
-			reply_entry(j->req, rc, &a);
+			reply_entry(j->pd.req, rc, &a, neg_timeout(j->fs, j->ino));
 		break;
 	case OP_MKDIR:
 		rc = tree_mkdir(t, j->ino, j->name, &a);
 		if (!job_claim(j))
 			break;
 		if (rc == -ENOENT)
-			fuse_reply_err(j->req, ENOENT); /* no negative entry for mkdir */
+			fuse_reply_err(j->pd.req, ENOENT); /* no negative entry for mkdir */
 		else
-			reply_entry(j->req, rc, &a);
+			reply_entry(j->pd.req, rc, &a, 0);
 		break;
 	case OP_GETATTR:
 		rc = tree_getattr(t, j->ino, 0, &a);
 		if (job_claim(j))
-			reply_attr(j->req, rc, &a);
+			reply_attr(j->pd.req, rc, &a);
 		break;
 	case OP_OPENDIR: {
 		struct tree_dir *d = NULL;
 		rc = tree_opendir(t, j->ino, 0, &d);
 		if (job_claim(j))
-			reply_opendir(j->req, rc, d, &j->fi);
+			reply_opendir(j->pd.req, rc, d, &j->fi);
 		else
 			tree_dir_free(d);
 		break;
@@ -213,9 +245,9 @@ static void job_run(struct pool_job *pj)
 	case OP_OPEN: {
 		struct tree_file *f = NULL;
 		bool keep = false, direct = false;
-		rc = tree_open(t, j->ino, 0, &f, &keep, &direct);
+		rc = tree_open(t, j->ino, 0, j->fi.flags, &f, &keep, &direct);
 		if (job_claim(j))
-			reply_open(j->req, rc, f, keep, direct, &j->fi);
+			reply_open(j->pd.req, rc, f, keep, direct, &j->fi);
 		else
 			tree_release(f);
 		break;
@@ -224,12 +256,42 @@ static void job_run(struct pool_job *pj)
 		char *buf;
 		ssize_t n = read_into(t, (struct tree_file *)(uintptr_t)j->fi.fh, j->size, j->off, &buf);
 		if (job_claim(j))
-			reply_buf(j->req, n, buf);
+			reply_buf(j->pd.req, n, buf);
 		free(buf);
 		break;
 	}
+	case OP_FLUSH:
+		rc = tree_flush(t, (struct tree_file *)(uintptr_t)j->fi.fh, 0);
+		if (job_claim(j))
+			fuse_reply_err(j->pd.req, rc ? to_errno(rc) : 0);
+		break;
+	case OP_RMDIR:
+		rc = tree_rmdir(t, j->ino, j->name);
+		if (job_claim(j))
+			fuse_reply_err(j->pd.req, rc ? to_errno(rc) : 0);
+		break;
 	}
 	free(j);
+}
+
+static void waiter_unref(struct waiter *w)
+{
+	if (atomic_fetch_sub_explicit(&w->refs, 1, memory_order_acq_rel) == 1)
+		free(w);
+}
+
+/* The tree's answer to a reader of .wait: it left the tree's list. */
+static void waiter_done(struct tree_waiter *tw, int rc, const char *text, size_t len)
+{
+	struct waiter *w = (struct waiter *)((char *)tw - offsetof(struct waiter, tw));
+	if (pend_claim(w->fs, &w->pd)) {
+		if (rc)
+			fuse_reply_err(w->pd.req, to_errno(rc));
+		else
+			fuse_reply_buf(w->pd.req, text, len < w->size ? len : w->size);
+		waiter_unref(w); /* the reply's */
+	}
+	waiter_unref(w); /* the list's */
 }
 
 /* Set on a thread while it registers a request's interrupt callback: libfuse
@@ -247,30 +309,36 @@ static void on_interrupt(fuse_req_t req, void *data)
 		return;
 	}
 	pthread_mutex_lock(&fs->pending_mu);
-	bool mine = strmap_del(&fs->pending, (const char *)&req, sizeof req) != NULL;
+	struct pend *pd = strmap_del(&fs->pending, (const char *)&req, sizeof req);
 	pthread_mutex_unlock(&fs->pending_mu);
-	if (mine)
-		fuse_reply_err(req, EINTR);
+	if (!pd)
+		return;
+	fuse_reply_err(req, EINTR);
+	if (pd->waiter) { /* SPEC: the daemon keeps nothing for it */
+		struct waiter *w = (struct waiter *)pd;
+		if (tree_wait_cancel(fs->tree, &w->tw))
+			waiter_unref(w); /* the list's */
+		waiter_unref(w);         /* the reply's */
+	}
 }
 
-/* Makes j's request answerable by its interrupt: 0, or -EINTR when it was
- * interrupted already (then it has been answered and j is not to run), or
- * -ENOMEM (not answered). */
-static int job_watch(struct job *j)
+/* Makes pd's request answerable by its interrupt: 0, or -EINTR when it was
+ * interrupted already (then it has been answered and its work is not to
+ * run), or -ENOMEM (not answered). */
+static int pend_watch(struct fs *fs, struct pend *pd)
 {
-	struct fs *fs = j->fs;
 	pthread_mutex_lock(&fs->pending_mu);
-	int rc = strmap_put(&fs->pending, (const char *)&j->req, sizeof j->req, j);
+	int rc = strmap_put(&fs->pending, (const char *)&pd->req, sizeof pd->req, pd);
 	pthread_mutex_unlock(&fs->pending_mu);
 	if (rc)
 		return rc;
-	j->watched = true;
+	pd->watched = true;
 	registering = true;
 	interrupted_early = false;
-	fuse_req_interrupt_func(j->req, on_interrupt, fs);
+	fuse_req_interrupt_func(pd->req, on_interrupt, fs);
 	registering = false;
-	if (interrupted_early && job_claim(j)) {
-		fuse_reply_err(j->req, EINTR);
+	if (interrupted_early && pend_claim(fs, pd)) {
+		fuse_reply_err(pd->req, EINTR);
 		return -EINTR;
 	}
 	return 0;
@@ -295,7 +363,7 @@ static void defer(fuse_req_t req, enum op op, fuse_ino_t ino, const char *name,
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	*j = (struct job){ .pj.run = job_run, .fs = fs, .op = op, .req = req, .ino = ino,
+	*j = (struct job){ .pj.run = job_run, .fs = fs, .op = op, .pd.req = req, .ino = ino,
 			   .size = size, .off = off };
 	if (fi)
 		j->fi = *fi;
@@ -311,7 +379,7 @@ static void defer(fuse_req_t req, enum op op, fuse_ino_t ino, const char *name,
 		job_run(&j->pj); /* the root's answers never wait */
 		return;
 	}
-	int rc = pool ? job_watch(j) : -EIO;
+	int rc = pool ? pend_watch(fs, &j->pd) : -EIO;
 	if (rc) {
 		if (rc != -EINTR)
 			fuse_reply_err(req, -rc);
@@ -379,7 +447,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	if (rc == -EWOULDBLOCK)
 		defer(req, OP_LOOKUP, parent, name, NULL, 0, 0);
 	else
-		reply_entry(req, rc, &a);
+		reply_entry(req, rc, &a, neg_timeout(fs, parent));
 }
 
 static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -450,11 +518,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct tree_file *f = NULL;
 	bool keep = false, direct = false;
 
-	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
-		fuse_reply_err(req, EACCES);
-		return;
-	}
-	int rc = tree_open(fs->tree, ino, TREE_NOWAIT, &f, &keep, &direct);
+	int rc = tree_open(fs->tree, ino, TREE_NOWAIT, fi->flags, &f, &keep, &direct);
 	if (rc == -EWOULDBLOCK)
 		defer(req, OP_OPEN, ino, NULL, fi, 0, 0);
 	else
@@ -469,7 +533,9 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	int fd;
 	size_t len;
 
-	if (!tree_file_is_remote(f)) {
+	if (tree_file_is_wait(f)) {
+		wait_read(req, f, size, off);
+	} else if (!tree_file_is_remote(f)) {
 		char *buf;
 		ssize_t n = read_into(fs->tree, f, size, off, &buf);
 		reply_buf(req, n, buf);
@@ -486,6 +552,154 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	} else {
 		defer(req, OP_READ, ino, NULL, fi, size, off);
 	}
+}
+
+/* A read of .wait: answered when the task has finished, by the tree's
+ * wait thread; no thread of ours waits for it (SPEC: Waiting). */
+static void wait_read(fuse_req_t req, struct tree_file *f, size_t size, off_t off)
+{
+	struct fs *fs = fuse_req_userdata(req);
+	if (off > 0) {
+		fuse_reply_buf(req, NULL, 0); /* the one line was read: the end */
+		return;
+	}
+	struct waiter *w = calloc(1, sizeof *w);
+	if (!w) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	w->pd = (struct pend){ .req = req, .waiter = true };
+	w->tw.done = waiter_done;
+	w->fs = fs;
+	w->size = size;
+	atomic_init(&w->refs, 2);
+	tree_wait_init(f, &w->tw);
+	int rc = pend_watch(fs, &w->pd);
+	if (rc) {
+		if (rc != -EINTR)
+			fuse_reply_err(req, -rc);
+		free(w);
+		return;
+	}
+	tree_wait(fs->tree, &w->tw);
+}
+
+static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		      struct fuse_file_info *fi)
+{
+	struct fs *fs = fuse_req_userdata(req);
+	struct tree_file *f = NULL;
+	struct tree_attr a;
+	(void)mode;
+	int rc = tree_create(fs->tree, parent, name, fi->flags, &a, &f);
+	if (rc) {
+		fuse_reply_err(req, to_errno(rc));
+		return;
+	}
+	struct fuse_entry_param e;
+	memset(&e, 0, sizeof e);
+	e.ino = a.ino;
+	e.generation = 1;
+	fill_stat(fs, &a, &e.attr);
+	fi->fh = (uintptr_t)f;
+	fi->direct_io = 1;
+	if (fuse_reply_create(req, &e, fi))
+		tree_release(f);
+}
+
+static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+		     struct fuse_file_info *fi)
+{
+	struct fs *fs = fuse_req_userdata(req);
+	(void)ino;
+	ssize_t n = tree_write(fs->tree, (struct tree_file *)(uintptr_t)fi->fh, buf, size, off);
+	if (n < 0)
+		fuse_reply_err(req, to_errno((int)n));
+	else
+		fuse_reply_write(req, (size_t)n);
+}
+
+/* Each close(2): a draft in .new is submitted here, and close returns the
+ * API's answer. */
+static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs *fs = fuse_req_userdata(req);
+	int rc = tree_flush(fs->tree, (struct tree_file *)(uintptr_t)fi->fh, TREE_NOWAIT);
+	if (rc == -EWOULDBLOCK)
+		defer(req, OP_FLUSH, ino, NULL, fi, 0, 0);
+	else
+		fuse_reply_err(req, rc ? to_errno(rc) : 0);
+}
+
+static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+		       struct fuse_file_info *fi)
+{
+	struct fs *fs = fuse_req_userdata(req);
+	struct tree_attr a;
+	int rc;
+
+	if (to_set & FUSE_SET_ATTR_SIZE) {
+		struct tree_file *f = fi ? (struct tree_file *)(uintptr_t)fi->fh : NULL;
+		rc = tree_truncate(fs->tree, ino, f, (uint64_t)attr->st_size, &a);
+	} else {
+		/* times and modes: kept as they are where anything may change
+		 * (a draft), refused elsewhere */
+		rc = tree_getattr(fs->tree, ino, TREE_NOWAIT, &a);
+		if (rc == -EWOULDBLOCK || (rc == 0 && !(a.mode & 0200)))
+			rc = -EPERM;
+	}
+	reply_attr(req, rc, &a);
+}
+
+static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fs *fs = fuse_req_userdata(req);
+	int rc = tree_unlink(fs->tree, parent, name);
+	fuse_reply_err(req, rc ? to_errno(rc) : 0);
+}
+
+static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	defer(req, OP_RMDIR, parent, name, NULL, 0, 0);
+}
+
+static void op_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	struct fs *fs = fuse_req_userdata(req);
+	char target[512];
+	int rc = tree_readlink(fs->tree, ino, target, sizeof target);
+	if (rc)
+		fuse_reply_err(req, to_errno(rc));
+	else
+		fuse_reply_readlink(req, target);
+}
+
+/* SPEC: outside what .new and rmdir allow, the tree is read-only: EPERM,
+ * never ENOSYS. */
+static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+		      const char *newname, unsigned int flags)
+{
+	(void)parent, (void)name, (void)newparent, (void)newname, (void)flags;
+	fuse_reply_err(req, EPERM);
+}
+
+static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
+{
+	(void)link, (void)parent, (void)name;
+	fuse_reply_err(req, EPERM);
+}
+
+static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
+{
+	(void)ino, (void)newparent, (void)newname;
+	fuse_reply_err(req, EPERM);
+}
+
+static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
+{
+	struct fs *fs = fuse_req_userdata(req);
+	(void)mode, (void)rdev, (void)name;
+	fuse_reply_err(req, tree_names_change(fs->tree, parent) ? EINVAL : EPERM);
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -515,6 +729,17 @@ static const struct fuse_lowlevel_ops ops = {
 	.open = op_open,
 	.read = op_read,
 	.release = op_release,
+	.create = op_create,
+	.write = op_write,
+	.flush = op_flush,
+	.setattr = op_setattr,
+	.unlink = op_unlink,
+	.rmdir = op_rmdir,
+	.readlink = op_readlink,
+	.rename = op_rename,
+	.symlink = op_symlink,
+	.link = op_link,
+	.mknod = op_mknod,
 	.statfs = op_statfs,
 };
 

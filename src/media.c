@@ -452,6 +452,14 @@ fail:
 	return rc;
 }
 
+void media_forget(struct media *m, const char *key, size_t key_len)
+{
+	int rc = blobcache_remove(m->cache, key, key_len);
+	if (rc && rc != -ENOENT)
+		log_msg(LOGL_INFO, "a deleted task's output stays cached while it is open: %s",
+			strerror(-rc));
+}
+
 void media_close(struct media_file *f)
 {
 	if (f)

@@ -162,3 +162,14 @@ int outputs_open(struct tslot *sl, struct tree_file *f)
 	}
 	return rc;
 }
+
+void outputs_forget(struct task *tk)
+{
+	for (unsigned i = 0; i < tk->n_slots; i++) {
+		size_t klen;
+		char *key = slot_key(tk->slots[i], &klen);
+		if (key)
+			media_forget(tk->p->t->media, key, klen);
+		free(key);
+	}
+}

@@ -8,6 +8,7 @@
  * so their inode numbers and names stay valid; their task_info is swapped
  * whole. Knows no FUSE, no curl and no JSON. */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,11 +16,13 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "aifs/api.h"
 #include "aifs/config.h"
 #include "aifs/err.h"
 #include "aifs/idenc.h"
 #include "aifs/log.h"
 #include "aifs/media.h"
+#include "aifs/provider.h"
 #include "aifs/registry.h"
 #include "aifs/strmap.h"
 #include "aifs/task.h"
@@ -55,13 +58,38 @@ static struct tprov *prov_dir(struct tree *t, uint64_t ino)
 	return ino >= 2 && ino < 2 + t->n_provs ? &t->provs[ino - 2] : NULL;
 }
 
+struct tprov *tree_label_prov(struct tree *t, uint64_t ino)
+{
+	uint64_t p = ino >> INO_PROV_SHIFT;
+	if (p < 1 || p > t->n_provs || !(ino & INO_LABEL_BIT))
+		return NULL;
+	return &t->provs[p - 1];
+}
+
+/* The provider whose .new this is, or NULL. */
+static struct tprov *new_dir(struct tree *t, uint64_t ino)
+{
+	struct tprov *p = tree_label_prov(t, ino);
+	return p && (ino & ((INO_LABEL_BIT << 1) - 1)) == INO_LABEL_BIT ? p : NULL;
+}
+
+bool tree_names_change(struct tree *t, uint64_t dir)
+{
+	return new_dir(t, dir) != NULL;
+}
+
+static uint64_t new_ino(const struct tprov *p)
+{
+	return ((uint64_t)(p->idx + 1) << INO_PROV_SHIFT) | INO_LABEL_BIT;
+}
+
 /* The task of a task inode and its k, or NULL. Takes no lock: the task
  * array only grows, and is read under the provider's lock by callers. */
 static struct task *ino_task(struct tree *t, uint64_t ino, unsigned *k)
 {
 	uint64_t pi = ino >> INO_PROV_SHIFT;
 	uint64_t ti = (ino & ((1ULL << INO_PROV_SHIFT) - 1)) >> INO_TASK_SHIFT;
-	if (pi < 1 || pi > t->n_provs || ti < 1)
+	if (pi < 1 || pi > t->n_provs || ti < 1 || (ino & INO_LABEL_BIT))
 		return NULL;
 	struct tprov *p = &t->provs[pi - 1];
 	struct task *tk = NULL;
@@ -159,6 +187,8 @@ void tree_task_take(struct task *tk, struct task_info *ti, bool from_get, double
 	tk->info_from_get = from_get;
 	task_info_unref(old);
 	slim_touch(tk);
+	if (task_status_finished(ti->status))
+		wait_kick(tk); /* its readers of .wait need not wait for their round */
 }
 
 /* ---- the known-ids registry ---- */
@@ -284,6 +314,10 @@ static int file_attr(const struct task *tk, unsigned k, struct tree_attr *a)
 			return -ENOENT;
 		size = ti->error_len;
 		break;
+	case K_WAIT:
+		*a = (struct tree_attr){ .ino = tree_task_ino(tk, k), .mode = S_IFREG | 0444,
+					 .nlink = 1, .mtime = ti->mtime };
+		return 0; /* no size: reading it waits, then says the status */
 	default:
 		if (!outputs_at(tk, k) || !tk->slots[k - K_OUTPUT]->out)
 			return -ENOENT;
@@ -300,6 +334,8 @@ static int task_file_index(const struct task *tk, const char *name)
 	for (unsigned k = K_STATUS; k <= K_ERROR; k++)
 		if (!strcmp(name, fixed_names[k]))
 			return (int)k;
+	if (!strcmp(name, ".wait"))
+		return K_WAIT; /* SPEC: answers to the name, never listed */
 	for (unsigned i = 0; i < tk->n_slots; i++)
 		if (!strcmp(name, tk->slots[i]->name))
 			return (int)(K_OUTPUT + i);
@@ -335,6 +371,18 @@ static int lookup(struct tree *t, uint64_t parent, const char *name, int flags,
 				return 0;
 			}
 		return -ENOENT;
+	}
+	if ((p = prov_dir(t, parent)) && !strcmp(name, ".new")) {
+		pthread_mutex_lock(&p->mu);
+		rc = labels_attr(p, new_ino(p), out);
+		pthread_mutex_unlock(&p->mu);
+		return rc;
+	}
+	if ((p = new_dir(t, parent))) {
+		pthread_mutex_lock(&p->mu);
+		rc = labels_lookup(p, name, out);
+		pthread_mutex_unlock(&p->mu);
+		return rc;
 	}
 	if ((p = prov_dir(t, parent))) {
 		size_t len;
@@ -386,6 +434,13 @@ static int getattr_(struct tree *t, uint64_t ino, int flags, struct tree_attr *o
 		dir_attr(out, ino, 0755, t->mount_time, FINISHED_TIMEOUT);
 		return 0;
 	}
+	struct tprov *lp = tree_label_prov(t, ino);
+	if (lp) {
+		pthread_mutex_lock(&lp->mu);
+		rc = labels_attr(lp, ino, out);
+		pthread_mutex_unlock(&lp->mu);
+		return rc;
+	}
 	if (!(tk = ino_task(t, ino, &k)))
 		return -ENOENT;
 	pthread_mutex_lock(&tk->p->mu);
@@ -413,7 +468,7 @@ static int mkdir_(struct tree *t, uint64_t parent, const char *name, struct tree
 	int rc;
 
 	if (!p)
-		return parent == TREE_ROOT_INO ? -EPERM : -EACCES;
+		return new_dir(t, parent) ? -EINVAL : -EPERM; /* SPEC: only LABEL.json in .new */
 	char *id = idenc_decode(name, &len);
 	if (!id)
 		return -EINVAL;
@@ -446,7 +501,70 @@ int tree_mkdir(struct tree *t, uint64_t parent, const char *name, struct tree_at
 	return rc;
 }
 
-static int dir_add(struct tree_dir *d, size_t *cap, const char *name, uint64_t ino, unsigned mode)
+/* SPEC: rmdir PROVIDER/ID cancels a queued task and, with delete = yes,
+ * deletes a finished one: its directory, registry entry and cached outputs
+ * go. */
+static int rmdir_(struct tree *t, uint64_t parent, const char *name)
+{
+	struct tprov *p = prov_dir(t, parent);
+	struct aifs_err err;
+	struct task *tk = NULL;
+	bool forget = false;
+	size_t len;
+	int rc;
+
+	if (!p)
+		return new_dir(t, parent) ? -ENOTDIR : -EPERM;
+	if (!strcmp(name, ".new"))
+		return -EPERM;
+	char *id = idenc_decode(name, &len);
+	if (!id)
+		return -ENOENT;
+	pthread_mutex_lock(&p->mu);
+	if (!(tk = strmap_get(&p->byid, id, len)) && !(tk = tree_task_get(p, id, len))) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if ((rc = fresh_task(tk, 0)))
+		goto out;
+	enum task_status st = tk->info->status;
+	bool finished = task_status_finished(st);
+	if (!api_ops(p->api)->delete_request || (finished && !p->pc->allow_delete)) {
+		rc = -EPERM; /* nothing sent */
+		goto out;
+	}
+	pthread_mutex_unlock(&p->mu);
+	rc = api_delete(p->api, tk->id, &err);
+	pthread_mutex_lock(&p->mu);
+	if (rc == 0 && finished) {
+		tk->in_listing = false;
+		tk->neg_until = tree_now() + NEG_TTL;
+		slim_forget(tk);
+		task_info_unref(tk->info);
+		tk->info = NULL;
+		tree_task_known(tk, false);
+		forget = true;
+		log_msg(LOGL_INFO, "%s: deleted %s", p->pc->name, tk->id);
+	} else if (rc == 0) {
+		tk->fetched_at = 0; /* cancelled: the next look asks */
+		log_msg(LOGL_INFO, "%s: cancelled %s", p->pc->name, tk->id);
+	}
+out:
+	pthread_mutex_unlock(&p->mu);
+	if (forget)
+		outputs_forget(tk); /* the cached outputs go with it, outside the lock */
+	free(id);
+	return rc;
+}
+
+int tree_rmdir(struct tree *t, uint64_t parent, const char *name)
+{
+	int rc = rmdir_(t, parent, name);
+	tree_settle(t);
+	return rc;
+}
+
+int tree_dir_add(struct tree_dir *d, size_t *cap, const char *name, uint64_t ino, unsigned mode)
 {
 	if (d->n == *cap) {
 		size_t c = *cap ? *cap * 2 : 16;
@@ -458,6 +576,18 @@ static int dir_add(struct tree_dir *d, size_t *cap, const char *name, uint64_t i
 	}
 	d->ents[d->n++] = (struct tree_dirent){ name, ino, mode };
 	return 0;
+}
+
+int tree_dir_add_copy(struct tree_dir *d, size_t *cap, const char *name, uint64_t ino,
+		      unsigned mode)
+{
+	char **o = realloc(d->owned, (d->n_owned + 1) * sizeof *o);
+	if (!o)
+		return -ENOMEM;
+	d->owned = o;
+	if (!(o[d->n_owned] = strdup(name)))
+		return -ENOMEM;
+	return tree_dir_add(d, cap, o[d->n_owned++], ino, mode);
 }
 
 static int opendir_(struct tree *t, uint64_t ino, int flags, struct tree_dir **out)
@@ -473,14 +603,20 @@ static int opendir_(struct tree *t, uint64_t ino, int flags, struct tree_dir **o
 		return -ENOMEM;
 	if (ino == TREE_ROOT_INO) {
 		for (size_t i = 0; i < t->n_provs && !rc; i++)
-			rc = dir_add(d, &cap, t->provs[i].pc->name, 2 + i, S_IFDIR);
+			rc = tree_dir_add(d, &cap, t->provs[i].pc->name, 2 + i, S_IFDIR);
+	} else if ((p = new_dir(t, ino))) {
+		pthread_mutex_lock(&p->mu);
+		rc = labels_readdir(p, d, &cap);
+		pthread_mutex_unlock(&p->mu);
 	} else if ((p = prov_dir(t, ino))) {
 		pthread_mutex_lock(&p->mu);
 		rc = fresh_listing(p, flags);
+		if (!rc)
+			rc = tree_dir_add(d, &cap, ".new", new_ino(p), S_IFDIR);
 		for (size_t i = 0; i < p->n_tasks && !rc; i++) {
 			tk = p->tasks[i];
 			if (tk->name && (tk->in_listing || tk->known) && tk->neg_until <= tree_now())
-				rc = dir_add(d, &cap, tk->name, tree_task_ino(tk, K_DIR), S_IFDIR);
+				rc = tree_dir_add(d, &cap, tk->name, tree_task_ino(tk, K_DIR), S_IFDIR);
 		}
 		pthread_mutex_unlock(&p->mu);
 	} else if ((tk = ino_task(t, ino, &k)) && k == K_DIR) {
@@ -494,7 +630,7 @@ static int opendir_(struct tree *t, uint64_t ino, int flags, struct tree_dir **o
 				continue;
 			if (f >= K_OUTPUT && !outputs_at(tk, f))
 				continue;
-			rc = dir_add(d, &cap, name, tree_task_ino(tk, f), S_IFREG);
+			rc = tree_dir_add(d, &cap, name, tree_task_ino(tk, f), S_IFREG);
 		}
 		pthread_mutex_unlock(&tk->p->mu);
 	} else {
@@ -519,28 +655,43 @@ void tree_dir_free(struct tree_dir *d)
 {
 	if (!d)
 		return;
+	for (size_t i = 0; i < d->n_owned; i++)
+		free(d->owned[i]);
+	free(d->owned);
 	free(d->ents);
 	free(d);
 }
 
-int tree_open(struct tree *t, uint64_t ino, int flags, struct tree_file **out,
+int tree_open(struct tree *t, uint64_t ino, int flags, int oflags, struct tree_file **out,
 	      bool *keep_cache, bool *direct)
 {
 	struct tslot *output = NULL;
 	struct task *tk;
+	struct tprov *lp;
 	unsigned k;
 	int rc;
 
-	if (ino == TREE_ROOT_INO || prov_dir(t, ino))
-		return -EISDIR;
-	if (!(tk = ino_task(t, ino, &k)))
-		return -ENOENT;
-	if (k == K_DIR)
+	if (ino == TREE_ROOT_INO || prov_dir(t, ino) || new_dir(t, ino))
 		return -EISDIR;
 	struct tree_file *f = calloc(1, sizeof *f);
 	if (!f)
 		return -ENOMEM;
 	atomic_init(&f->refs, 1);
+	if ((lp = tree_label_prov(t, ino))) {
+		*keep_cache = false;
+		pthread_mutex_lock(&lp->mu);
+		rc = labels_open(lp, ino, oflags, f, direct);
+		pthread_mutex_unlock(&lp->mu);
+		goto done;
+	}
+	if (!(tk = ino_task(t, ino, &k)) || k == K_DIR) {
+		free(f);
+		return tk ? -EISDIR : -ENOENT;
+	}
+	if ((oflags & O_ACCMODE) != O_RDONLY || (oflags & O_TRUNC)) {
+		free(f);
+		return -EACCES; /* SPEC: a 0444 file opened for writing */
+	}
 	pthread_mutex_lock(&tk->p->mu);
 	rc = fresh_task(tk, flags);
 	if (rc == 0 && tk->info->slim && (k == K_META || k == K_ERROR))
@@ -563,6 +714,9 @@ int tree_open(struct tree *t, uint64_t ino, int flags, struct tree_file **out,
 			if (!ti->error_len)
 				rc = -ENOENT;
 			break;
+		case K_WAIT:
+			f->wait = tk;
+			break;
 		default:
 			rc = outputs_size(tk, k, flags);
 			if (rc == 0 && !outputs_at(tk, k))
@@ -574,13 +728,14 @@ int tree_open(struct tree *t, uint64_t ino, int flags, struct tree_file **out,
 		if (rc == 0) {
 			f->info = task_info_ref(tk->info);
 			/* outputs never change (a replaced one is told); the rest only once finished */
-			*keep_cache = output || task_status_finished(tk->info->status);
+			*keep_cache = output || (task_status_finished(tk->info->status) && !f->wait);
 			*direct = !*keep_cache;
 		}
 	}
 	pthread_mutex_unlock(&tk->p->mu);
 	if (rc == 0 && output)
 		rc = outputs_open(output, f); /* the cache's disk work, without the lock */
+done:
 	tree_settle(t);
 	if (rc) {
 		task_info_unref(f->info);
@@ -594,6 +749,11 @@ int tree_open(struct tree *t, uint64_t ino, int flags, struct tree_file **out,
 bool tree_file_is_remote(const struct tree_file *f)
 {
 	return f->remote;
+}
+
+bool tree_file_is_wait(const struct tree_file *f)
+{
+	return f->wait != NULL;
 }
 
 ssize_t tree_read(struct tree *t, struct tree_file *f, char *buf, size_t size, off_t off)
@@ -627,6 +787,8 @@ static void file_unref(struct tree_file *f)
 		return;
 	task_info_unref(f->info);
 	media_close(f->media);
+	free(f->w);
+	free(f->own);
 	free(f);
 }
 
@@ -684,11 +846,18 @@ struct tree *tree_new(const struct aifs_conf *conf, const struct tree_provider *
 		pthread_cond_init(&p->cv, NULL);
 		strmap_init(&p->byid);
 		t->n_provs++;
+		pthread_cond_init(&p->wait_cv, NULL);
 		int rc = registry_load(p->reg, load_known, p);
 		if (rc == -ENOMEM)
 			goto nomem;
 		if (rc)
 			log_msg(LOGL_WARN, "%s: cannot read the known ids: %s", pc->name,
+				strerror(-rc));
+		rc = labels_load(p, conf->cache_dir);
+		if (rc == -ENOMEM)
+			goto nomem;
+		if (rc)
+			log_msg(LOGL_WARN, "%s: cannot read the labels of .new: %s", pc->name,
 				strerror(-rc));
 	}
 	return t;
@@ -714,6 +883,8 @@ void tree_free(struct tree *t)
 			task_free(p->tasks[j]);
 		free(p->tasks);
 		free(p->reg_adds);
+		labels_free(p);
+		pthread_cond_destroy(&p->wait_cv);
 		strmap_free(&p->byid);
 		pthread_mutex_destroy(&p->mu);
 		pthread_mutex_destroy(&p->reg_mu);

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "aifs/journal.h"
 #include "aifs/media.h"
 #include "aifs/ratelimit.h"
 #include "aifs/strmap.h"
@@ -31,7 +32,15 @@ struct tree_attr;
 #define K_STATUS 1
 #define K_META 2
 #define K_ERROR 3
-#define K_OUTPUT 4
+#define K_WAIT 4              /* .wait: unlisted, reading it waits for the end */
+#define K_OUTPUT 5
+/* A provider's .new directory and its labels: the task index's top bit set.
+ * .new is label index 0, k 0; label l's files are l + 1 with these k. */
+#define INO_LABEL_BIT (1ULL << 47)
+#define LK_JSON 1                /* LABEL.json */
+#define LK_LINK 2                /* LABEL -> ../ID */
+#define LK_ERROR 3               /* LABEL.error */
+#define LABEL_NAME_MAX 100
 #define NEG_TTL 1.0           /* SPEC: "not found" is cached at most 1 s */
 #define FINISHED_TIMEOUT 60.0 /* kernel cache for what cannot change */
 #define MAX_PAGES 100000      /* a listing that never ends is an error */
@@ -40,6 +49,7 @@ struct tree_attr;
 
 struct tprov;
 struct task;
+struct tree_waiter;
 
 /* One call at a time for one thing (a task's get, a listing, a size probe):
  * the first caller makes it, later ones wait for its outcome. Guarded by the
@@ -80,6 +90,25 @@ struct task {
 	unsigned n_slots;
 	struct task *lru_prev, *lru_next; /* in the tree's LRU while info is full */
 	bool in_lru;
+	struct tree_waiter *waiters; /* reading its .wait */
+};
+
+/* A label in .new (SPEC: Creating tasks). The record on disk follows each
+ * change of state; state SENDING is written before the request leaves. */
+struct label {
+	struct tprov *p;
+	uint64_t idx;             /* its inode's middle bits; never reused */
+	char name[LABEL_NAME_MAX + 1];
+	enum label_state state;
+	bool busy;                /* a submission is under way: no other change */
+	bool gone;                /* forgotten (rm): its inodes answer ENOENT */
+	int64_t mtime;
+	char *body;               /* the request as last closed; NULL when empty */
+	size_t body_len;
+	char *id;                 /* created: the task */
+	size_t id_len;
+	char *error;              /* LABEL.error; NULL when none */
+	size_t error_len;
 };
 
 /* A provider's directory. mu guards everything below it that is not
@@ -110,6 +139,19 @@ struct tprov {
 	bool reg_rewrite;         /* one left: write the whole file */
 	atomic_bool reg_pending;  /* lock-free hint that the above is not empty */
 	pthread_mutex_t reg_mu;   /* taken before mu, never while holding it */
+	/* .new */
+	struct label **labels;    /* by index */
+	size_t n_labels, cap_labels;
+	struct strmap label_byname;
+	char *label_dir;          /* CACHE_DIR/labels/PROVIDER; read-only */
+	/* .wait: waited tasks are refreshed by the provider's wait thread */
+	size_t n_waiters;
+	pthread_cond_t wait_cv;   /* a waiter came, a waited task finished, stop */
+	bool wait_kick;           /* a waited task may have finished: look now */
+	bool wait_stop;
+	double wait_last;         /* monotonic: the last refresh for waiters */
+	pthread_t waitd;
+	bool waitd_running;
 };
 
 struct tree {
@@ -130,6 +172,13 @@ struct tree {
 
 struct tree_file {
 	atomic_int refs;        /* the open file, and each tree_read_fd() not yet done */
+	struct task *wait;      /* .wait of this task */
+	struct label *label;    /* LABEL.json or LABEL.error */
+	bool writable;          /* LABEL.json opened for writing: w holds the draft */
+	bool dirty;             /* written since the last flush */
+	char *w;                /* the draft as this handle has it */
+	size_t w_len, w_cap;
+	char *own;              /* data when the file owns a copy (a label's) */
 	struct task_info *info; /* a reference: the content as it was at open */
 	const char *data;
 	size_t len;
@@ -151,6 +200,9 @@ static inline void tree_deadline(struct timespec *ts, double s)
 
 /* tree.c */
 uint64_t tree_task_ino(const struct task *tk, unsigned k);
+/* The provider of an inode in a .new directory (.new itself included), or
+ * NULL. */
+struct tprov *tree_label_prov(struct tree *t, uint64_t ino);
 /* Finds or makes the task for id. Caller holds p->mu. NULL on ENOMEM. */
 struct task *tree_task_get(struct tprov *p, const char *id, size_t len);
 /* Takes ti (one reference) into tk when it is the newer description.
@@ -188,6 +240,38 @@ void slim_forget(struct task *tk);
  * metadata whole. Called holding no provider lock. */
 void slim_trim(struct tree *t);
 
+/* labels.c */
+int labels_load(struct tprov *p, const char *cache_dir);
+void labels_free(struct tprov *p);
+/* Attributes of .new (k 0 of label index 0) or of a label's file. Caller
+ * holds p->mu. */
+int labels_attr(struct tprov *p, uint64_t ino, struct tree_attr *a);
+int labels_lookup(struct tprov *p, const char *name, struct tree_attr *a);
+int labels_readdir(struct tprov *p, struct tree_dir *d, size_t *cap);
+int labels_create(struct tprov *p, const char *name, int oflags, struct tree_attr *a,
+		  struct tree_file *f);
+int labels_open(struct tprov *p, uint64_t ino, int oflags, struct tree_file *f, bool *direct);
+int labels_truncate(struct tprov *p, uint64_t ino, struct tree_file *f, uint64_t size,
+		    struct tree_attr *a);
+int labels_readlink(struct tprov *p, uint64_t ino, char *buf, size_t size);
+/* Caller holds no lock (a record is removed from disk). */
+int labels_unlink(struct tprov *p, const char *name);
+/* Caller holds no lock: submission waits on the API. */
+int labels_flush(struct tprov *p, struct tree_file *f, int flags);
+/* tree.c's directory entries: name borrowed (it lives as long as the
+ * tree), or copied into the listing. */
+int tree_dir_add(struct tree_dir *d, size_t *cap, const char *name, uint64_t ino, unsigned mode);
+int tree_dir_add_copy(struct tree_dir *d, size_t *cap, const char *name, uint64_t ino,
+		      unsigned mode);
+
+/* wait.c */
+int wait_start(struct tprov *p);
+/* Stops the thread and ends every waiter with -ESHUTDOWN. */
+void wait_stop(struct tprov *p);
+/* A waited task may have finished (a listing or a get said so). Caller
+ * holds p->mu. */
+void wait_kick(struct task *tk);
+
 /* outputs.c */
 /* The slot of an output name, making one when new. NULL when full or out
  * of memory: that output is then not shown. */
@@ -200,5 +284,7 @@ int outputs_size(struct task *tk, unsigned k, int flags);
 /* Opens output sl (its size known) for reading into f. Caller holds no
  * tree lock: this is the cache's disk work. */
 int outputs_open(struct tslot *sl, struct tree_file *f);
+/* Drops tk's outputs from the cache (the task was deleted). */
+void outputs_forget(struct task *tk);
 
 #endif

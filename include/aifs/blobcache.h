@@ -45,6 +45,10 @@ int blobcache_open(struct blobcache *c, const char *key, size_t key_len, uint64_
 int blobcache_peek(struct blobcache *c, const char *key, size_t key_len, uint64_t *size,
 		   bool *complete);
 
+/* Removes key's entry and its files (the task was deleted). 0, -ENOENT,
+ * or -EBUSY while it is open. */
+int blobcache_remove(struct blobcache *c, const char *key, size_t key_len);
+
 /* Persists the map (as blob_sync) and drops this reference. Accepts NULL. */
 void blob_close(struct blob *b);
 

@@ -31,6 +31,7 @@ struct provider_conf {
 	char *access_token;  /* chanjing, static token instead of app_id + secret_key */
 	enum list_mode list;
 	bool insecure_http;
+	bool allow_delete;   /* delete = yes: rmdir deletes finished tasks */
 	struct tunables tun; /* after config_finish(): every field set */
 };
 

@@ -84,6 +84,8 @@ void media_out_free(struct media_out *o);
 int media_open(struct media *m, const char *key, size_t key_len, struct media_out *o,
 	       const struct media_src *src, struct media_file **out);
 void media_close(struct media_file *f);
+/* Drops key's bytes from the cache (its task was deleted). */
+void media_forget(struct media *m, const char *key, size_t key_len);
 
 /* For bytes already on disk: 0 with the cache file's descriptor (valid
  * until media_close()) and the length to send from off (short only at the

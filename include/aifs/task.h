@@ -19,7 +19,7 @@ enum task_status {
 	TASK_OTHER, /* a word aifs does not know: shown lowercased, not finished */
 };
 
-#define TASK_MAX_OUTPUTS 60
+#define TASK_MAX_OUTPUTS 59 /* with status, meta.json, error, .wait: 6 bits of inode */
 
 struct task_output {
 	char *name; /* "video.mp4", "image-2.jpg": a safe single path component */
