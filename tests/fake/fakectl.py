@@ -138,6 +138,19 @@ class Fake:
         """API requests after the server's monotonic time since."""
         return self.call("GET", "/_ctl/log", since=since, endpoint=endpoint)["entries"]
 
+    def creates(self, provider=None, since=None):
+        """Create requests received, oldest first: {"t", "provider", "body",
+        "status", "id", "fault", "raw"}; body is the text as received (None
+        if never read), raw the same as bytes, id the task made or None."""
+        got = self.call("GET", "/_ctl/creates", provider=provider, since=since)["creates"]
+        for e in got:
+            e["raw"] = None if e["body"] is None else e["body"].encode("utf-8", "surrogateescape")
+        return got
+
+    def created(self, provider):
+        """How many tasks the provider's create endpoint made."""
+        return self.counter(f"{provider}.created")
+
     def now(self):
         """The server's monotonic clock (comparable with log timestamps)."""
         return self.call("GET", "/_ctl/log", since="inf")["now"]

@@ -322,6 +322,104 @@ def test_ctl_tasks(fake, c):
           and c.cj("task?unique_id=cj-new")[1]["data"] == t)
 
 
+ARK_BODY = {"model": "doubao-seedance-1-0-pro-250528",
+            "content": [{"type": "text", "text": "a cat on a skateboard"}],
+            "ratio": "9:16", "duration": 10, "return_last_frame": True,
+            "safety_identifier": "u-1", "x_new_field": {"a": 1}}
+CJ_BODY = {"creation_type": 3, "model_code": "doubao-seedream-4.5",
+           "ref_prompt": "white background product shot", "aspect_ratio": "3:4",
+           "clarity": 2048, "number_of_images": 2}
+
+
+def ark_create(c, provider, body=ARK_BODY, **kw):
+    """(status, answer) of an Ark-family create; body bytes go as they are."""
+    status, _, b = c.ark(provider, method="POST", body=body, **kw)
+    return status, json.loads(b) if b else None
+
+
+def test_create(fake, c):
+    fake.reset_counters()
+    t0 = fake.now()
+    raw = json.dumps(ARK_BODY, indent=1).encode()
+    status, ans = ark_create(c, "ark", raw)
+    tid = ans["id"]
+    check("create ark", status == 200 and set(ans) == {"id"} and tid.startswith("cgt-"), ans)
+    _, got = c.ark_json("ark", "/" + tid)
+    now = time.time()
+    check("create ark task queued, echoed", got["status"] == "queued"
+          and got["model"] == ARK_BODY["model"] and got["ratio"] == "9:16"
+          and got["duration"] == 10 and got["safety_identifier"] == "u-1"
+          and got["resolution"] == "720p" and "content" not in got and "x_new_field" not in got
+          and abs(got["created_at"] - now) < 3 and got["updated_at"] == got["created_at"], got)
+    _, page = c.ark_json("ark", "?page_size=1")
+    check("create ark listed at once", page["items"][0]["id"] == tid)
+    status, ans = ark_create(c, "relay")
+    rid = ans["id"]
+    check("create relay adds status", status == 200 and ans["status"] == "submitted"
+          and c.ark_json("relay", "/" + rid)[1]["status"] == "submitted")
+    status, ans = ark_create(c, "rong")
+    check("create rong 404", status == 404 and ans["error"]["code"] == "ResourceNotFound")
+    fake.patch_scenario({"rong": {"create_status": None}})
+    status, ans = ark_create(c, "rong")
+    check("create rong when offered", status == 200 and c.ark("rong", "/" + ans["id"])[0] == 200)
+    fake.patch_scenario({"rong": {"create_status": 404}})
+    check("create needs the key", ark_create(c, "ark", key="nope")[0] == 401)
+    for name, body, param in (
+            ("not JSON", b"{\"model\":", ""), ("array", b"[]", ""),
+            ("no model", {"content": [{"type": "text", "text": "x"}]}, "model"),
+            ("model not string", {"model": 5, "content": [{"type": "text"}]}, "model"),
+            ("no content", {"model": "m"}, "content"),
+            ("empty content", {"model": "m", "content": []}, "content"),
+            ("content item without type", {"model": "m", "content": [{"text": "x"}]}, "content")):
+        status, ans = ark_create(c, "ark", body)
+        err = (ans or {}).get("error", {})
+        check(f"create ark 400 {name}", status == 400 and err.get("code") == "InvalidParameter"
+              and err.get("type") == "BadRequest" and err.get("param") == param, ans)
+    # Chanjing task/submit.
+    check("create chanjing needs a token",
+          c.cj("task/submit", CJ_BODY, token="nope")[1]["code"] == 10400)
+    status, ans = c.cj("task/submit", CJ_BODY)
+    uid = ans["data"]
+    check("create chanjing", status == 200 and ans["code"] == 0 and ans["msg"] == "success"
+          and isinstance(uid, str) and "trace_id" in ans, ans)
+    got = c.cj("task?unique_id=" + uid)[1]["data"]
+    check("create chanjing task queued, echoed", got["progress_desc"] == "Queued"
+          and got["type"] == 3 and got["model_code"] == CJ_BODY["model_code"]
+          and got["photo_info"]["ref_prompt"] == CJ_BODY["ref_prompt"]
+          and got["number_ai_creation"] == 2 and got["output_url"] == []
+          and abs(got["create_time"] - time.time()) < 3, got)
+    listed = c.cj("task/page", {"type": 3, "page": 1, "page_size": 1})[1]["data"]["list"]
+    check("create chanjing listed at once", listed[0]["unique_id"] == uid)
+    video = {"creation_type": 4, "model_code": "Doubao-Seedance-1.0-lite-i2v",
+             "ref_prompt": "waves", "ref_img_url": ["https://x/1.jpg"], "video_duration": 5}
+    vid = c.cj("task/submit", video)[1]["data"]
+    got = c.cj("task?unique_id=" + vid)[1]["data"]
+    check("create chanjing video", got["type"] == 4 and got["motion_info"]["video_duration"] == 5
+          and got["ref_img_url"] == ["https://x/1.jpg"] and got["motion_info"]["ref_prompt"] == "waves")
+    for name, body in (("no creation_type", {"model_code": "m"}),
+                       ("creation_type 5", {"creation_type": 5, "model_code": "m"}),
+                       ("no model_code", {"creation_type": 3}),
+                       ("video without duration", {"creation_type": 4, "model_code": "m"}),
+                       ("5 images", {**CJ_BODY, "number_of_images": 5})):
+        check(f"create chanjing 40000 {name}", c.cj("task/submit", body)[1]["code"] == 40000)
+    # The record of create requests, and the counters.
+    got = fake.creates("ark", since=t0)
+    check("creates body byte for byte", got[0]["raw"] == raw and got[0]["body"] == raw.decode()
+          and got[0]["id"] == tid and got[0]["status"] == 200, got[0])
+    check("creates failed ones", len(got) == 9 and all(e["id"] is None for e in got[1:])
+          and {e["status"] for e in got[1:]} == {400, 401}, [e["status"] for e in got])
+    weird = b'{"model":"m","content":[{"type":"text","text":"\xff\xfe"}]}'
+    status, ans = ark_create(c, "ark", weird)
+    check("creates keeps bytes that are not UTF-8",
+          status == 400 and fake.creates("ark")[-1]["raw"] == weird)
+    cnt = fake.counters()
+    check("create counters", cnt["ark.create"] == 10 and cnt["ark.created"] == 1
+          and cnt["relay.created"] == 1 and cnt["rong.created"] == 1 and cnt["rong.create"] == 2
+          and cnt["chanjing.created"] == 2 and cnt["chanjing.create"] == 8
+          and fake.created("ark") == 1, cnt)
+    check("creates of all providers", len(fake.creates(since=t0)) == 10 + 1 + 2 + 8)
+
+
 def test_faults(fake, c):
     fake.reset_counters()
     t0 = fake.now()
@@ -514,7 +612,7 @@ def main():
               and fake.counter("unknown") == 1)
         check("unknown control path", req(fake.url + "/_ctl/nope")[0] == 404)
         for test in (test_ark, test_relay_rong, test_chanjing, test_media, test_ctl_tasks,
-                     test_faults, test_shapes, test_ratelimit, test_scale):
+                     test_create, test_faults, test_shapes, test_ratelimit, test_scale):
             try:
                 test(fake, c)
             except Exception as e:  # noqa: BLE001
