@@ -112,7 +112,13 @@ ARK_CODES = {400: "InvalidParameter", 401: "AuthenticationError", 403: "AccessDe
              404: "ResourceNotFound", 429: "RateLimitExceeded.EndpointRPMExceeded",
              500: "InternalServiceError"}
 FAULT_KINDS = {"http", "code", "delay", "stall", "reset", "truncate", "malformed",
-               "wrong_shape", "empty", "huge", "redirect_loop", "down"}
+               "wrong_shape", "empty", "huge", "redirect_loop", "down",
+               "stall_after_create", "reset_after_create"}
+# Kinds that answer in place of the request; with "after_create": true the
+# request is first carried out (a create makes its task), then so answered.
+REPLACING = {"http", "code", "malformed", "empty", "huge", "redirect_loop"}
+# Kinds that carry the request out (a create makes its task), then send nothing.
+AFTER_KINDS = {"stall_after_create", "reset_after_create"}
 SHAPES = {"string_for_number", "unit_for_number", "missing_fields", "null_list", "items_not_list",
           "top_array"}
 MISSING = {"id", "unique_id", "status", "progress_desc", "created_at", "create_time"}
@@ -1495,7 +1501,8 @@ class Handler(BaseHTTPRequestHandler):
                 time.sleep(float(rule.get("seconds", 1)))
             if kind in ("stall", "reset") and not mid_body:
                 return self.hangup(rst=kind == "reset")
-            reply = fault_reply(st, rule, req) if rule else None
+            after = kind in AFTER_KINDS or (kind in REPLACING and bool(rule.get("after_create")))
+            reply = fault_reply(st, rule, req) if rule and not after else None
             if reply is None:
                 reply = st.throttle(req)
                 throttled = reply is not None
@@ -1505,6 +1512,13 @@ class Handler(BaseHTTPRequestHandler):
                     variant = rule.get("variant", "missing_fields")
                     shaped = [reply.obj] if variant == "top_array" else reshape(reply.obj, variant)
                     reply = json_reply(shaped, reply.status, code=reply.code)
+            if kind in AFTER_KINDS:
+                reply = None  # carried out, never answered
+                if kind == "stall_after_create":
+                    time.sleep(float(rule.get("seconds", 1)))
+                return self.hangup(rst=kind == "reset_after_create")
+            if after:
+                reply = fault_reply(st, rule, req)
             limit, pause = None, 0.0
             if kind == "truncate":
                 limit = int(rule.get("bytes", reply.length // 2))

@@ -420,6 +420,63 @@ def test_create(fake, c):
     check("creates of all providers", len(fake.creates(since=t0)) == 10 + 1 + 2 + 8)
 
 
+def test_create_faults(fake, c):
+    """Which faults make the task: the README's table, case by case."""
+    fake.reset_counters()
+    cases = [  # kind, params, made, what the client sees
+        ("http", {"status": 429, "retry_after": 1}, False, 429),
+        ("http", {"status": 503}, False, 503),
+        ("http", {"status": 500}, False, 500),
+        ("http", {"status": 500, "after_create": True}, True, 500),
+        ("stall", {"seconds": 0.2}, False, "RemoteDisconnected"),
+        ("reset", {}, False, "ConnectionResetError"),
+        ("down", {}, False, "RemoteDisconnected"),
+        ("malformed", {}, False, "JSONDecodeError"),
+        ("delay", {"seconds": 0.1}, True, 200),
+        ("truncate", {"bytes": 5}, True, "IncompleteRead"),
+        ("stall_after_create", {"seconds": 0.2}, True, "RemoteDisconnected"),
+        ("reset_after_create", {}, True, "ConnectionResetError"),
+    ]
+    made = 0
+    for kind, params, makes, seen in cases:
+        before = {t["id"] for t in fake.tasks("ark")}
+        fake.fault("ark.create", kind, count=1, **params)
+        t = time.monotonic()
+        try:
+            what = ark_create(c, "ark", b'{"model":"m","content":[{"type":"text"}]}')[0]
+        except Exception as e:  # noqa: BLE001
+            what = type(e).__name__
+        took = time.monotonic() - t
+        made += makes
+        new = {t["id"] for t in fake.tasks("ark")} - before
+        rec = fake.creates("ark")[-1]
+        check(f"create fault {kind} {params}: seen", what == seen, what)
+        check(f"create fault {kind} {params}: made {makes}", len(new) == makes
+              and fake.created("ark") == made and rec["fault"] == kind
+              and rec["id"] == (new.pop() if makes else None)
+              and (rec["body"] is None) == (kind == "down"), (new, rec))
+        if "seconds" in params:
+            check(f"create fault {kind} waited", took >= params["seconds"], took)
+    fake.clear_faults()
+    # Throttled creates make nothing; the rule machinery applies to chanjing.create too.
+    fake.ratelimit("relay", qps=1, burst=1)
+    codes = [ark_create(c, "relay")[0] for _ in range(3)]
+    fake.ratelimit("relay", qps=0)
+    check("create throttled makes nothing", codes.count(429) >= 1
+          and fake.created("relay") == codes.count(200), codes)
+    fake.fault("chanjing.create", "code", code=40001, count=1)
+    check("create chanjing 40001", c.cj("task/submit", CJ_BODY)[1]["code"] == 40001
+          and fake.created("chanjing") == 0)
+    fake.fault("chanjing.create", "stall_after_create", seconds=0.1, count=1)
+    check("create chanjing stall_after_create",
+          failure(lambda: c.cj("task/submit", CJ_BODY)) == "RemoteDisconnected"
+          and fake.created("chanjing") == 1 and fake.creates("chanjing")[-1]["id"])
+    cnt = fake.counters()
+    check("create fault counters", cnt["ark.create"] == len(cases)
+          and cnt["ark.create.fault.stall_after_create"] == 1
+          and cnt["ark.create.fault.http"] == 4 and cnt["ark.create.status.500"] == 2, cnt)
+
+
 def test_faults(fake, c):
     fake.reset_counters()
     t0 = fake.now()
@@ -612,7 +669,7 @@ def main():
               and fake.counter("unknown") == 1)
         check("unknown control path", req(fake.url + "/_ctl/nope")[0] == 404)
         for test in (test_ark, test_relay_rong, test_chanjing, test_media, test_ctl_tasks,
-                     test_create, test_faults, test_shapes, test_ratelimit, test_scale):
+                     test_create, test_create_faults, test_faults, test_shapes, test_ratelimit, test_scale):
             try:
                 test(fake, c)
             except Exception as e:  # noqa: BLE001
