@@ -22,6 +22,7 @@ import bisect
 import hashlib
 import hmac
 import json
+import math
 import mimetypes
 import os
 import random
@@ -54,7 +55,7 @@ ARK_MODELS = ["doubao-seedance-1-0-pro-250528", "doubao-seedance-1-0-lite-t2v-25
               "doubao-seedance-1-0-lite-i2v-250428", "doubao-seedance-1-0-pro-fast-251015"]
 ARK_MIX = {"succeeded": 70, "queued": 6, "running": 8, "failed": 8, "cancelled": 4, "expired": 4}
 COMMON = {"count": 30, "tasks": [], "odd_ids": False, "media_size": [65536, 1048576],
-          "url_ttl": DAY, "redirect": False, "shape": "plain"}
+          "url_ttl": DAY, "redirect": False, "shape": "plain", "lifecycle": None}
 ARK_CONF = {**COMMON, "mix": ARK_MIX, "models": ARK_MODELS, "failure_reason": 0.0,
             "list_status": None, "create_status": None, "slim_items": False,
             "visible_days": 7, "queued_status": "queued", "create_answer_status": False}
@@ -94,6 +95,10 @@ ARK_FILLED = {"resolution": "720p", "ratio": "16:9", "duration": 5, "framesperse
 CJ_ORDER = ["id", "unique_id", "create_time", "number_ai_creation", "type", "progress_desc",
             "err_msg", "aspect_ratio", "output_url", "photo_info", "motion_info",
             "ref_img_url", "model_code", "model_name"]
+# Where a task on a schedule (<p>.lifecycle) ends: outcome -> status.
+ARK_OUTCOMES = {"succeeded": "succeeded", "failed": "failed", "expired": "expired"}
+CJ_OUTCOMES = {"succeeded": "Success", "failed": "Fail", "Success": "Success", "Fail": "Fail",
+               "Error": "Error"}
 SUCCESS = {"succeeded", "Success"}
 FAILED = {"failed", "Error", "Fail"}
 ARK_FAILURES = [
@@ -135,6 +140,29 @@ LOGGED_HEADERS = ("authorization", "access_token", "content-type", "range", "if-
 
 class Bad(Exception):
     """A control request the server refuses (answered 400)."""
+
+
+KEEP = object()
+
+
+def check_life(v, cj):
+    """A lifecycle, {"queued_s", "running_s", "outcome"}, normalized; None stays None."""
+    if v is None:
+        return None
+    if not isinstance(v, dict):
+        raise Bad(f"bad lifecycle {v!r}: an object or null")
+    out = {}
+    for k in ("queued_s", "running_s"):
+        n = v.get(k, 0)
+        if isinstance(n, bool) or not isinstance(n, (int, float)) or not 0 <= n < math.inf:
+            raise Bad(f"lifecycle {k} must be a number of seconds >= 0")
+        out[k] = float(n)
+    outcome = v.get("outcome", "succeeded")
+    allowed = CJ_OUTCOMES if cj else ARK_OUTCOMES
+    if outcome not in allowed:
+        raise Bad(f"lifecycle outcome must be one of {sorted(allowed)}")
+    out["outcome"] = outcome
+    return out
 
 
 # ---------------------------------------------------------------- bytes
@@ -343,6 +371,7 @@ class Provider:
         self.specs, self.deleted, self.issued, self.tokens = {}, set(), {}, {}
         self.url_gen, self._order = 0, None
         self.id_rng = random.Random(f"{seed}/{name}/create")
+        self.living, self.next_change = set(), math.inf  # tasks on a schedule
         self.rows = self.generate()
         self.index = {r[1]: i for i, r in enumerate(self.rows)}
         # The second newest success always shows the rarer shapes (below).
@@ -526,7 +555,47 @@ class Provider:
         spec = {"obj": obj, "outputs": {}, "plan": self.parse_outputs(plan, obj, rng)}
         self.specs[tid] = spec
         self._order = None
+        if self.conf.get("lifecycle"):
+            self.start_life(tid, spec, self.conf["lifecycle"], now)
         return tid
+
+    # -- schedules: queued -> running -> outcome, applied when anything is read
+
+    def start_life(self, tid, spec, sched, t0):
+        spec["life"] = {**sched, "t0": t0, "stage": 0}
+        self.living.add(tid)
+        self.next_change = min(self.next_change, t0 + sched["queued_s"])
+
+    def advance(self, now):
+        """Move the tasks on a schedule whose time has come; updated_at is
+        the second each change was due."""
+        if now < self.next_change:
+            return
+        nxt = math.inf
+        for tid in list(self.living):
+            life = (self.specs.get(tid) or {}).get("life")
+            if life is None:
+                self.living.discard(tid)
+                continue
+            t1 = life["t0"] + life["queued_s"]
+            t2 = t1 + life["running_s"]
+            if life["stage"] == 0 and now >= t1:
+                self.step(tid, "Generating" if self.cj else "running", t1)
+                life["stage"] = 1
+            if life["stage"] == 1 and now >= t2:
+                outcome = (CJ_OUTCOMES if self.cj else ARK_OUTCOMES)[life["outcome"]]
+                self.step(tid, outcome, t2)
+                life["stage"] = 2
+                self.living.discard(tid)
+                continue
+            nxt = min(nxt, t1 if life["stage"] == 0 else t2)
+        self.next_change = nxt
+
+    def step(self, tid, status, when):
+        fields = {self.status_key: status}
+        if not self.cj:
+            fields["updated_at"] = int(when)
+        self.put(tid, fields, keep_life=True)
 
     def created_ark(self, b, tid, now, rng):
         obj = {"id": tid, "model": b["model"], "status": self.queued_status(),
@@ -573,10 +642,19 @@ class Provider:
                                 "video_duration": 0 if image else b["video_duration"]},
                 "ref_img_url": refs, "model_code": b["model_code"], "model_name": ""}
 
-    def put(self, tid, fields):
-        """Create or update a task; a field given as null is removed."""
+    def put(self, tid, fields, keep_life=False):
+        """Create or update a task; a field given as null is removed. Setting
+        the status ends the task's schedule (keep_life: the schedule's own
+        steps); a lifecycle starts one now, from queued."""
         fields = dict(fields)
         outputs, renew = fields.pop("outputs", None), fields.pop("renew_urls", False)
+        life = fields.pop("lifecycle", KEEP)
+        sched = None if life is KEEP else check_life(life, self.cj)
+        if sched:
+            fields[self.status_key] = self.queued_status()
+            gone = ("err_msg",) if self.cj else ("error", "failure_reason", "usage", "content")
+            fields.update((k, "" if self.cj else None) for k in gone if k not in fields)
+            outputs = {} if outputs is None else outputs
         now = int(time.time())
         spec = self.spec(tid)
         if spec is None:
@@ -607,11 +685,16 @@ class Provider:
                 obj["err_msg"] = CJ_FAIL
             elif not self.cj and "error" not in obj and "failure_reason" not in obj:
                 obj.update(self.ark_failure(rng))
+        if not keep_life and (self.status_key in fields or life is not KEEP):
+            spec.pop("life", None)
+            self.living.discard(tid)
         self.specs[tid] = spec
         self.deleted.discard(tid)
         self._order = None
         if renew or outputs is not None:
             self.issued.pop(tid, None)
+        if sched:
+            self.start_life(tid, spec, sched, time.time())
         return spec
 
     def set_output(self, tid, slot, b):
@@ -643,6 +726,7 @@ class Provider:
         if tid in self.index:
             self.deleted.add(tid)
         self.issued.pop(tid, None)
+        self.living.discard(tid)
         self._order = None
         return True
 
@@ -700,6 +784,8 @@ def merge(base, patch):
             raise Bad(f"unknown scenario key {k!r}")
         if isinstance(v, dict) and v.get("shape", "plain") not in WILD_SHAPES:
             raise Bad(f"bad shape {v['shape']!r}: one of {sorted(WILD_SHAPES)}")
+        if isinstance(v, dict) and "lifecycle" in v:
+            v = {**v, "lifecycle": check_life(v["lifecycle"], k == "chanjing")}
         out[k] = {**out[k], **v} if isinstance(out.get(k), dict) else v
     return out
 
@@ -735,6 +821,12 @@ class State:
             else:
                 self.providers[n].conf = new[n]
         self.scenario = new
+
+    def advance(self):
+        """Tasks on a schedule take the steps now due (under the lock)."""
+        now = time.time()
+        for prov in self.providers.values():
+            prov.advance(now)
 
     def provider(self, name):
         if name not in self.providers:
@@ -1227,7 +1319,9 @@ def ctl_task_put(st, req):
     prov, tid = st.provider(b.pop("provider", None)), b.pop("id", None)
     if not isinstance(tid, str):
         raise Bad("id (a string) is required")
-    return ok(st.render(prov, tid, prov.put(tid, b), int(time.time())))
+    prov.put(tid, b)
+    st.advance()  # a schedule of 0 s is done at once
+    return ok(st.render(prov, tid, prov.spec(tid), int(time.time())))
 
 
 def ctl_task_delete(st, req):
@@ -1287,6 +1381,18 @@ def ctl_url_ttl(st, req):
     return ok({"provider": prov.name, "url_ttl": prov.conf["url_ttl"]})
 
 
+def ctl_lifecycle(st, req):
+    """POST: the schedule tasks created from now on follow; DELETE: none."""
+    if req.method == "DELETE":
+        prov, sched = st.provider(req.arg("provider")), None
+    else:
+        b = req.obj()
+        prov = st.provider(b.pop("provider", None))
+        sched = check_life(b, prov.cj)
+    prov.conf["lifecycle"] = sched
+    return ok({"provider": prov.name, "lifecycle": sched})
+
+
 def ctl_invalidate_token(st, req):
     prov = st.providers["chanjing"]
     for token in prov.tokens:
@@ -1297,6 +1403,7 @@ def ctl_invalidate_token(st, req):
 def ctl_expected(st, req):
     """Size and SHA-256 of an output; hashing runs outside the lock."""
     with st.lock:
+        st.advance()
         prov = st.provider(req.arg("provider"))
         info = media_info(st, prov, req.arg("id", ""), output_slot(prov, req.arg("output")))
         ckey = f"{info['etag']}:{info['path']}"
@@ -1362,6 +1469,8 @@ ROUTES = [Route(*r) for r in [
     ("GET", "/_ctl/tasks", None, ctl_tasks),
     ("POST", "/_ctl/media", None, ctl_media),
     ("POST", "/_ctl/url_ttl", None, ctl_url_ttl),
+    ("POST", "/_ctl/lifecycle", None, ctl_lifecycle),
+    ("DELETE", "/_ctl/lifecycle", None, ctl_lifecycle),
     ("POST", "/_ctl/chanjing/invalidate_token", None, ctl_invalidate_token),
     ("GET", "/_ctl/expected", None, ctl_expected),
     ("GET", "/_ctl/scenario", None, ctl_scenario),
@@ -1414,6 +1523,7 @@ def run_handler(st, req):
     if getattr(fn, "unlocked", False):
         return fn(st, req)
     with st.lock:
+        st.advance()
         return fn(st, req)
 
 

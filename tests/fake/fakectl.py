@@ -200,6 +200,17 @@ class Fake:
         return self.call("POST", "/_ctl/url_ttl",
                          {"provider": provider, "seconds": seconds, "expire_now": expire_now})
 
+    def lifecycle(self, provider, queued_s=0, running_s=0, outcome="succeeded"):
+        """Tasks the provider's create makes from now on leave queued after
+        queued_s seconds and running after running_s more, ending in outcome
+        ("succeeded" or "failed"; also "expired", or chanjing "Error")."""
+        return self.call("POST", "/_ctl/lifecycle", {"provider": provider, "queued_s": queued_s,
+                                                     "running_s": running_s, "outcome": outcome})
+
+    def clear_lifecycle(self, provider):
+        """Created tasks stay queued again (those on a schedule keep it)."""
+        return self.call("DELETE", "/_ctl/lifecycle", provider=provider)
+
     def invalidate_token(self):
         return self.call("POST", "/_ctl/chanjing/invalidate_token", {})
 

@@ -477,6 +477,59 @@ def test_create_faults(fake, c):
           and cnt["ark.create.fault.http"] == 4 and cnt["ark.create.status.500"] == 2, cnt)
 
 
+def test_lifecycle(fake, c):
+    """Created tasks move on the schedule the test sets, read lazily."""
+    still = ark_create(c, "ark")[1]["id"]  # no lifecycle: stays queued
+    fake.lifecycle("ark", queued_s=1, running_s=1)
+    fake.lifecycle("chanjing", queued_s=1, running_s=1, outcome="failed")
+    fake.patch_scenario({"relay": {"lifecycle": {"queued_s": 0, "running_s": 0}}})
+    check("lifecycle in the scenario", fake.scenario()["ark"]["lifecycle"] == {
+        "queued_s": 1.0, "running_s": 1.0, "outcome": "succeeded"})
+    check("lifecycle refuses a bad outcome",
+          failure(lambda: fake.lifecycle("ark", outcome="Success")) == "FakeError")
+    tid = ark_create(c, "ark")[1]["id"]
+    held = ark_create(c, "ark")[1]["id"]
+    uid = c.cj("task/submit", CJ_BODY)[1]["data"]
+    rid = ark_create(c, "relay")[1]["id"]
+    fake.clear_lifecycle("chanjing")
+    later = c.cj("task/submit", CJ_BODY)[1]["data"]
+    t0 = c.ark_json("ark", "/" + tid)[1]
+    check("lifecycle queued first", t0["status"] == "queued"
+          and c.cj("task?unique_id=" + uid)[1]["data"]["progress_desc"] == "Queued")
+    check("lifecycle 0 s: done at the first read",
+          c.ark_json("relay", "/" + rid)[1]["status"] == "succeeded")
+    fake.set_task("ark", held, status="running")  # the test takes over: no schedule
+    time.sleep(1.1)
+    _, page = c.ark_json("ark", "?filter.status=running&page_size=500")
+    t1 = next((t for t in page["items"] if t["id"] == tid), {})
+    check("lifecycle running, listed so", t1.get("status") == "running"
+          and t1["updated_at"] == t0["created_at"] + 1 and "content" not in t1, t1)
+    got = c.cj("task?unique_id=" + uid)[1]["data"]
+    check("lifecycle chanjing Generating", got["progress_desc"] == "Generating", got)
+    time.sleep(1.0)
+    t2 = c.ark_json("ark", "/" + tid)[1]
+    check("lifecycle succeeded with outputs", t2["status"] == "succeeded"
+          and t2["updated_at"] == t0["created_at"] + 2
+          and set(t2["content"]) == {"video_url", "last_frame_url"}
+          and t2["content"]["video_url"].split("?")[0].endswith("/video.mp4")
+          and req(t2["content"]["video_url"], "HEAD")[0] == 200, t2)
+    page = c.cj("task/page", {"type": 3, "page": 1, "page_size": 50})[1]["data"]["list"]
+    got = next((t for t in page if t["unique_id"] == uid), {})
+    check("lifecycle chanjing Fail, listed so", got.get("progress_desc") == "Fail"
+          and got["err_msg"] and got["output_url"] == [], got)
+    check("lifecycle off: stays queued", c.ark_json("ark", "/" + still)[1]["status"] == "queued"
+          and c.cj("task?unique_id=" + later)[1]["data"]["progress_desc"] == "Queued")
+    check("lifecycle ends when the test sets the status",
+          c.ark_json("ark", "/" + held)[1]["status"] == "running")
+    t = fake.set_task("ark", still, lifecycle={"queued_s": 0, "running_s": 0, "outcome": "failed"})
+    check("lifecycle of one task by POST task", t["status"] == "failed" and "error" in t, t)
+    ok = fake.set_task("chanjing", later, progress_desc="Success")
+    check("POST task sets a created task's status", len(ok["output_url"]) == 2
+          and ok["output_url"][0].split("?")[0].endswith("/0.jpg"), ok)
+    fake.clear_lifecycle("ark")
+    fake.patch_scenario({"relay": {"lifecycle": None}})
+
+
 def test_faults(fake, c):
     fake.reset_counters()
     t0 = fake.now()
@@ -669,7 +722,7 @@ def main():
               and fake.counter("unknown") == 1)
         check("unknown control path", req(fake.url + "/_ctl/nope")[0] == 404)
         for test in (test_ark, test_relay_rong, test_chanjing, test_media, test_ctl_tasks,
-                     test_create, test_create_faults, test_faults, test_shapes, test_ratelimit, test_scale):
+                     test_create, test_create_faults, test_lifecycle, test_faults, test_shapes, test_ratelimit, test_scale):
             try:
                 test(fake, c)
             except Exception as e:  # noqa: BLE001
