@@ -58,7 +58,8 @@ COMMON = {"count": 30, "tasks": [], "odd_ids": False, "media_size": [65536, 1048
           "url_ttl": DAY, "redirect": False, "shape": "plain", "lifecycle": None}
 ARK_CONF = {**COMMON, "mix": ARK_MIX, "models": ARK_MODELS, "failure_reason": 0.0,
             "list_status": None, "create_status": None, "slim_items": False,
-            "visible_days": 7, "queued_status": "queued", "create_answer_status": False}
+            "visible_days": 7, "queued_status": "queued", "create_answer_status": False,
+            "delete_refused_status": 409}
 DEFAULTS = {
     "seed": 1,
     "epoch": None,
@@ -1080,17 +1081,21 @@ def ark_create(st, req):
 
 
 def ark_delete(st, req):
-    """queued -> cancelled; finished -> record gone; running, cancelled -> error."""
+    """queued (submitted) -> cancelled; succeeded, failed, expired -> record
+    gone; running, cancelled and any other status -> refused."""
     prov, tid, spec, refused = ark_task(st, req, listing=True)
     if refused:
         return refused
     status = spec["obj"].get("status")
     if status in ("queued", "submitted"):
         prov.put(tid, {"status": "cancelled"})
+        st.counters[f"{prov.name}.cancelled"] += 1
     elif status in ("succeeded", "failed", "expired"):
         prov.delete(tid)
+        st.counters[f"{prov.name}.deleted"] += 1
     else:
-        return ark_error(409, f"A task in status {status} cannot be cancelled or deleted.",
+        return ark_error(int(prov.conf.get("delete_refused_status") or 409),
+                         f"A task in status {status} cannot be cancelled or deleted.",
                          code="OperationDenied.InvalidStatus")
     return json_reply({})
 

@@ -530,6 +530,52 @@ def test_lifecycle(fake, c):
     fake.patch_scenario({"relay": {"lifecycle": None}})
 
 
+def test_delete(fake, c):
+    """DELETE as API.md has it, on created tasks and set ones."""
+    fake.reset_counters()
+    qid = ark_create(c, "ark")[1]["id"]
+    status, _, body = c.ark("ark", "/" + qid, method="DELETE")
+    _, page = c.ark_json("ark", "?filter.status=cancelled&page_size=500")
+    check("delete queued -> cancelled, kept", status == 200 and json.loads(body) == {}
+          and c.ark_json("ark", "/" + qid)[1]["status"] == "cancelled"
+          and qid in [t["id"] for t in page["items"]])
+    status, _, body = c.ark("ark", "/" + qid, method="DELETE")
+    err = json.loads(body)["error"]
+    check("delete cancelled -> 409", status == 409 and err["code"] == "OperationDenied.InvalidStatus")
+    fake.lifecycle("ark", queued_s=0, running_s=60)
+    rid = ark_create(c, "ark")[1]["id"]
+    check("delete running -> 409", c.ark("ark", "/" + rid, method="DELETE")[0] == 409
+          and c.ark_json("ark", "/" + rid)[1]["status"] == "running")
+    fake.patch_scenario({"ark": {"delete_refused_status": 400}})
+    check("delete_refused_status", c.ark("ark", "/" + rid, method="DELETE")[0] == 400)
+    fake.patch_scenario({"ark": {"delete_refused_status": 409}})
+    fake.clear_lifecycle("ark")
+    gone = []
+    for status in ("succeeded", "failed", "expired"):
+        tid = ark_create(c, "ark")[1]["id"]
+        fake.set_task("ark", tid, status=status)
+        gone.append(tid)
+        check(f"delete {status} -> gone", c.ark("ark", "/" + tid, method="DELETE")[0] == 200
+              and c.ark("ark", "/" + tid)[0] == 404)
+    _, page = c.ark_json("ark", "?page_size=500")
+    check("delete: list leaves them out", not set(gone) & {t["id"] for t in page["items"]})
+    check("delete unknown -> 404", c.ark("ark", "/" + gone[0], method="DELETE")[0] == 404)
+    sid = ark_create(c, "relay")[1]["id"]
+    check("delete relay submitted -> cancelled", c.ark("relay", "/" + sid, method="DELETE")[0] == 200
+          and c.ark_json("relay", "/" + sid)[1]["status"] == "cancelled")
+    rong = fake.tasks("rong")[0]["id"]
+    check("delete rong -> 404", c.ark("rong", "/" + rong, method="DELETE")[0] == 404
+          and c.ark("rong", "/" + rong)[0] == 200)
+    qid = ark_create(c, "ark")[1]["id"]
+    fake.fault("ark.delete", "reset_after_create", count=1)
+    check("delete done, answer lost", failure(lambda: c.ark("ark", "/" + qid, method="DELETE"))
+          == "ConnectionResetError" and c.ark_json("ark", "/" + qid)[1]["status"] == "cancelled")
+    cnt = fake.counters()
+    check("delete counters", cnt["ark.delete"] == 9 and cnt["ark.cancelled"] == 2
+          and cnt["ark.deleted"] == 3 and cnt["relay.cancelled"] == 1
+          and cnt["ark.delete.status.409"] == 2 and "rong.deleted" not in cnt, cnt)
+
+
 def test_faults(fake, c):
     fake.reset_counters()
     t0 = fake.now()
@@ -722,7 +768,8 @@ def main():
               and fake.counter("unknown") == 1)
         check("unknown control path", req(fake.url + "/_ctl/nope")[0] == 404)
         for test in (test_ark, test_relay_rong, test_chanjing, test_media, test_ctl_tasks,
-                     test_create, test_create_faults, test_lifecycle, test_faults, test_shapes, test_ratelimit, test_scale):
+                     test_create, test_create_faults, test_lifecycle, test_delete,
+                     test_faults, test_shapes, test_ratelimit, test_scale):
             try:
                 test(fake, c)
             except Exception as e:  # noqa: BLE001
