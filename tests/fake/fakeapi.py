@@ -373,6 +373,9 @@ class Provider:
         self.url_gen, self._order = 0, None
         self.id_rng = random.Random(f"{seed}/{name}/create")
         self.living, self.next_change = set(), math.inf  # tasks on a schedule
+        # Tasks the API forgot, whose media stay: id -> (spec, expires, url_gen)
+        # of the URLs last handed out (expires None: never).
+        self.forgotten = {}
         self.rows = self.generate()
         self.index = {r[1]: i for i, r in enumerate(self.rows)}
         # The second newest success always shows the rarer shapes (below).
@@ -526,7 +529,7 @@ class Provider:
         return "Queued" if self.cj else self.conf.get("queued_status") or "queued"
 
     def known(self, tid):
-        return tid in self.specs or tid in self.index
+        return tid in self.specs or tid in self.index or tid in self.forgotten
 
     def new_id(self, now):
         """A fresh id: Ark's cgt-<Beijing time>-<5 base-36>, or a UUID."""
@@ -691,6 +694,7 @@ class Provider:
             self.living.discard(tid)
         self.specs[tid] = spec
         self.deleted.discard(tid)
+        self.forgotten.pop(tid, None)
         self._order = None
         if renew or outputs is not None:
             self.issued.pop(tid, None)
@@ -730,6 +734,23 @@ class Provider:
         self.living.discard(tid)
         self._order = None
         return True
+
+    def forget(self, tid):
+        """Gone for get, list and delete; its media stay servable at the URLs
+        already handed out, until they expire."""
+        spec = self.spec(tid)
+        if spec is None:
+            return False
+        self.forgotten[tid] = (spec, self.issued.get(tid), self.url_gen)
+        self.delete(tid)
+        return True
+
+    def media_spec(self, tid):
+        """The spec whose media are served: a known task's or a forgotten one's."""
+        spec = self.spec(tid)
+        if spec is None and tid in self.forgotten:
+            spec = self.forgotten[tid][0]
+        return spec
 
     def row(self, tid, spec):
         obj = spec["obj"]
@@ -840,11 +861,11 @@ class State:
         msg = f"{key}/{name}:{expires}:{gen}".encode()
         return hmac.new(self.secret, msg, hashlib.sha256).hexdigest()[:32]
 
-    def media_url(self, prov, tid, out, expires):
+    def media_url(self, prov, tid, out, expires, gen=None):
         key = media_key(prov.name, tid)
         self.registry[key] = (prov.name, tid)
         route = "media-redirect" if prov.conf["redirect"] else "media"
-        sig = self.sign(key, out["name"], expires, prov.url_gen)
+        sig = self.sign(key, out["name"], expires, prov.url_gen if gen is None else gen)
         return (f"http://127.0.0.1:{self.port}/{route}/{key}/{quote(out['name'])}"
                 f"?expires={expires}&sig={sig}")
 
@@ -1222,7 +1243,7 @@ def media_target(st, req):
         return text_reply(403, "SignatureDoesNotMatch"), None
     if time.time() > expires:
         return text_reply(403, "AccessDenied: Request has expired"), None
-    spec = prov.spec(tid)
+    spec = prov.media_spec(tid)
     slot = next((s for s, o in spec["outputs"].items() if o["name"] == name), None) if spec else None
     if slot is None:
         return text_reply(404, "NoSuchKey"), None
@@ -1348,23 +1369,40 @@ def ctl_tasks(st, req):
     return ok({"tasks": [st.render(prov, r[1], prov.spec(r[1]), now, item) for r in rows]})
 
 
+def ctl_forget(st, req):
+    b = req.obj()
+    prov, tid = st.provider(b.get("provider")), b.get("id")
+    if not isinstance(tid, str):
+        raise Bad("id (a string) is required")
+    if not prov.forget(tid):
+        return json_reply({"error": "no such task"}, 404)
+    return ok({})
+
+
 def output_slot(prov, value):
     return str(value if value is not None else ("0" if prov.cj else "video"))
 
 
 def media_info(st, prov, tid, slot):
-    """What a test needs to check one output: size, URL, key/name, source."""
+    """What a test needs to check one output: size, URL, key/name, source.
+    A forgotten task's URL is the one last handed out (None: none was)."""
     spec = prov.spec(tid)
+    if spec is None and tid in prov.forgotten:
+        spec, expires, gen = prov.forgotten[tid]
+    else:
+        expires = gen = None
     if spec is None or slot not in spec["outputs"]:
         raise Bad(f"no output {slot!r} for task {tid!r}")
     src = st.source(prov, tid, spec, slot)
     if src is None:
         raise Bad(f"file of output {slot!r} is missing")
-    st.render(prov, tid, spec, int(time.time()))  # issues the task's current URLs
+    if tid not in prov.forgotten:
+        st.render(prov, tid, spec, int(time.time()))  # issues the task's current URLs
+        expires = prov.issued[tid]
     out = spec["outputs"][slot]
+    url = None if expires is None else st.media_url(prov, tid, out, expires, gen)
     return {"size": src.size, "etag": src.etag, "key": media_key(prov.name, tid),
-            "name": out["name"], "url": st.media_url(prov, tid, out, prov.issued[tid]),
-            "gen": src.gen, "path": src.path}
+            "name": out["name"], "url": url, "gen": src.gen, "path": src.path}
 
 
 def ctl_media(st, req):
@@ -1471,6 +1509,7 @@ ROUTES = [Route(*r) for r in [
     ("POST", "/_ctl/ratelimit", None, ctl_ratelimit_set),
     ("POST", "/_ctl/task", None, ctl_task_put),
     ("DELETE", "/_ctl/task", None, ctl_task_delete),
+    ("POST", "/_ctl/forget", None, ctl_forget),
     ("GET", "/_ctl/tasks", None, ctl_tasks),
     ("POST", "/_ctl/media", None, ctl_media),
     ("POST", "/_ctl/url_ttl", None, ctl_url_ttl),

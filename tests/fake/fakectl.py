@@ -184,6 +184,11 @@ class Fake:
     def delete_task(self, provider, id):
         return self.call("DELETE", "/_ctl/task", provider=provider, id=id)
 
+    def forget(self, provider, id):
+        """The API forgets the task (get 404 / data null, list leaves it
+        out); its media stay servable until their URLs expire."""
+        return self.call("POST", "/_ctl/forget", {"provider": provider, "id": id})
+
     def tasks(self, provider, limit=None, form=None):
         """The provider's tasks, newest first (form="item": as list items)."""
         return self.call("GET", "/_ctl/tasks", provider=provider, limit=limit, form=form)["tasks"]

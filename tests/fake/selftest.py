@@ -576,6 +576,44 @@ def test_delete(fake, c):
           and cnt["ark.delete.status.409"] == 2 and "rong.deleted" not in cnt, cnt)
 
 
+def test_forget(fake, c):
+    """A forgotten task is gone for the API; its media stay until the URLs expire."""
+    fake.url_ttl("chanjing", 1)
+    uid = c.cj("task/submit", CJ_BODY)[1]["data"]
+    fake.set_task("chanjing", uid, progress_desc="Success")
+    curl = c.cj("task?unique_id=" + uid)[1]["data"]["output_url"][0]
+    fake.forget("chanjing", uid)
+    got = c.cj("task?unique_id=" + uid)[1]
+    page = c.cj("task/page", {"type": 3, "page": 1, "page_size": 50})[1]["data"]["list"]
+    check("forget chanjing: data null, not listed", got["code"] == 0 and got["data"] is None
+          and uid not in [t["unique_id"] for t in page])
+    check("forget chanjing: media still served", req(curl, "HEAD")[0] == 200)
+    fake.url_ttl("chanjing", 86400)
+    tid = ark_create(c, "ark")[1]["id"]
+    fake.set_task("ark", tid, status="succeeded")
+    url = c.ark_json("ark", "/" + tid)[1]["content"]["video_url"]
+    want = fake.expected("ark", tid)
+    fake.forget("ark", tid)
+    _, page = c.ark_json("ark", "?page_size=500")
+    check("forget ark: get 404, not listed, not deletable", c.ark("ark", "/" + tid)[0] == 404
+          and tid not in [t["id"] for t in page["items"]]
+          and c.ark("ark", "/" + tid, method="DELETE")[0] == 404
+          and failure(lambda: fake.task("ark", tid)) == "FakeError")
+    status, _, body = req(url)
+    check("forget ark: media still served", status == 200
+          and hashlib.sha256(body).hexdigest() == want["sha256"])
+    again = fake.expected("ark", tid)
+    check("forget ark: expected() still answers, with the URL handed out",
+          again["url"] == url and again["sha256"] == want["sha256"])
+    check("forget unknown -> 404", failure(lambda: fake.forget("ark", tid)) == "FakeError")
+    fake.url_ttl("ark", 86400, expire_now=True)
+    check("forget ark: expire_now makes its URL 403", req(url, "HEAD")[0] == 403
+          and fake.expected("ark", tid, hash=False)["url"] == url)
+    expires = int(curl.split("expires=")[1].split("&")[0])
+    time.sleep(max(0.0, expires - time.time() + 0.05))
+    check("forget chanjing: its URL expires", req(curl, "HEAD")[0] == 403)
+
+
 def test_faults(fake, c):
     fake.reset_counters()
     t0 = fake.now()
@@ -769,7 +807,7 @@ def main():
         check("unknown control path", req(fake.url + "/_ctl/nope")[0] == 404)
         for test in (test_ark, test_relay_rong, test_chanjing, test_media, test_ctl_tasks,
                      test_create, test_create_faults, test_lifecycle, test_delete,
-                     test_faults, test_shapes, test_ratelimit, test_scale):
+                     test_forget, test_faults, test_shapes, test_ratelimit, test_scale):
             try:
                 test(fake, c)
             except Exception as e:  # noqa: BLE001
