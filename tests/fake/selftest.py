@@ -395,7 +395,8 @@ def test_create(fake, c):
     vid = c.cj("task/submit", video)[1]["data"]
     got = c.cj("task?unique_id=" + vid)[1]["data"]
     check("create chanjing video", got["type"] == 4 and got["motion_info"]["video_duration"] == 5
-          and got["ref_img_url"] == ["https://x/1.jpg"] and got["motion_info"]["ref_prompt"] == "waves")
+          and got["ref_img_url"] == ["https://x/1.jpg"]
+          and got["motion_info"]["ref_prompt"] == "waves")
     for name, body in (("no creation_type", {"model_code": "m"}),
                        ("creation_type 5", {"creation_type": 5, "model_code": "m"}),
                        ("no model_code", {"creation_type": 3}),
@@ -541,7 +542,8 @@ def test_delete(fake, c):
           and qid in [t["id"] for t in page["items"]])
     status, _, body = c.ark("ark", "/" + qid, method="DELETE")
     err = json.loads(body)["error"]
-    check("delete cancelled -> 409", status == 409 and err["code"] == "OperationDenied.InvalidStatus")
+    check("delete cancelled -> 409",
+          status == 409 and err["code"] == "OperationDenied.InvalidStatus")
     fake.lifecycle("ark", queued_s=0, running_s=60)
     rid = ark_create(c, "ark")[1]["id"]
     check("delete running -> 409", c.ark("ark", "/" + rid, method="DELETE")[0] == 409
@@ -561,7 +563,8 @@ def test_delete(fake, c):
     check("delete: list leaves them out", not set(gone) & {t["id"] for t in page["items"]})
     check("delete unknown -> 404", c.ark("ark", "/" + gone[0], method="DELETE")[0] == 404)
     sid = ark_create(c, "relay")[1]["id"]
-    check("delete relay submitted -> cancelled", c.ark("relay", "/" + sid, method="DELETE")[0] == 200
+    check("delete relay submitted -> cancelled",
+          c.ark("relay", "/" + sid, method="DELETE")[0] == 200
           and c.ark_json("relay", "/" + sid)[1]["status"] == "cancelled")
     rong = fake.tasks("rong")[0]["id"]
     check("delete rong -> 404", c.ark("rong", "/" + rong, method="DELETE")[0] == 404
