@@ -3,10 +3,10 @@
 
 One ThreadingHTTPServer on 127.0.0.1 serves, under path prefixes:
 
-  /ark/api/v3      Volcengine Ark generation tasks: list, get, delete
+  /ark/api/v3      Volcengine Ark generation tasks: create, list, get, delete
   /relay/volc/v1   an Ark relay: its own tasks and key, slim list items
-  /rong/llm/v1     RongCloud: get by id only (list answers 404 or 405)
-  /chanjing        Chanjing: access_token, task page, task get
+  /rong/llm/v1     RongCloud: get by id only (create and list answer 404)
+  /chanjing        Chanjing: access_token, task submit, task page, task get
   /media/...       signed output files with Range, generated or real
   /_ctl/...        the control API the tests use (README.md)
 
@@ -22,6 +22,7 @@ import bisect
 import hashlib
 import hmac
 import json
+import math
 import mimetypes
 import os
 import random
@@ -54,16 +55,20 @@ ARK_MODELS = ["doubao-seedance-1-0-pro-250528", "doubao-seedance-1-0-lite-t2v-25
               "doubao-seedance-1-0-lite-i2v-250428", "doubao-seedance-1-0-pro-fast-251015"]
 ARK_MIX = {"succeeded": 70, "queued": 6, "running": 8, "failed": 8, "cancelled": 4, "expired": 4}
 COMMON = {"count": 30, "tasks": [], "odd_ids": False, "media_size": [65536, 1048576],
-          "url_ttl": DAY, "redirect": False, "shape": "plain"}
+          "url_ttl": DAY, "redirect": False, "shape": "plain", "lifecycle": None}
 ARK_CONF = {**COMMON, "mix": ARK_MIX, "models": ARK_MODELS, "failure_reason": 0.0,
-            "list_status": None, "slim_items": False, "visible_days": 7}
+            "list_status": None, "create_status": None, "slim_items": False,
+            "visible_days": 7, "queued_status": "queued", "create_answer_status": False,
+            "delete_refused_status": 409}
 DEFAULTS = {
     "seed": 1,
     "epoch": None,
     "ark": {**ARK_CONF, "key": "ark-test-key"},
     "relay": {**ARK_CONF, "key": "relay-test-key", "count": 12, "failure_reason": 0.5,
-              "slim_items": True, "mix": {**ARK_MIX, "succeeded": 62, "submitted": 8}},
-    "rong": {**ARK_CONF, "key": "rong-test-key", "count": 8, "list_status": 404},
+              "slim_items": True, "mix": {**ARK_MIX, "succeeded": 62, "submitted": 8},
+              "queued_status": "submitted", "create_answer_status": True},
+    "rong": {**ARK_CONF, "key": "rong-test-key", "count": 8, "list_status": 404,
+             "create_status": 404},
     "chanjing": {**COMMON, "count": 20, "app_id": "cj-test-app", "secret_key": "cj-test-secret",
                  "mix": {"Success": 60, "Generating": 10, "Queued": 8, "Ready": 7,
                          "Error": 10, "Fail": 5},
@@ -82,9 +87,19 @@ ARK_ORDER = ["id", "model", "status", "content", "usage", "error", "failure_reas
              "created_at", "updated_at", "seed", "resolution", "ratio", "duration", "frames",
              "framespersecond", "generate_audio", "draft", "draft_task_id", "service_tier",
              "execution_expires_after", "priority"]
+# A created Ark task shows these request fields; absent ones get Ark's defaults.
+ARK_ECHO = ("seed", "resolution", "ratio", "duration", "frames", "framespersecond",
+            "generate_audio", "draft", "service_tier", "execution_expires_after", "priority",
+            "safety_identifier", "camera_fixed", "watermark")
+ARK_FILLED = {"resolution": "720p", "ratio": "16:9", "duration": 5, "framespersecond": 24,
+              "service_tier": "default", "execution_expires_after": 172800}
 CJ_ORDER = ["id", "unique_id", "create_time", "number_ai_creation", "type", "progress_desc",
             "err_msg", "aspect_ratio", "output_url", "photo_info", "motion_info",
             "ref_img_url", "model_code", "model_name"]
+# Where a task on a schedule (<p>.lifecycle) ends: outcome -> status.
+ARK_OUTCOMES = {"succeeded": "succeeded", "failed": "failed", "expired": "expired"}
+CJ_OUTCOMES = {"succeeded": "Success", "failed": "Fail", "Success": "Success", "Fail": "Fail",
+               "Error": "Error"}
 SUCCESS = {"succeeded", "Success"}
 FAILED = {"failed", "Error", "Fail"}
 ARK_FAILURES = [
@@ -103,7 +118,13 @@ ARK_CODES = {400: "InvalidParameter", 401: "AuthenticationError", 403: "AccessDe
              404: "ResourceNotFound", 429: "RateLimitExceeded.EndpointRPMExceeded",
              500: "InternalServiceError"}
 FAULT_KINDS = {"http", "code", "delay", "stall", "reset", "truncate", "malformed",
-               "wrong_shape", "empty", "huge", "redirect_loop", "down"}
+               "wrong_shape", "empty", "huge", "redirect_loop", "down",
+               "stall_after_create", "reset_after_create"}
+# Kinds that answer in place of the request; with "after_create": true the
+# request is first carried out (a create makes its task), then so answered.
+REPLACING = {"http", "code", "malformed", "empty", "huge", "redirect_loop"}
+# Kinds that carry the request out (a create makes its task), then send nothing.
+AFTER_KINDS = {"stall_after_create", "reset_after_create"}
 SHAPES = {"string_for_number", "unit_for_number", "missing_fields", "null_list", "items_not_list",
           "top_array"}
 MISSING = {"id", "unique_id", "status", "progress_desc", "created_at", "create_time"}
@@ -120,6 +141,29 @@ LOGGED_HEADERS = ("authorization", "access_token", "content-type", "range", "if-
 
 class Bad(Exception):
     """A control request the server refuses (answered 400)."""
+
+
+KEEP = object()
+
+
+def check_life(v, cj):
+    """A lifecycle, {"queued_s", "running_s", "outcome"}, normalized; None stays None."""
+    if v is None:
+        return None
+    if not isinstance(v, dict):
+        raise Bad(f"bad lifecycle {v!r}: an object or null")
+    out = {}
+    for k in ("queued_s", "running_s"):
+        n = v.get(k, 0)
+        if isinstance(n, bool) or not isinstance(n, (int, float)) or not 0 <= n < math.inf:
+            raise Bad(f"lifecycle {k} must be a number of seconds >= 0")
+        out[k] = float(n)
+    outcome = v.get("outcome", "succeeded")
+    allowed = CJ_OUTCOMES if cj else ARK_OUTCOMES
+    if outcome not in allowed:
+        raise Bad(f"lifecycle outcome must be one of {sorted(allowed)}")
+    out["outcome"] = outcome
+    return out
 
 
 # ---------------------------------------------------------------- bytes
@@ -327,6 +371,11 @@ class Provider:
         self.time_key = "create_time" if self.cj else "created_at"
         self.specs, self.deleted, self.issued, self.tokens = {}, set(), {}, {}
         self.url_gen, self._order = 0, None
+        self.id_rng = random.Random(f"{seed}/{name}/create")
+        self.living, self.next_change = set(), math.inf  # tasks on a schedule
+        # Tasks the API forgot, whose media stay: id -> (spec, expires, url_gen)
+        # of the URLs last handed out (expires None: never).
+        self.forgotten = {}
         self.rows = self.generate()
         self.index = {r[1]: i for i, r in enumerate(self.rows)}
         # The second newest success always shows the rarer shapes (below).
@@ -476,17 +525,147 @@ class Provider:
         created, _, status, kind = self.rows[i]
         return self.build(created, tid, status, kind, len(self.rows) - i)
 
-    def put(self, tid, fields):
-        """Create or update a task; a field given as null is removed."""
+    def queued_status(self):
+        return "Queued" if self.cj else self.conf.get("queued_status") or "queued"
+
+    def known(self, tid):
+        return tid in self.specs or tid in self.index or tid in self.forgotten
+
+    def new_id(self, now):
+        """A fresh id: Ark's cgt-<Beijing time>-<5 base-36>, or a UUID."""
+        while True:
+            if self.cj:
+                tid = str(uuid.UUID(int=self.id_rng.getrandbits(128), version=4))
+            else:
+                stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime(now + 8 * 3600))
+                tid = f"cgt-{stamp}-{base36(self.id_rng.getrandbits(31))}"
+            if not self.known(tid):
+                return tid
+
+    def create(self, body, now):
+        """A task made from a validated create body, queued; its outputs,
+        should it succeed, are planned now from the request. Returns its id."""
+        tid = self.new_id(now)
+        rng = random.Random(f"{self.seed}/{self.name}/{tid}")
+        if self.cj:
+            obj = self.created_cj(body, tid, int(now))
+            ext = "jpg" if obj["type"] == 3 else "mp4"
+            plan = {str(i): {"ext": ext} for i in range(obj["number_ai_creation"])}
+        else:
+            obj = self.created_ark(body, tid, int(now), rng)
+            plan = {"video": {"ext": "mp4"}}
+            if body.get("return_last_frame") is True:
+                plan["last_frame"] = {"ext": "png"}
+        spec = {"obj": obj, "outputs": {}, "plan": self.parse_outputs(plan, obj, rng)}
+        self.specs[tid] = spec
+        self._order = None
+        if self.conf.get("lifecycle"):
+            self.start_life(tid, spec, self.conf["lifecycle"], now)
+        return tid
+
+    # -- schedules: queued -> running -> outcome, applied when anything is read
+
+    def start_life(self, tid, spec, sched, t0):
+        spec["life"] = {**sched, "t0": t0, "stage": 0}
+        self.living.add(tid)
+        self.next_change = min(self.next_change, t0 + sched["queued_s"])
+
+    def advance(self, now):
+        """Move the tasks on a schedule whose time has come; updated_at is
+        the second each change was due."""
+        if now < self.next_change:
+            return
+        nxt = math.inf
+        for tid in list(self.living):
+            life = (self.specs.get(tid) or {}).get("life")
+            if life is None:
+                self.living.discard(tid)
+                continue
+            t1 = life["t0"] + life["queued_s"]
+            t2 = t1 + life["running_s"]
+            if life["stage"] == 0 and now >= t1:
+                self.step(tid, "Generating" if self.cj else "running", t1)
+                life["stage"] = 1
+            if life["stage"] == 1 and now >= t2:
+                outcome = (CJ_OUTCOMES if self.cj else ARK_OUTCOMES)[life["outcome"]]
+                self.step(tid, outcome, t2)
+                life["stage"] = 2
+                self.living.discard(tid)
+                continue
+            nxt = min(nxt, t1 if life["stage"] == 0 else t2)
+        self.next_change = nxt
+
+    def step(self, tid, status, when):
+        fields = {self.status_key: status}
+        if not self.cj:
+            fields["updated_at"] = int(when)
+        self.put(tid, fields, keep_life=True)
+
+    def created_ark(self, b, tid, now, rng):
+        obj = {"id": tid, "model": b["model"], "status": self.queued_status(),
+               "created_at": now, "updated_at": now}
+        filled = {**ARK_FILLED, "seed": rng.randrange(1 << 31)}
+        if "frames" in b:
+            filled.pop("duration")
+        for k in ARK_ECHO:
+            v = b.get(k)
+            if k == "seed" and v == -1:
+                v = None
+            if v is not None or k in filled:
+                obj[k] = v if v is not None else filled[k]
+        draft = next((c["draft_task"].get("id") for c in b["content"]
+                      if c.get("type") == "draft_task" and isinstance(c.get("draft_task"), dict)),
+                     None)
+        if draft is not None:
+            obj["draft_task_id"] = draft
+        return obj
+
+    def created_cj(self, b, tid, now):
+        image = b["creation_type"] == 3
+        n = int(b.get("number_of_images") or 1) if image else 1
+        refs = list(b.get("ref_img_url") or [])
+        prompt, ratio = b.get("ref_prompt") or "", b.get("aspect_ratio") or ""
+        clarity, quality = b.get("clarity") or 0, b.get("quality_mode") or ""
+        return {"id": self.row_no(), "unique_id": tid, "create_time": now,
+                "number_ai_creation": n, "type": b["creation_type"],
+                "progress_desc": "Queued", "err_msg": "", "aspect_ratio": ratio,
+                "output_url": [],
+                "photo_info": {"ref_img_url": refs if image else [],
+                               "ref_prompt": prompt if image else "",
+                               "clarity": clarity if image else 0,
+                               "aspect_ratio": ratio if image else "",
+                               "quality_mode": quality if image else "",
+                               "number_of_images": n if image else 0},
+                "motion_info": {"photo_path_url": None if image else
+                                (b.get("start_frame") or (refs[0] if refs else None)),
+                                "ref_prompt": "" if image else prompt,
+                                "clarity": 0 if image else clarity,
+                                "quality_mode": "" if image else quality,
+                                "style": "" if image else b.get("style") or "",
+                                "aspect_ratio": "" if image else ratio,
+                                "video_duration": 0 if image else b["video_duration"]},
+                "ref_img_url": refs, "model_code": b["model_code"], "model_name": ""}
+
+    def put(self, tid, fields, keep_life=False):
+        """Create or update a task; a field given as null is removed. Setting
+        the status ends the task's schedule (keep_life: the schedule's own
+        steps); a lifecycle starts one now, from queued."""
         fields = dict(fields)
         outputs, renew = fields.pop("outputs", None), fields.pop("renew_urls", False)
+        life = fields.pop("lifecycle", KEEP)
+        sched = None if life is KEEP else check_life(life, self.cj)
+        if sched:
+            fields[self.status_key] = self.queued_status()
+            gone = ("err_msg",) if self.cj else ("error", "failure_reason", "usage", "content")
+            fields.update((k, "" if self.cj else None) for k in gone if k not in fields)
+            outputs = {} if outputs is None else outputs
         now = int(time.time())
         spec = self.spec(tid)
         if spec is None:
             status = fields.get(self.status_key) or ("Queued" if self.cj else "queued")
             kind = fields.get("type", 4) if self.cj else fields.get("model", self.conf["models"][0])
             spec = self.build(fields.get(self.time_key, now), tid, status, kind, self.row_no())
-        spec = {"obj": dict(spec["obj"]), "outputs": dict(spec["outputs"])}
+        spec = {**spec, "obj": dict(spec["obj"]), "outputs": dict(spec["outputs"])}
         obj = spec["obj"]
         before = obj.get(self.status_key)
         for k, v in fields.items():
@@ -501,7 +680,8 @@ class Provider:
         if outputs is not None:
             spec["outputs"] = self.parse_outputs(outputs, obj, rng)
         elif status != before and status in SUCCESS and not spec["outputs"]:
-            spec["outputs"] = self.default_outputs(rng, obj)
+            plan = spec.get("plan")
+            spec["outputs"] = dict(plan) if plan else self.default_outputs(rng, obj)
             if not self.cj:
                 obj.setdefault("usage", {"completion_tokens": 100000, "total_tokens": 100000})
         if status != before and status in FAILED:
@@ -509,11 +689,17 @@ class Provider:
                 obj["err_msg"] = CJ_FAIL
             elif not self.cj and "error" not in obj and "failure_reason" not in obj:
                 obj.update(self.ark_failure(rng))
+        if not keep_life and (self.status_key in fields or life is not KEEP):
+            spec.pop("life", None)
+            self.living.discard(tid)
         self.specs[tid] = spec
         self.deleted.discard(tid)
+        self.forgotten.pop(tid, None)
         self._order = None
         if renew or outputs is not None:
             self.issued.pop(tid, None)
+        if sched:
+            self.start_life(tid, spec, sched, time.time())
         return spec
 
     def set_output(self, tid, slot, b):
@@ -545,8 +731,26 @@ class Provider:
         if tid in self.index:
             self.deleted.add(tid)
         self.issued.pop(tid, None)
+        self.living.discard(tid)
         self._order = None
         return True
+
+    def forget(self, tid):
+        """Gone for get, list and delete; its media stay servable at the URLs
+        already handed out, until they expire."""
+        spec = self.spec(tid)
+        if spec is None:
+            return False
+        self.forgotten[tid] = (spec, self.issued.get(tid), self.url_gen)
+        self.delete(tid)
+        return True
+
+    def media_spec(self, tid):
+        """The spec whose media are served: a known task's or a forgotten one's."""
+        spec = self.spec(tid)
+        if spec is None and tid in self.forgotten:
+            spec = self.forgotten[tid][0]
+        return spec
 
     def row(self, tid, spec):
         obj = spec["obj"]
@@ -556,8 +760,9 @@ class Provider:
     def order(self):
         """All rows, newest first (cached until the task set changes)."""
         if self._order is None:
-            rows = [r for r in self.rows if r[1] not in self.specs and r[1] not in self.deleted]
-            rows += [self.row(tid, s) for tid, s in self.specs.items()]
+            # Within one second, the task made last comes first.
+            rows = [self.row(tid, s) for tid, s in reversed(self.specs.items())]
+            rows += [r for r in self.rows if r[1] not in self.specs and r[1] not in self.deleted]
             rows.sort(key=lambda r: r[0], reverse=True)
             self._order = rows
         return self._order
@@ -601,6 +806,8 @@ def merge(base, patch):
             raise Bad(f"unknown scenario key {k!r}")
         if isinstance(v, dict) and v.get("shape", "plain") not in WILD_SHAPES:
             raise Bad(f"bad shape {v['shape']!r}: one of {sorted(WILD_SHAPES)}")
+        if isinstance(v, dict) and "lifecycle" in v:
+            v = {**v, "lifecycle": check_life(v["lifecycle"], k == "chanjing")}
         out[k] = {**out[k], **v} if isinstance(out.get(k), dict) else v
     return out
 
@@ -612,6 +819,7 @@ class State:
         self.lock = threading.RLock()
         self.port = 0
         self.counters, self.log = Counter(), deque(maxlen=200_000)
+        self.creates = deque(maxlen=100_000)
         self.faults, self.fault_seq, self.buckets = [], 0, {}
         self.registry, self.sha_cache = {}, {}
         self.load(scenario)
@@ -636,6 +844,12 @@ class State:
                 self.providers[n].conf = new[n]
         self.scenario = new
 
+    def advance(self):
+        """Tasks on a schedule take the steps now due (under the lock)."""
+        now = time.time()
+        for prov in self.providers.values():
+            prov.advance(now)
+
     def provider(self, name):
         if name not in self.providers:
             raise Bad(f"unknown provider {name!r}")
@@ -647,11 +861,11 @@ class State:
         msg = f"{key}/{name}:{expires}:{gen}".encode()
         return hmac.new(self.secret, msg, hashlib.sha256).hexdigest()[:32]
 
-    def media_url(self, prov, tid, out, expires):
+    def media_url(self, prov, tid, out, expires, gen=None):
         key = media_key(prov.name, tid)
         self.registry[key] = (prov.name, tid)
         route = "media-redirect" if prov.conf["redirect"] else "media"
-        sig = self.sign(key, out["name"], expires, prov.url_gen)
+        sig = self.sign(key, out["name"], expires, prov.url_gen if gen is None else gen)
         return (f"http://127.0.0.1:{self.port}/{route}/{key}/{quote(out['name'])}"
                 f"?expires={expires}&sig={sig}")
 
@@ -710,9 +924,27 @@ class State:
             self.log.append(entry)
             return entry
 
+    def record_create(self, req, entry, fault, body):
+        """A create request's body (bytes, None if never read) for /_ctl/creates."""
+        if not req.route.endpoint.endswith(".create"):
+            return
+        with self.lock:
+            req.rec = {"t": entry["t"], "provider": req.provider,
+                       "body": None if body is None else body.decode("utf-8", "surrogateescape"),
+                       "status": None, "id": None, "fault": fault}
+            self.creates.append(req.rec)
+
+    def made(self, req, prov, tid):
+        """A create made task tid: counted, and its id recorded at once."""
+        self.counters[f"{prov.name}.created"] += 1
+        if req.rec is not None:
+            req.rec["id"] = tid
+
     def answered(self, req, entry, reply, sent, throttled):
         ep, c = req.route.endpoint, self.counters
         with self.lock:
+            if req.rec is not None:
+                req.rec["status"] = reply and reply.status
             if reply is not None:
                 c[f"{ep}.status.{reply.status}"] += 1
                 if reply.code is not None:
@@ -783,11 +1015,12 @@ def int_arg(req, name, default, lo, hi):
     return n if lo <= n <= hi else None
 
 
-def ark_gate(st, req, listing):
-    """The provider, and a refusal: not offered (RongCloud's list), bad key."""
+def ark_gate(st, req, offered=None):
+    """The provider, and a refusal: not offered (RongCloud's list and
+    create: the scenario key offered names the status), bad key."""
     prov = st.providers[req.provider]
-    if listing and prov.conf["list_status"]:
-        return prov, ark_error(int(prov.conf["list_status"]),
+    if offered and prov.conf.get(offered):
+        return prov, ark_error(int(prov.conf[offered]),
                                "The requested resource is not supported on this endpoint.")
     if req.headers.get("Authorization", "") != f"Bearer {prov.conf['key']}":
         return prov, ark_error(401, "The API key in the request is missing or invalid.")
@@ -795,7 +1028,7 @@ def ark_gate(st, req, listing):
 
 
 def ark_list(st, req):
-    prov, refused = ark_gate(st, req, listing=True)
+    prov, refused = ark_gate(st, req, "list_status")
     if refused:
         return refused
     now = int(time.time())
@@ -826,7 +1059,7 @@ def ark_list(st, req):
 
 def ark_task(st, req, listing=False):
     """(provider, id, spec, refusal) for a request naming one task."""
-    prov, refused = ark_gate(st, req, listing)
+    prov, refused = ark_gate(st, req, "list_status" if listing else None)
     tid = unquote(req.tail, errors="surrogateescape")
     spec = None if refused else prov.spec(tid)
     if not refused and (spec is None or not prov.is_visible(spec, int(time.time()))):
@@ -839,18 +1072,51 @@ def ark_get(st, req):
     return refused or json_reply(wild(prov, st.render(prov, tid, spec, int(time.time())), "get"))
 
 
+def ark_bad(param, missing=False):
+    what = ("The request failed because it is missing one or multiple required parameters."
+            if missing else f"The parameter `{param}` specified in the request is not valid.")
+    return ark_error(400, what, "InvalidParameter", param)
+
+
+def ark_create(st, req):
+    """A JSON object with a model and a non-empty content list makes a
+    queued task; the relay's answer adds its status."""
+    prov, refused = ark_gate(st, req, "create_status")
+    if refused:
+        return refused
+    b = req.json()
+    if not isinstance(b, dict):
+        return ark_error(400, "The request body is not a valid JSON object.", "InvalidParameter")
+    model, content = b.get("model"), b.get("content")
+    if not isinstance(model, str) or not model:
+        return ark_bad("model", "model" not in b)
+    if (not isinstance(content, list) or not content
+            or not all(isinstance(c, dict) and isinstance(c.get("type"), str) for c in content)):
+        return ark_bad("content", "content" not in b)
+    tid = prov.create(b, time.time())
+    st.made(req, prov, tid)
+    answer = {"id": tid}
+    if prov.conf.get("create_answer_status"):
+        answer["status"] = prov.queued_status()
+    return json_reply(answer)
+
+
 def ark_delete(st, req):
-    """queued -> cancelled; finished -> record gone; running, cancelled -> error."""
+    """queued (submitted) -> cancelled; succeeded, failed, expired -> record
+    gone; running, cancelled and any other status -> refused."""
     prov, tid, spec, refused = ark_task(st, req, listing=True)
     if refused:
         return refused
     status = spec["obj"].get("status")
     if status in ("queued", "submitted"):
         prov.put(tid, {"status": "cancelled"})
+        st.counters[f"{prov.name}.cancelled"] += 1
     elif status in ("succeeded", "failed", "expired"):
         prov.delete(tid)
+        st.counters[f"{prov.name}.deleted"] += 1
     else:
-        return ark_error(409, f"A task in status {status} cannot be cancelled or deleted.",
+        return ark_error(int(prov.conf.get("delete_refused_status") or 409),
+                         f"A task in status {status} cannot be cancelled or deleted.",
                          code="OperationDenied.InvalidStatus")
     return json_reply({})
 
@@ -918,6 +1184,45 @@ def cj_get(st, req):
     return cj_reply(0, wild(prov, st.render(prov, tid, spec, int(time.time())), "get"))
 
 
+def cj_create_problem(b):
+    """What is wrong with a task/submit body, or None."""
+    def is_int(v):
+        return type(v) is int
+    kind = b.get("creation_type")
+    if not is_int(kind) or kind not in (3, 4):
+        return "creation_type (3 or 4)"
+    if not isinstance(b.get("model_code"), str) or not b["model_code"]:
+        return "model_code"
+    if kind == 4 and (not is_int(b.get("video_duration")) or b["video_duration"] <= 0):
+        return "video_duration"
+    n = b.get("number_of_images")
+    if n is not None and (not is_int(n) or not 1 <= n <= 4):
+        return "number_of_images (1..4)"
+    refs = b.get("ref_img_url")
+    if refs is not None and (not isinstance(refs, list) or
+                             not all(isinstance(u, str) for u in refs)):
+        return "ref_img_url"
+    if b.get("ref_prompt") is not None and not isinstance(b["ref_prompt"], str):
+        return "ref_prompt"
+    return None
+
+
+def cj_create(st, req):
+    prov = st.providers["chanjing"]
+    denied = cj_auth(prov, req)
+    if denied:
+        return denied
+    b = req.json()
+    if not isinstance(b, dict):
+        return cj_reply(400)
+    problem = cj_create_problem(b)
+    if problem:
+        return cj_reply(40000, msg=f"参数错误: {problem}")
+    tid = prov.create(b, time.time())
+    st.made(req, prov, tid)
+    return cj_reply(0, tid)
+
+
 def api_unknown(st, req):
     return ark_error(404, f"No route for {req.method} {req.path.partition('?')[0]}.")
 
@@ -938,7 +1243,7 @@ def media_target(st, req):
         return text_reply(403, "SignatureDoesNotMatch"), None
     if time.time() > expires:
         return text_reply(403, "AccessDenied: Request has expired"), None
-    spec = prov.spec(tid)
+    spec = prov.media_spec(tid)
     slot = next((s for s, o in spec["outputs"].items() if o["name"] == name), None) if spec else None
     if slot is None:
         return text_reply(404, "NoSuchKey"), None
@@ -982,7 +1287,20 @@ def ok(obj):
 def ctl_counters_reset(st, req):
     st.counters.clear()
     st.log.clear()
+    st.creates.clear()
     return ok({})
+
+
+def ctl_creates(st, req):
+    """Create requests, oldest first; bodies as received: the JSON escapes
+    (ensure_ascii) carry bytes that are not UTF-8 as lone surrogates."""
+    prov, since = req.arg("provider"), float(req.arg("since", "-inf"))
+    if prov is not None:
+        st.provider(prov)
+    got = [dict(e) for e in st.creates
+           if e["t"] > since and (prov is None or e["provider"] == prov)]
+    body = json.dumps({"creates": got}).encode()
+    return Reply(200, body, [("Content-Type", "application/json")])
 
 
 def ctl_log(st, req):
@@ -1027,7 +1345,9 @@ def ctl_task_put(st, req):
     prov, tid = st.provider(b.pop("provider", None)), b.pop("id", None)
     if not isinstance(tid, str):
         raise Bad("id (a string) is required")
-    return ok(st.render(prov, tid, prov.put(tid, b), int(time.time())))
+    prov.put(tid, b)
+    st.advance()  # a schedule of 0 s is done at once
+    return ok(st.render(prov, tid, prov.spec(tid), int(time.time())))
 
 
 def ctl_task_delete(st, req):
@@ -1049,23 +1369,40 @@ def ctl_tasks(st, req):
     return ok({"tasks": [st.render(prov, r[1], prov.spec(r[1]), now, item) for r in rows]})
 
 
+def ctl_forget(st, req):
+    b = req.obj()
+    prov, tid = st.provider(b.get("provider")), b.get("id")
+    if not isinstance(tid, str):
+        raise Bad("id (a string) is required")
+    if not prov.forget(tid):
+        return json_reply({"error": "no such task"}, 404)
+    return ok({})
+
+
 def output_slot(prov, value):
     return str(value if value is not None else ("0" if prov.cj else "video"))
 
 
 def media_info(st, prov, tid, slot):
-    """What a test needs to check one output: size, URL, key/name, source."""
+    """What a test needs to check one output: size, URL, key/name, source.
+    A forgotten task's URL is the one last handed out (None: none was)."""
     spec = prov.spec(tid)
+    if spec is None and tid in prov.forgotten:
+        spec, expires, gen = prov.forgotten[tid]
+    else:
+        expires = gen = None
     if spec is None or slot not in spec["outputs"]:
         raise Bad(f"no output {slot!r} for task {tid!r}")
     src = st.source(prov, tid, spec, slot)
     if src is None:
         raise Bad(f"file of output {slot!r} is missing")
-    st.render(prov, tid, spec, int(time.time()))  # issues the task's current URLs
+    if tid not in prov.forgotten:
+        st.render(prov, tid, spec, int(time.time()))  # issues the task's current URLs
+        expires = prov.issued[tid]
     out = spec["outputs"][slot]
+    url = None if expires is None else st.media_url(prov, tid, out, expires, gen)
     return {"size": src.size, "etag": src.etag, "key": media_key(prov.name, tid),
-            "name": out["name"], "url": st.media_url(prov, tid, out, prov.issued[tid]),
-            "gen": src.gen, "path": src.path}
+            "name": out["name"], "url": url, "gen": src.gen, "path": src.path}
 
 
 def ctl_media(st, req):
@@ -1087,6 +1424,18 @@ def ctl_url_ttl(st, req):
     return ok({"provider": prov.name, "url_ttl": prov.conf["url_ttl"]})
 
 
+def ctl_lifecycle(st, req):
+    """POST: the schedule tasks created from now on follow; DELETE: none."""
+    if req.method == "DELETE":
+        prov, sched = st.provider(req.arg("provider")), None
+    else:
+        b = req.obj()
+        prov = st.provider(b.pop("provider", None))
+        sched = check_life(b, prov.cj)
+    prov.conf["lifecycle"] = sched
+    return ok({"provider": prov.name, "lifecycle": sched})
+
+
 def ctl_invalidate_token(st, req):
     prov = st.providers["chanjing"]
     for token in prov.tokens:
@@ -1097,6 +1446,7 @@ def ctl_invalidate_token(st, req):
 def ctl_expected(st, req):
     """Size and SHA-256 of an output; hashing runs outside the lock."""
     with st.lock:
+        st.advance()
         prov = st.provider(req.arg("provider"))
         info = media_info(st, prov, req.arg("id", ""), output_slot(prov, req.arg("output")))
         ckey = f"{info['etag']}:{info['path']}"
@@ -1135,10 +1485,12 @@ ROUTES = [Route(*r) for r in [
     # method, path (a prefix when it ends in "/"), endpoint (None: control), handler
     *[r for p in ARK_FAMILY for r in (
         ("GET", BASES[p] + TASKS, f"{p}.list", ark_list),
+        ("POST", BASES[p] + TASKS, f"{p}.create", ark_create),
         ("GET", BASES[p] + TASKS + "/", f"{p}.get", ark_get),
         ("DELETE", BASES[p] + TASKS + "/", f"{p}.delete", ark_delete))],
     ("POST", "/chanjing/open/v1/access_token", "chanjing.token", cj_token),
     ("POST", "/chanjing/open/v1/ai_creation/task/page", "chanjing.list", cj_list),
+    ("POST", "/chanjing/open/v1/ai_creation/task/submit", "chanjing.create", cj_create),
     ("GET", "/chanjing/open/v1/ai_creation/task", "chanjing.get", cj_get),
     ("GET", "/media/", "media.get", media),
     ("HEAD", "/media/", "media.head", media),
@@ -1149,6 +1501,7 @@ ROUTES = [Route(*r) for r in [
     ("GET", "/_ctl/counters", None, lambda st, req: ok(dict(st.counters))),
     ("POST", "/_ctl/counters/reset", None, ctl_counters_reset),
     ("GET", "/_ctl/log", None, ctl_log),
+    ("GET", "/_ctl/creates", None, ctl_creates),
     ("GET", "/_ctl/faults", None, lambda st, req: ok({"rules": st.faults})),
     ("POST", "/_ctl/faults", None, ctl_faults_set),
     ("DELETE", "/_ctl/faults", None, ctl_faults_set),
@@ -1156,9 +1509,12 @@ ROUTES = [Route(*r) for r in [
     ("POST", "/_ctl/ratelimit", None, ctl_ratelimit_set),
     ("POST", "/_ctl/task", None, ctl_task_put),
     ("DELETE", "/_ctl/task", None, ctl_task_delete),
+    ("POST", "/_ctl/forget", None, ctl_forget),
     ("GET", "/_ctl/tasks", None, ctl_tasks),
     ("POST", "/_ctl/media", None, ctl_media),
     ("POST", "/_ctl/url_ttl", None, ctl_url_ttl),
+    ("POST", "/_ctl/lifecycle", None, ctl_lifecycle),
+    ("DELETE", "/_ctl/lifecycle", None, ctl_lifecycle),
     ("POST", "/_ctl/chanjing/invalidate_token", None, ctl_invalidate_token),
     ("GET", "/_ctl/expected", None, ctl_expected),
     ("GET", "/_ctl/scenario", None, ctl_scenario),
@@ -1187,6 +1543,7 @@ class Req:
         prefix = (route.endpoint or "").split(".")[0]
         self.provider = prefix if prefix in BASES else None
         self.body = b""
+        self.rec = None  # the /_ctl/creates record of a create request
 
     def arg(self, name, default=None):
         v = self.query.get(name)
@@ -1210,6 +1567,7 @@ def run_handler(st, req):
     if getattr(fn, "unlocked", False):
         return fn(st, req)
     with st.lock:
+        st.advance()
         return fn(st, req)
 
 
@@ -1285,17 +1643,20 @@ class Handler(BaseHTTPRequestHandler):
         reply, throttled = None, False
         try:
             if kind == "down":
+                st.record_create(req, entry, kind, None)
                 return self.hangup()
             req.body = self.read_body()
             if entry is not None and req.body:
                 body = req.json()
                 entry["body"] = req.body.decode("utf-8", "replace") if body is None else body
+            st.record_create(req, entry, kind, req.body)
             mid_body = kind == "stall" and rule.get("after_bytes") is not None
             if kind in ("delay", "stall") and not mid_body:
                 time.sleep(float(rule.get("seconds", 1)))
             if kind in ("stall", "reset") and not mid_body:
                 return self.hangup(rst=kind == "reset")
-            reply = fault_reply(st, rule, req) if rule else None
+            after = kind in AFTER_KINDS or (kind in REPLACING and bool(rule.get("after_create")))
+            reply = fault_reply(st, rule, req) if rule and not after else None
             if reply is None:
                 reply = st.throttle(req)
                 throttled = reply is not None
@@ -1305,6 +1666,13 @@ class Handler(BaseHTTPRequestHandler):
                     variant = rule.get("variant", "missing_fields")
                     shaped = [reply.obj] if variant == "top_array" else reshape(reply.obj, variant)
                     reply = json_reply(shaped, reply.status, code=reply.code)
+            if kind in AFTER_KINDS:
+                reply = None  # carried out, never answered
+                if kind == "stall_after_create":
+                    time.sleep(float(rule.get("seconds", 1)))
+                return self.hangup(rst=kind == "reset_after_create")
+            if after:
+                reply = fault_reply(st, rule, req)
             limit, pause = None, 0.0
             if kind == "truncate":
                 limit = int(rule.get("bytes", reply.length // 2))

@@ -138,6 +138,19 @@ class Fake:
         """API requests after the server's monotonic time since."""
         return self.call("GET", "/_ctl/log", since=since, endpoint=endpoint)["entries"]
 
+    def creates(self, provider=None, since=None):
+        """Create requests received, oldest first: {"t", "provider", "body",
+        "status", "id", "fault", "raw"}; body is the text as received (None
+        if never read), raw the same as bytes, id the task made or None."""
+        got = self.call("GET", "/_ctl/creates", provider=provider, since=since)["creates"]
+        for e in got:
+            e["raw"] = None if e["body"] is None else e["body"].encode("utf-8", "surrogateescape")
+        return got
+
+    def created(self, provider):
+        """How many tasks the provider's create endpoint made."""
+        return self.counter(f"{provider}.created")
+
     def now(self):
         """The server's monotonic clock (comparable with log timestamps)."""
         return self.call("GET", "/_ctl/log", since="inf")["now"]
@@ -171,6 +184,11 @@ class Fake:
     def delete_task(self, provider, id):
         return self.call("DELETE", "/_ctl/task", provider=provider, id=id)
 
+    def forget(self, provider, id):
+        """The API forgets the task (get 404 / data null, list leaves it
+        out); its media stay servable until their URLs expire."""
+        return self.call("POST", "/_ctl/forget", {"provider": provider, "id": id})
+
     def tasks(self, provider, limit=None, form=None):
         """The provider's tasks, newest first (form="item": as list items)."""
         return self.call("GET", "/_ctl/tasks", provider=provider, limit=limit, form=form)["tasks"]
@@ -186,6 +204,17 @@ class Fake:
     def url_ttl(self, provider, seconds, expire_now=False):
         return self.call("POST", "/_ctl/url_ttl",
                          {"provider": provider, "seconds": seconds, "expire_now": expire_now})
+
+    def lifecycle(self, provider, queued_s=0, running_s=0, outcome="succeeded"):
+        """Tasks the provider's create makes from now on leave queued after
+        queued_s seconds and running after running_s more, ending in outcome
+        ("succeeded" or "failed"; also "expired", or chanjing "Error")."""
+        return self.call("POST", "/_ctl/lifecycle", {"provider": provider, "queued_s": queued_s,
+                                                     "running_s": running_s, "outcome": outcome})
+
+    def clear_lifecycle(self, provider):
+        """Created tasks stay queued again (those on a schedule keep it)."""
+        return self.call("DELETE", "/_ctl/lifecycle", provider=provider)
 
     def invalidate_token(self):
         return self.call("POST", "/_ctl/chanjing/invalidate_token", {})

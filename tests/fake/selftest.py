@@ -322,6 +322,301 @@ def test_ctl_tasks(fake, c):
           and c.cj("task?unique_id=cj-new")[1]["data"] == t)
 
 
+ARK_BODY = {"model": "doubao-seedance-1-0-pro-250528",
+            "content": [{"type": "text", "text": "a cat on a skateboard"}],
+            "ratio": "9:16", "duration": 10, "return_last_frame": True,
+            "safety_identifier": "u-1", "x_new_field": {"a": 1}}
+CJ_BODY = {"creation_type": 3, "model_code": "doubao-seedream-4.5",
+           "ref_prompt": "white background product shot", "aspect_ratio": "3:4",
+           "clarity": 2048, "number_of_images": 2}
+
+
+def ark_create(c, provider, body=ARK_BODY, **kw):
+    """(status, answer) of an Ark-family create; body bytes go as they are."""
+    status, _, b = c.ark(provider, method="POST", body=body, **kw)
+    return status, json.loads(b) if b else None
+
+
+def test_create(fake, c):
+    fake.reset_counters()
+    t0 = fake.now()
+    raw = json.dumps(ARK_BODY, indent=1).encode()
+    status, ans = ark_create(c, "ark", raw)
+    tid = ans["id"]
+    check("create ark", status == 200 and set(ans) == {"id"} and tid.startswith("cgt-"), ans)
+    _, got = c.ark_json("ark", "/" + tid)
+    now = time.time()
+    check("create ark task queued, echoed", got["status"] == "queued"
+          and got["model"] == ARK_BODY["model"] and got["ratio"] == "9:16"
+          and got["duration"] == 10 and got["safety_identifier"] == "u-1"
+          and got["resolution"] == "720p" and "content" not in got and "x_new_field" not in got
+          and abs(got["created_at"] - now) < 3 and got["updated_at"] == got["created_at"], got)
+    _, page = c.ark_json("ark", "?page_size=1")
+    check("create ark listed at once", page["items"][0]["id"] == tid)
+    status, ans = ark_create(c, "relay")
+    rid = ans["id"]
+    check("create relay adds status", status == 200 and ans["status"] == "submitted"
+          and c.ark_json("relay", "/" + rid)[1]["status"] == "submitted")
+    status, ans = ark_create(c, "rong")
+    check("create rong 404", status == 404 and ans["error"]["code"] == "ResourceNotFound")
+    fake.patch_scenario({"rong": {"create_status": None}})
+    status, ans = ark_create(c, "rong")
+    check("create rong when offered", status == 200 and c.ark("rong", "/" + ans["id"])[0] == 200)
+    fake.patch_scenario({"rong": {"create_status": 404}})
+    check("create needs the key", ark_create(c, "ark", key="nope")[0] == 401)
+    for name, body, param in (
+            ("not JSON", b"{\"model\":", ""), ("array", b"[]", ""),
+            ("no model", {"content": [{"type": "text", "text": "x"}]}, "model"),
+            ("model not string", {"model": 5, "content": [{"type": "text"}]}, "model"),
+            ("no content", {"model": "m"}, "content"),
+            ("empty content", {"model": "m", "content": []}, "content"),
+            ("content item without type", {"model": "m", "content": [{"text": "x"}]}, "content")):
+        status, ans = ark_create(c, "ark", body)
+        err = (ans or {}).get("error", {})
+        check(f"create ark 400 {name}", status == 400 and err.get("code") == "InvalidParameter"
+              and err.get("type") == "BadRequest" and err.get("param") == param, ans)
+    # Chanjing task/submit.
+    check("create chanjing needs a token",
+          c.cj("task/submit", CJ_BODY, token="nope")[1]["code"] == 10400)
+    status, ans = c.cj("task/submit", CJ_BODY)
+    uid = ans["data"]
+    check("create chanjing", status == 200 and ans["code"] == 0 and ans["msg"] == "success"
+          and isinstance(uid, str) and "trace_id" in ans, ans)
+    got = c.cj("task?unique_id=" + uid)[1]["data"]
+    check("create chanjing task queued, echoed", got["progress_desc"] == "Queued"
+          and got["type"] == 3 and got["model_code"] == CJ_BODY["model_code"]
+          and got["photo_info"]["ref_prompt"] == CJ_BODY["ref_prompt"]
+          and got["number_ai_creation"] == 2 and got["output_url"] == []
+          and abs(got["create_time"] - time.time()) < 3, got)
+    listed = c.cj("task/page", {"type": 3, "page": 1, "page_size": 1})[1]["data"]["list"]
+    check("create chanjing listed at once", listed[0]["unique_id"] == uid)
+    video = {"creation_type": 4, "model_code": "Doubao-Seedance-1.0-lite-i2v",
+             "ref_prompt": "waves", "ref_img_url": ["https://x/1.jpg"], "video_duration": 5}
+    vid = c.cj("task/submit", video)[1]["data"]
+    got = c.cj("task?unique_id=" + vid)[1]["data"]
+    check("create chanjing video", got["type"] == 4 and got["motion_info"]["video_duration"] == 5
+          and got["ref_img_url"] == ["https://x/1.jpg"]
+          and got["motion_info"]["ref_prompt"] == "waves")
+    for name, body in (("no creation_type", {"model_code": "m"}),
+                       ("creation_type 5", {"creation_type": 5, "model_code": "m"}),
+                       ("no model_code", {"creation_type": 3}),
+                       ("video without duration", {"creation_type": 4, "model_code": "m"}),
+                       ("5 images", {**CJ_BODY, "number_of_images": 5})):
+        check(f"create chanjing 40000 {name}", c.cj("task/submit", body)[1]["code"] == 40000)
+    # The record of create requests, and the counters.
+    got = fake.creates("ark", since=t0)
+    check("creates body byte for byte", got[0]["raw"] == raw and got[0]["body"] == raw.decode()
+          and got[0]["id"] == tid and got[0]["status"] == 200, got[0])
+    check("creates failed ones", len(got) == 9 and all(e["id"] is None for e in got[1:])
+          and {e["status"] for e in got[1:]} == {400, 401}, [e["status"] for e in got])
+    weird = b'{"model":"m","content":[{"type":"text","text":"\xff\xfe"}]}'
+    status, ans = ark_create(c, "ark", weird)
+    check("creates keeps bytes that are not UTF-8",
+          status == 400 and fake.creates("ark")[-1]["raw"] == weird)
+    cnt = fake.counters()
+    check("create counters", cnt["ark.create"] == 10 and cnt["ark.created"] == 1
+          and cnt["relay.created"] == 1 and cnt["rong.created"] == 1 and cnt["rong.create"] == 2
+          and cnt["chanjing.created"] == 2 and cnt["chanjing.create"] == 8
+          and fake.created("ark") == 1, cnt)
+    check("creates of all providers", len(fake.creates(since=t0)) == 10 + 1 + 2 + 8)
+
+
+def test_create_faults(fake, c):
+    """Which faults make the task: the README's table, case by case."""
+    fake.reset_counters()
+    cases = [  # kind, params, made, what the client sees
+        ("http", {"status": 429, "retry_after": 1}, False, 429),
+        ("http", {"status": 503}, False, 503),
+        ("http", {"status": 500}, False, 500),
+        ("http", {"status": 500, "after_create": True}, True, 500),
+        ("stall", {"seconds": 0.2}, False, "RemoteDisconnected"),
+        ("reset", {}, False, "ConnectionResetError"),
+        ("down", {}, False, "RemoteDisconnected"),
+        ("malformed", {}, False, "JSONDecodeError"),
+        ("delay", {"seconds": 0.1}, True, 200),
+        ("truncate", {"bytes": 5}, True, "IncompleteRead"),
+        ("stall_after_create", {"seconds": 0.2}, True, "RemoteDisconnected"),
+        ("reset_after_create", {}, True, "ConnectionResetError"),
+    ]
+    made = 0
+    for kind, params, makes, seen in cases:
+        before = {t["id"] for t in fake.tasks("ark")}
+        fake.fault("ark.create", kind, count=1, **params)
+        t = time.monotonic()
+        try:
+            what = ark_create(c, "ark", b'{"model":"m","content":[{"type":"text"}]}')[0]
+        except Exception as e:  # noqa: BLE001
+            what = type(e).__name__
+        took = time.monotonic() - t
+        made += makes
+        new = {t["id"] for t in fake.tasks("ark")} - before
+        rec = fake.creates("ark")[-1]
+        check(f"create fault {kind} {params}: seen", what == seen, what)
+        check(f"create fault {kind} {params}: made {makes}", len(new) == makes
+              and fake.created("ark") == made and rec["fault"] == kind
+              and rec["id"] == (new.pop() if makes else None)
+              and (rec["body"] is None) == (kind == "down"), (new, rec))
+        if "seconds" in params:
+            check(f"create fault {kind} waited", took >= params["seconds"], took)
+    fake.clear_faults()
+    # Throttled creates make nothing; the rule machinery applies to chanjing.create too.
+    fake.ratelimit("relay", qps=1, burst=1)
+    codes = [ark_create(c, "relay")[0] for _ in range(3)]
+    fake.ratelimit("relay", qps=0)
+    check("create throttled makes nothing", codes.count(429) >= 1
+          and fake.created("relay") == codes.count(200), codes)
+    fake.fault("chanjing.create", "code", code=40001, count=1)
+    check("create chanjing 40001", c.cj("task/submit", CJ_BODY)[1]["code"] == 40001
+          and fake.created("chanjing") == 0)
+    fake.fault("chanjing.create", "stall_after_create", seconds=0.1, count=1)
+    check("create chanjing stall_after_create",
+          failure(lambda: c.cj("task/submit", CJ_BODY)) == "RemoteDisconnected"
+          and fake.created("chanjing") == 1 and fake.creates("chanjing")[-1]["id"])
+    cnt = fake.counters()
+    check("create fault counters", cnt["ark.create"] == len(cases)
+          and cnt["ark.create.fault.stall_after_create"] == 1
+          and cnt["ark.create.fault.http"] == 4 and cnt["ark.create.status.500"] == 2, cnt)
+
+
+def test_lifecycle(fake, c):
+    """Created tasks move on the schedule the test sets, read lazily."""
+    still = ark_create(c, "ark")[1]["id"]  # no lifecycle: stays queued
+    fake.lifecycle("ark", queued_s=1, running_s=1)
+    fake.lifecycle("chanjing", queued_s=1, running_s=1, outcome="failed")
+    fake.patch_scenario({"relay": {"lifecycle": {"queued_s": 0, "running_s": 0}}})
+    check("lifecycle in the scenario", fake.scenario()["ark"]["lifecycle"] == {
+        "queued_s": 1.0, "running_s": 1.0, "outcome": "succeeded"})
+    check("lifecycle refuses a bad outcome",
+          failure(lambda: fake.lifecycle("ark", outcome="Success")) == "FakeError")
+    tid = ark_create(c, "ark")[1]["id"]
+    held = ark_create(c, "ark")[1]["id"]
+    uid = c.cj("task/submit", CJ_BODY)[1]["data"]
+    rid = ark_create(c, "relay")[1]["id"]
+    fake.clear_lifecycle("chanjing")
+    later = c.cj("task/submit", CJ_BODY)[1]["data"]
+    t0 = c.ark_json("ark", "/" + tid)[1]
+    check("lifecycle queued first", t0["status"] == "queued"
+          and c.cj("task?unique_id=" + uid)[1]["data"]["progress_desc"] == "Queued")
+    check("lifecycle 0 s: done at the first read",
+          c.ark_json("relay", "/" + rid)[1]["status"] == "succeeded")
+    fake.set_task("ark", held, status="running")  # the test takes over: no schedule
+    time.sleep(1.1)
+    _, page = c.ark_json("ark", "?filter.status=running&page_size=500")
+    t1 = next((t for t in page["items"] if t["id"] == tid), {})
+    check("lifecycle running, listed so", t1.get("status") == "running"
+          and t1["updated_at"] == t0["created_at"] + 1 and "content" not in t1, t1)
+    got = c.cj("task?unique_id=" + uid)[1]["data"]
+    check("lifecycle chanjing Generating", got["progress_desc"] == "Generating", got)
+    time.sleep(1.0)
+    t2 = c.ark_json("ark", "/" + tid)[1]
+    check("lifecycle succeeded with outputs", t2["status"] == "succeeded"
+          and t2["updated_at"] == t0["created_at"] + 2
+          and set(t2["content"]) == {"video_url", "last_frame_url"}
+          and t2["content"]["video_url"].split("?")[0].endswith("/video.mp4")
+          and req(t2["content"]["video_url"], "HEAD")[0] == 200, t2)
+    page = c.cj("task/page", {"type": 3, "page": 1, "page_size": 50})[1]["data"]["list"]
+    got = next((t for t in page if t["unique_id"] == uid), {})
+    check("lifecycle chanjing Fail, listed so", got.get("progress_desc") == "Fail"
+          and got["err_msg"] and got["output_url"] == [], got)
+    check("lifecycle off: stays queued", c.ark_json("ark", "/" + still)[1]["status"] == "queued"
+          and c.cj("task?unique_id=" + later)[1]["data"]["progress_desc"] == "Queued")
+    check("lifecycle ends when the test sets the status",
+          c.ark_json("ark", "/" + held)[1]["status"] == "running")
+    t = fake.set_task("ark", still, lifecycle={"queued_s": 0, "running_s": 0, "outcome": "failed"})
+    check("lifecycle of one task by POST task", t["status"] == "failed" and "error" in t, t)
+    ok = fake.set_task("chanjing", later, progress_desc="Success")
+    check("POST task sets a created task's status", len(ok["output_url"]) == 2
+          and ok["output_url"][0].split("?")[0].endswith("/0.jpg"), ok)
+    fake.clear_lifecycle("ark")
+    fake.patch_scenario({"relay": {"lifecycle": None}})
+
+
+def test_delete(fake, c):
+    """DELETE as API.md has it, on created tasks and set ones."""
+    fake.reset_counters()
+    qid = ark_create(c, "ark")[1]["id"]
+    status, _, body = c.ark("ark", "/" + qid, method="DELETE")
+    _, page = c.ark_json("ark", "?filter.status=cancelled&page_size=500")
+    check("delete queued -> cancelled, kept", status == 200 and json.loads(body) == {}
+          and c.ark_json("ark", "/" + qid)[1]["status"] == "cancelled"
+          and qid in [t["id"] for t in page["items"]])
+    status, _, body = c.ark("ark", "/" + qid, method="DELETE")
+    err = json.loads(body)["error"]
+    check("delete cancelled -> 409",
+          status == 409 and err["code"] == "OperationDenied.InvalidStatus")
+    fake.lifecycle("ark", queued_s=0, running_s=60)
+    rid = ark_create(c, "ark")[1]["id"]
+    check("delete running -> 409", c.ark("ark", "/" + rid, method="DELETE")[0] == 409
+          and c.ark_json("ark", "/" + rid)[1]["status"] == "running")
+    fake.patch_scenario({"ark": {"delete_refused_status": 400}})
+    check("delete_refused_status", c.ark("ark", "/" + rid, method="DELETE")[0] == 400)
+    fake.patch_scenario({"ark": {"delete_refused_status": 409}})
+    fake.clear_lifecycle("ark")
+    gone = []
+    for status in ("succeeded", "failed", "expired"):
+        tid = ark_create(c, "ark")[1]["id"]
+        fake.set_task("ark", tid, status=status)
+        gone.append(tid)
+        check(f"delete {status} -> gone", c.ark("ark", "/" + tid, method="DELETE")[0] == 200
+              and c.ark("ark", "/" + tid)[0] == 404)
+    _, page = c.ark_json("ark", "?page_size=500")
+    check("delete: list leaves them out", not set(gone) & {t["id"] for t in page["items"]})
+    check("delete unknown -> 404", c.ark("ark", "/" + gone[0], method="DELETE")[0] == 404)
+    sid = ark_create(c, "relay")[1]["id"]
+    check("delete relay submitted -> cancelled",
+          c.ark("relay", "/" + sid, method="DELETE")[0] == 200
+          and c.ark_json("relay", "/" + sid)[1]["status"] == "cancelled")
+    rong = fake.tasks("rong")[0]["id"]
+    check("delete rong -> 404", c.ark("rong", "/" + rong, method="DELETE")[0] == 404
+          and c.ark("rong", "/" + rong)[0] == 200)
+    qid = ark_create(c, "ark")[1]["id"]
+    fake.fault("ark.delete", "reset_after_create", count=1)
+    check("delete done, answer lost", failure(lambda: c.ark("ark", "/" + qid, method="DELETE"))
+          == "ConnectionResetError" and c.ark_json("ark", "/" + qid)[1]["status"] == "cancelled")
+    cnt = fake.counters()
+    check("delete counters", cnt["ark.delete"] == 9 and cnt["ark.cancelled"] == 2
+          and cnt["ark.deleted"] == 3 and cnt["relay.cancelled"] == 1
+          and cnt["ark.delete.status.409"] == 2 and "rong.deleted" not in cnt, cnt)
+
+
+def test_forget(fake, c):
+    """A forgotten task is gone for the API; its media stay until the URLs expire."""
+    fake.url_ttl("chanjing", 1)
+    uid = c.cj("task/submit", CJ_BODY)[1]["data"]
+    fake.set_task("chanjing", uid, progress_desc="Success")
+    curl = c.cj("task?unique_id=" + uid)[1]["data"]["output_url"][0]
+    fake.forget("chanjing", uid)
+    got = c.cj("task?unique_id=" + uid)[1]
+    page = c.cj("task/page", {"type": 3, "page": 1, "page_size": 50})[1]["data"]["list"]
+    check("forget chanjing: data null, not listed", got["code"] == 0 and got["data"] is None
+          and uid not in [t["unique_id"] for t in page])
+    check("forget chanjing: media still served", req(curl, "HEAD")[0] == 200)
+    fake.url_ttl("chanjing", 86400)
+    tid = ark_create(c, "ark")[1]["id"]
+    fake.set_task("ark", tid, status="succeeded")
+    url = c.ark_json("ark", "/" + tid)[1]["content"]["video_url"]
+    want = fake.expected("ark", tid)
+    fake.forget("ark", tid)
+    _, page = c.ark_json("ark", "?page_size=500")
+    check("forget ark: get 404, not listed, not deletable", c.ark("ark", "/" + tid)[0] == 404
+          and tid not in [t["id"] for t in page["items"]]
+          and c.ark("ark", "/" + tid, method="DELETE")[0] == 404
+          and failure(lambda: fake.task("ark", tid)) == "FakeError")
+    status, _, body = req(url)
+    check("forget ark: media still served", status == 200
+          and hashlib.sha256(body).hexdigest() == want["sha256"])
+    again = fake.expected("ark", tid)
+    check("forget ark: expected() still answers, with the URL handed out",
+          again["url"] == url and again["sha256"] == want["sha256"])
+    check("forget unknown -> 404", failure(lambda: fake.forget("ark", tid)) == "FakeError")
+    fake.url_ttl("ark", 86400, expire_now=True)
+    check("forget ark: expire_now makes its URL 403", req(url, "HEAD")[0] == 403
+          and fake.expected("ark", tid, hash=False)["url"] == url)
+    expires = int(curl.split("expires=")[1].split("&")[0])
+    time.sleep(max(0.0, expires - time.time() + 0.05))
+    check("forget chanjing: its URL expires", req(curl, "HEAD")[0] == 403)
+
+
 def test_faults(fake, c):
     fake.reset_counters()
     t0 = fake.now()
@@ -514,7 +809,8 @@ def main():
               and fake.counter("unknown") == 1)
         check("unknown control path", req(fake.url + "/_ctl/nope")[0] == 404)
         for test in (test_ark, test_relay_rong, test_chanjing, test_media, test_ctl_tasks,
-                     test_faults, test_shapes, test_ratelimit, test_scale):
+                     test_create, test_create_faults, test_lifecycle, test_delete,
+                     test_forget, test_faults, test_shapes, test_ratelimit, test_scale):
             try:
                 test(fake, c)
             except Exception as e:  # noqa: BLE001
