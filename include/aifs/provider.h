@@ -100,4 +100,11 @@ extern const struct provider_ops provider_chanjing;
 /* The ops for a type name, NULL when unknown. */
 const struct provider_ops *provider_find(const char *type);
 
+/* Whether buf (len bytes) can be a create request: exactly one complete
+ * JSON object, white space around it allowed. 0, or -EINVAL with why (size
+ * bytes) saying what is wrong in a few words, never quoting buf: "empty",
+ * "a JSON array, not an object", "JSON ends early at byte 17", "more after
+ * the object at byte 40", "a NUL byte at byte 3". */
+int provider_request_check(const char *buf, size_t len, char *why, size_t size);
+
 #endif
