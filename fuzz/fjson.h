@@ -196,7 +196,7 @@ static inline void fjson_same_page(const struct provider_page *a, size_t fa,
 		fjson_same_task(a->tasks[i], fa, b->tasks[i], fb);
 }
 
-enum fjson_op { FJSON_LIST, FJSON_GET, FJSON_TOKEN };
+enum fjson_op { FJSON_LIST, FJSON_GET, FJSON_TOKEN, FJSON_CREATE, FJSON_DELETE };
 
 /* What every parse result says about errors, whatever the answer. */
 static inline void fjson_check_err(const struct provider_conf *pc, enum fjson_op op, int rc,
@@ -210,14 +210,32 @@ static inline void fjson_check_err(const struct provider_conf *pc, enum fjson_op
 	if (rc == 0)
 		return;
 	FUZZ_CHECK(rc == -EACCES || rc == -EAGAIN || rc == -EIO || rc == -ENOMEM ||
-		       (rc == -ENOENT && op == FJSON_GET) ||
-		       (rc == -EOPNOTSUPP && op == FJSON_LIST),
+		       (rc == -ENOENT && (op == FJSON_GET || op == FJSON_DELETE)) ||
+		       (rc == -EOPNOTSUPP &&
+			(op == FJSON_LIST || op == FJSON_CREATE || op == FJSON_DELETE)) ||
+		       (rc == -EINVAL && (op == FJSON_CREATE || op == FJSON_DELETE)) ||
+		       (rc == -EBUSY && op == FJSON_DELETE),
 		   "undocumented errno %d (%s) for op %d", rc, aifs_errno_name(rc), (int)op);
 	FUZZ_CHECK(err->code == rc, "err->code %d, returned %d", err->code, rc);
 	FUZZ_CHECK(err->msg[0] != '\0', "no message for %d", rc);
 	if (rc == -EAGAIN)
 		FUZZ_CHECK(err->retry == AIFS_RETRY_THROTTLED, "-EAGAIN with retry %d",
 			   (int)err->retry);
+	/* a create's 2xx answer read for nothing it states leaves the task
+	 * unknown: never a refusal, which would let the label be sent again */
+	if (op == FJSON_CREATE && resp->status >= 200 && resp->status <= 299 && !err->pcode[0])
+		FUZZ_CHECK(err->retry == AIFS_RETRY_TRANSIENT,
+			   "create: HTTP %ld unread (%d) with retry %d", resp->status, rc,
+			   (int)err->retry);
+}
+
+/* The id of a create's answer: non-empty, one C string, never a control
+ * character's worry (the tree encodes names), and what the answer says. */
+static inline void fjson_check_id(const char *id, const char *expect)
+{
+	FUZZ_CHECK(id && *id, "create: an empty id");
+	FUZZ_CHECK(expect && strcmp(id, expect) == 0, "create: id \"%s\", the answer says \"%s\"",
+		   id, expect ? expect : "(none)");
 }
 
 #endif

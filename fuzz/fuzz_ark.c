@@ -1,4 +1,5 @@
-/* fuzz_ark.c: the Ark parsers (list and get) on any HTTP answer.
+/* fuzz_ark.c: the Ark parsers (list, get, create, delete) on any HTTP
+ * answer, and provider_request_check() on the same bytes as a request.
  *
  * Input: one control byte, then the answer's body. The control byte's low
  * three bits pick the status (0-3: 200, 4: 404, 5: 429, 6: 500, 7: 401, so
@@ -169,6 +170,81 @@ static int fa_get(const struct fa_answer *a, const char *id, struct task_info **
 	return 0;
 }
 
+/* A create's answer: the top level, its data or its data's data that has
+ * an id (unless its own data has one). */
+static bool fa_is_created(const json_t *o)
+{
+	return json_is_object(o) && json_object_get(o, "id") &&
+	       !json_object_get(json_object_get(o, "data"), "id");
+}
+
+/* create_parse of a; returns its errno, *id new or NULL. */
+static int fa_create(const struct fa_answer *a, char **id)
+{
+	const json_t *created = fa_inner(a->root, fa_is_created);
+	struct aifs_err err;
+	int rc;
+
+	*id = (char *)"not overwritten";
+	aifs_err_clear(&err);
+	rc = provider_ark.create_parse(&fa_pc, &a->resp, id, &err);
+	fjson_check_err(&fa_pc, FJSON_CREATE, rc, &a->resp, &err);
+	fa_check_status("create", &a->resp, rc, &err, -EOPNOTSUPP);
+	if (rc < 0) {
+		FUZZ_CHECK(*id == NULL, "create failed (%d) but gave an id", rc);
+		return rc;
+	}
+	FUZZ_CHECK(a->resp.status >= 200 && a->resp.status <= 299 && created,
+		   "create accepted HTTP %ld without an id (at most twice in data)", a->resp.status);
+	fjson_check_id(*id, fjson_str(created, "id"));
+	return 0;
+}
+
+/* delete_parse of a; returns its errno. */
+static int fa_delete(const struct fa_answer *a)
+{
+	struct aifs_err err;
+	int rc;
+
+	aifs_err_clear(&err);
+	rc = provider_ark.delete_parse(&fa_pc, &a->resp, &err);
+	fjson_check_err(&fa_pc, FJSON_DELETE, rc, &a->resp, &err);
+	fa_check_status("delete", &a->resp, rc, &err, -ENOENT);
+	if (a->resp.status == 200)
+		FUZZ_CHECK(rc == 0 || (rc == -EIO && err.retry == AIFS_RETRY_NO && err.pcode[0]),
+			   "delete: HTTP 200 gave %d without an error it states", rc);
+	else
+		FUZZ_CHECK(rc < 0, "delete: HTTP %ld taken as done", a->resp.status);
+	if (rc == 0)
+		FUZZ_CHECK(err.msg[0] == '\0', "delete: done, with a message \"%s\"", err.msg);
+	return rc;
+}
+
+/* provider_request_check agrees with jansson: one object, nothing else. */
+static void fa_request_check(const uint8_t *p, size_t n)
+{
+	char why[96];
+	json_error_t je;
+	json_t *v = NULL;
+	int rc = provider_request_check((const char *)p, n, why, sizeof why);
+
+	if (!memchr(p, '\0', n)) {
+		v = json_loadb((const char *)p, n, JSON_ALLOW_NUL, &je);
+		if (!v && json_error_code(&je) == json_error_numeric_overflow)
+			v = json_loadb((const char *)p, n, JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL,
+				       &je);
+	}
+	FUZZ_CHECK(rc == 0 || rc == -EINVAL || rc == -ENOMEM, "request check gave %d", rc);
+	if (rc != -ENOMEM)
+		FUZZ_CHECK((rc == 0) == json_is_object(v),
+			   "request check gave %d (\"%s\"), jansson reads %s", rc, why,
+			   v ? (json_is_object(v) ? "an object" : "an array") : "no JSON");
+	FUZZ_CHECK(rc == 0 ? why[0] == '\0' : why[0] != '\0', "request check: why \"%s\" for %d",
+		   why, rc);
+	FUZZ_CHECK(!fuzz_has_ctrl(why, strlen(why)), "request check: why is not one line");
+	json_decref(v);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fa_answer a, b;
@@ -178,8 +254,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t len;
 	int ra, rb;
 
+	char *ia, *ib;
+
 	if (size < 1)
 		return 0;
+	fa_request_check(data + 1, size - 1);
 	fa_answer_init(&a, fa_status[data[0] & 7], fuzz_dup(data + 1, size - 1), size - 1);
 	own = fjson_str(fa_inner(a.root, fa_is_task), "id");
 	id = (data[0] & 0x40) ? "cgt-fuzz-other" : own && *own ? own : "cgt-fuzz";
@@ -200,9 +279,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (ra == 0)
 			fjson_same_task(ta, a.flags, tb, b.flags);
 		task_info_unref(tb);
+
+		ra = fa_create(&a, &ia);
+		rb = fa_create(&b, &ib);
+		FUZZ_CHECK(ra == rb && (ra || strcmp(ia, ib) == 0), "respelt: create gave %d, then %d",
+			   ra, rb);
+		free(ia);
+		free(ib);
+		ra = fa_delete(&a);
+		rb = fa_delete(&b);
+		FUZZ_CHECK(ra == rb, "respelt: delete gave %d, then %d", ra, rb);
 		fa_answer_free(&b);
 	} else {
 		ra = fa_get(&a, id, &ta);
+		fa_create(&a, &ia);
+		free(ia);
+		fa_delete(&a);
 	}
 	task_info_unref(ta);
 	provider_page_clear(&pa);

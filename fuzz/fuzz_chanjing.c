@@ -1,4 +1,5 @@
-/* fuzz_chanjing.c: the Chanjing parsers (list, get, token) on any HTTP answer.
+/* fuzz_chanjing.c: the Chanjing parsers (list, get, token, create) on any
+ * HTTP answer.
  *
  * Input: one control byte, then the answer's body. The control byte's low
  * three bits pick the status (0-3: 200, 4: 404, 5: 429, 6: 500, 7: 401, so
@@ -175,12 +176,37 @@ static int fc_token(const struct fc_answer *a, char **token, int64_t *expires_at
 	return 0;
 }
 
+/* create_parse of a; returns its errno, *id new or NULL. */
+static int fc_create(const struct fc_answer *a, char **id)
+{
+	const json_t *idv = json_is_object(a->data) ? json_object_get(a->data, "unique_id") : a->data;
+	struct aifs_err err;
+	int rc;
+
+	*id = (char *)"not overwritten";
+	aifs_err_clear(&err);
+	rc = provider_chanjing.create_parse(&fc_pc, &a->resp, id, &err);
+	fjson_check_err(&fc_pc, FJSON_CREATE, rc, &a->resp, &err);
+	fc_check_status("create", &a->resp, rc, &err, -EOPNOTSUPP);
+	if (rc < 0) {
+		FUZZ_CHECK(*id == NULL, "create failed (%d) but gave an id", rc);
+		return rc;
+	}
+	FUZZ_CHECK(a->resp.status == 200 && a->ok, "create accepted HTTP %ld, code not 0",
+		   a->resp.status);
+	fjson_check_id(*id, json_is_string(idv) &&
+				    strlen(json_string_value(idv)) == json_string_length(idv)
+			       ? json_string_value(idv)
+			       : NULL);
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fc_answer a, b;
 	struct provider_page pa, pb;
 	struct task_info *ta, *tb;
-	char *ka, *kb;
+	char *ka, *kb, *ia, *ib;
 	int64_t ea, eb;
 	const char *own, *id;
 	int listing, ra, rb;
@@ -196,6 +222,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ra = fc_list(&a, listing, &pa);
 	fc_get(&a, id, &ta);
 	fc_token(&a, &ka, &ea);
+	fc_create(&a, &ia);
 	if (a.resp.status == 200 && a.root) {
 		char *body = fjson_respell(a.root, &len);
 
@@ -217,8 +244,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(ea == eb || (ea > 0 && eb > 0 && (ea - eb < 3 && eb - ea < 3)),
 			   "respelt: expires_at %lld, then %lld", (long long)ea, (long long)eb);
 		free(kb);
+
+		rb = fc_create(&b, &ib);
+		FUZZ_CHECK(!ia == !ib && (!ia || strcmp(ia, ib) == 0), "respelt: create %s, then %d",
+			   ia ? ia : "refused", rb);
+		free(ib);
 		fc_answer_free(&b);
 	}
+	free(ia);
 	free(ka);
 	task_info_unref(ta);
 	provider_page_clear(&pa);

@@ -3,8 +3,9 @@
  * Here live the rate limiter, the retry loop (exponential backoff with
  * jitter, Retry-After honoured up to a minute) and the access token (fetched
  * once, single-flight, renewed before it expires and once when the provider
- * refuses it; one said to be expired already is used until refused). Knows no
- * FUSE, no cache and no JSON. */
+ * refuses it; one said to be expired already is used until refused). A
+ * create has a loop of its own: it is sent again only where the API surely
+ * did not take it. Knows no FUSE, no cache and no JSON. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -56,6 +57,7 @@ struct call {
 	struct task_info **task_out;
 	char **token_out;
 	int64_t *expires_out;
+	void *ctx; /* the call's own state, shared by build and parse */
 };
 
 static bool uses_token_exchange(const struct api *a)
@@ -380,5 +382,217 @@ int api_get(struct api *a, const char *id, struct task_info **out, struct aifs_e
 	struct call c = { .what = what, .build = get_build, .parse = get_parse,
 			  .uses_token = true, .id = id, .task_out = out };
 	*out = NULL;
+	return run(a, &c, err);
+}
+
+/* ---- creating: exactly once ---- */
+
+/* What one create attempt leaves known of the task. */
+enum create_fate {
+	CREATE_FINAL,   /* refused, or never sent and not worth sending again */
+	CREATE_AGAIN,   /* surely not taken: may be sent again */
+	CREATE_REAUTH,  /* the token was refused: not taken */
+	CREATE_UNKNOWN, /* sent, and no answer says: the task may exist */
+};
+
+/* Forgets a token the API refused, unless another thread already has. */
+static void token_forget(struct api *a, unsigned gen)
+{
+	pthread_mutex_lock(&a->mu);
+	if (a->token_gen == gen && a->token) {
+		explicit_bzero(a->token, strlen(a->token));
+		free(a->token);
+		a->token = NULL;
+	}
+	pthread_mutex_unlock(&a->mu);
+}
+
+/* One attempt: a slot from the rate limiter, the request on a connection of
+ * its own (http never sends it twice), the answer; and what is known. */
+static int create_once(struct api *a, const char *body, size_t len, const char *cred, char **id,
+		       enum create_fate *fate, struct aifs_err *err)
+{
+	struct http_req req = { 0 };
+	struct http_resp resp = { 0 };
+	int rc;
+
+	*fate = CREATE_FINAL;
+	http_resp_clear(&resp);
+	rc = a->ops->create_request(a->pc, body, len, cred, &req);
+	if (rc) {
+		aifs_err_set(err, rc, "cannot build the request");
+		goto out;
+	}
+	req.no_reuse = true;
+	double wait = ratelimit_reserve(&a->rl, ratelimit_now(), a->pc->tun.timeout);
+	if (wait < 0) {
+		rc = aifs_err_set(err, -EAGAIN, "local rate limit: no slot within %.0f s",
+				  a->pc->tun.timeout);
+		goto out;
+	}
+	if ((rc = http_pause(a->http, wait))) {
+		aifs_err_set(err, rc, "unmounting");
+		goto out;
+	}
+	rc = http_perform(a->http, &a->hopts, &req, &resp, err);
+	if (rc) {
+		err->retry = AIFS_RETRY_NO;
+		if (resp.sent)
+			*fate = CREATE_UNKNOWN;
+		else if (rc != -EPROTO && rc != -ENOMEM && rc != -ECANCELED)
+			*fate = CREATE_AGAIN; /* refused, unresolved, no connection in time */
+		goto out;
+	}
+	rc = a->ops->create_parse(a->pc, &resp, id, err);
+	if (rc && err->http_status == 0)
+		err->http_status = resp.status;
+	if (rc == 0 || err->retry == AIFS_RETRY_NO)
+		*fate = CREATE_FINAL;
+	else if (err->retry == AIFS_RETRY_REAUTH)
+		*fate = CREATE_REAUTH;
+	else if (err->retry == AIFS_RETRY_THROTTLED || resp.status == 503)
+		*fate = CREATE_AGAIN;
+	else
+		*fate = CREATE_UNKNOWN;
+out:
+	http_req_clear(&req);
+	http_resp_clear(&resp);
+	return rc;
+}
+
+/* The outcome is unknown: -EIO, and err->msg says so first, whole in
+ * itself (status and provider code in it), as a label's error file shows it:
+ * "unknown: HTTP 500 InternalServiceError: ...". */
+static int create_unknown(struct api *a, struct aifs_err *err, bool *unknown)
+{
+	char why[sizeof err->msg + sizeof err->pcode + 48], status[24] = "";
+	long st = err->http_status;
+	bool show_code = err->pcode[0] && !strstr(err->msg, err->pcode);
+
+	if (st && (st < 200 || st > 299) && strncmp(err->msg, "HTTP ", 5) != 0)
+		snprintf(status, sizeof status, "HTTP %ld", st);
+	snprintf(why, sizeof why, "unknown: %s%s%s%s%s", status, status[0] && show_code ? " " : "",
+		 show_code ? err->pcode : "", status[0] || show_code ? ": " : "", err->msg);
+	aifs_text_cut(err->msg, sizeof err->msg, why);
+	err->code = -EIO;
+	err->retry = AIFS_RETRY_NO;
+	*unknown = true;
+	log_failure(a, "create", err, LOGL_WARN, "; the task may exist, so it is not sent again");
+	return -EIO;
+}
+
+int api_create(struct api *a, const char *body, size_t len, char **id, bool *unknown,
+	       struct aifs_err *err)
+{
+	const struct tunables *t = &a->pc->tun;
+	bool reauthed = false;
+	int rc;
+
+	*id = NULL;
+	*unknown = false;
+	aifs_err_clear(err);
+	if (!a->ops->create_request || !a->ops->create_parse)
+		return aifs_err_set(err, -EOPNOTSUPP, "%s cannot create tasks", a->ops->type);
+
+	for (int attempt = 0;; attempt++) {
+		enum create_fate fate;
+		char *cred = NULL;
+		unsigned gen = 0;
+
+		aifs_err_clear(err);
+		if (uses_token_exchange(a)) {
+			/* a call of its own: this create is not sent if it fails */
+			rc = fetch_token(a, &gen, &cred, err);
+			if (rc)
+				return rc;
+		}
+		rc = create_once(a, body, len, cred ? cred : a->ops->static_cred(a->pc), id, &fate,
+				 err);
+		redact_err(a, err, cred);
+		if (cred) {
+			explicit_bzero(cred, strlen(cred));
+			free(cred);
+		}
+		if (rc == 0) {
+			log_msg(LOGL_INFO, "%s: create: %s", a->pc->name, *id);
+			return 0;
+		}
+		if (fate == CREATE_UNKNOWN)
+			return create_unknown(a, err, unknown);
+		if (fate == CREATE_REAUTH && gen && !reauthed) {
+			token_forget(a, gen);
+			reauthed = true;
+			log_failure(a, "create", err, LOGL_INFO, "; getting a new token");
+			attempt--;
+			continue;
+		}
+		if (fate != CREATE_AGAIN || attempt >= t->retries) {
+			if (fate == CREATE_REAUTH)
+				err->retry = AIFS_RETRY_NO; /* a fresh token did not help: EACCES */
+			log_failure(a, "create", err, LOGL_WARN, attempt ? " after retries" : "");
+			return rc;
+		}
+		double delay = aifs_retry_delay(attempt, err->retry_after, jitter(a));
+		if (delay < 0) {
+			log_failure(a, "create", err, LOGL_WARN, "; Retry-After too long");
+			return aifs_err_set(err, -EAGAIN, "throttled: retry after %.0f s",
+					    err->retry_after);
+		}
+		log_failure(a, "create", err, LOGL_DEBUG, "; not taken, sending again");
+		if (http_pause(a->http, delay))
+			return aifs_err_set(err, -ECANCELED, "unmounting");
+	}
+}
+
+/* ---- deleting ---- */
+
+/* A delete across the attempts of run(): whether one of them may have done
+ * it (sent, and no answer came that says it was not). */
+struct delete_state {
+	int attempts;
+	bool last_said; /* the last attempt's answer said it was not done */
+	bool maybe_done;
+};
+
+static int delete_build(struct api *a, const struct call *c, const char *cred, struct http_req *r)
+{
+	struct delete_state *st = c->ctx;
+
+	if (st->attempts++ > 0 && !st->last_said)
+		st->maybe_done = true;
+	st->last_said = false;
+	return a->ops->delete_request(a->pc, c->id, cred, r);
+}
+
+static int delete_parse(struct api *a, const struct call *c, const struct http_resp *resp,
+			struct aifs_err *err)
+{
+	struct delete_state *st = c->ctx;
+	int rc = a->ops->delete_parse(a->pc, resp, err);
+
+	st->last_said = err->retry == AIFS_RETRY_THROTTLED || err->retry == AIFS_RETRY_REAUTH ||
+			resp->status == 503;
+	if (rc == -ENOENT && st->maybe_done) {
+		/* gone: most likely by the attempt whose answer was lost */
+		log_msg(LOGL_INFO, "%s: %s: HTTP %ld after an unanswered attempt: taken as done",
+			a->pc->name, c->what, resp->status);
+		aifs_err_clear(err);
+		return 0;
+	}
+	return rc;
+}
+
+int api_delete(struct api *a, const char *id, struct aifs_err *err)
+{
+	char what[96], shown[68];
+	struct delete_state st = { 0 };
+
+	aifs_err_clear(err);
+	if (!a->ops->delete_request || !a->ops->delete_parse)
+		return aifs_err_set(err, -EPERM, "%s has no cancel or delete", a->ops->type);
+	aifs_text_cut(shown, sizeof shown, id);
+	snprintf(what, sizeof what, "delete %s", shown);
+	struct call c = { .what = what, .build = delete_build, .parse = delete_parse,
+			  .uses_token = true, .id = id, .ctx = &st };
 	return run(a, &c, err);
 }

@@ -282,6 +282,7 @@ struct xfer {
 	struct timespec last;    /* stream: when the count last moved */
 	bool silent_too_long;
 	bool stopped;            /* http_stop() ended it */
+	bool sent;               /* a byte of the request may have left */
 };
 
 static double since(const struct timespec *t)
@@ -401,6 +402,29 @@ static size_t on_header(char *p, size_t size, size_t n, void *u)
 	return len;
 }
 
+/* Whether a request was sent. libcurl passes every write of the request to
+ * the connection here, once the write succeeded, with the count written:
+ * HEADER_OUT (request line, headers) and DATA_OUT (body), in the first send
+ * and in each later one of a request that did not leave in one piece (7.88:
+ * Curl_buffer_send, readwrite_upload; 8.x: xfer_send). So no byte of the
+ * request reaches the socket unseen; a CONNECT to a proxy counts too, which
+ * errs on the safe side. TLS records (SSL_DATA_OUT) do not count: a
+ * handshake holds nothing of the request, and a TLS write that failed part
+ * way leaves the server at most a prefix of the request, whose body is
+ * short, which no server acts on. CURLINFO_REQUEST_SIZE alone would miss a
+ * request whose first write took nothing (a full socket buffer) and whose
+ * later writes did. Only the fact is kept, never the bytes: they hold the
+ * credential. */
+static int on_debug(CURL *c, curl_infotype type, char *p, size_t n, void *u)
+{
+	struct xfer *x = u;
+	(void)c;
+	(void)p;
+	if ((type == CURLINFO_HEADER_OUT || type == CURLINFO_DATA_OUT) && n > 0)
+		x->sent = true;
+	return 0;
+}
+
 static int deliver_head(struct xfer *x)
 {
 	if (x->head_done)
@@ -467,8 +491,11 @@ static int transfer(struct http *h, const struct http_opts *o, const struct http
 		return aifs_err_set(err, -ENOMEM, "out of memory");
 	head_reset(&x->head);
 
-	for (int i = 0; i < req->n_headers; i++) {
-		struct curl_slist *n = curl_slist_append(hdrs, req->headers[i]);
+	/* A no_reuse body goes at once ("Expect:" sends no Expect header), not
+	 * after a 100 Continue that an answer of 417 would turn into a resend. */
+	for (int i = 0; i < req->n_headers + (req->no_reuse ? 1 : 0); i++) {
+		const char *line = i < req->n_headers ? req->headers[i] : "Expect:";
+		struct curl_slist *n = curl_slist_append(hdrs, line);
 		if (!n) {
 			rc = aifs_err_set(err, -ENOMEM, "out of memory");
 			goto out;
@@ -514,7 +541,32 @@ static int transfer(struct http *h, const struct http_opts *o, const struct http
 		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
 	}
 
+	if (req->no_reuse) {
+		/* Never twice: libcurl sends a request again, unasked, when a
+		 * reused connection turns out dead before any answer came
+		 * (Curl_retry_request), and an HTTP/2 stream refused by the server.
+		 * A connection of its own, closed after, in HTTP/1.1, leaves it
+		 * neither case. */
+		curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
+		curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
+		curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+		curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, on_debug);
+		curl_easy_setopt(c, CURLOPT_DEBUGDATA, x);
+		curl_easy_setopt(c, CURLOPT_VERBOSE, 1L); /* to on_debug only */
+	} else {
+		x->sent = true; /* not measured: say what is safe */
+	}
+
 	CURLcode cc = curl_easy_perform(c);
+	if (req->no_reuse && !x->sent) {
+		/* a second witness; both only ever count bytes written */
+		long reqsize = 0;
+		curl_off_t up = 0;
+		if ((curl_easy_getinfo(c, CURLINFO_REQUEST_SIZE, &reqsize) == CURLE_OK &&
+		     reqsize > 0) ||
+		    (curl_easy_getinfo(c, CURLINFO_SIZE_UPLOAD_T, &up) == CURLE_OK && up > 0))
+			x->sent = true;
+	}
 	if (cc == CURLE_OK) {
 		rc = deliver_head(x);
 		if (rc)
@@ -563,6 +615,7 @@ int http_perform(struct http *h, const struct http_opts *o, const struct http_re
 	http_resp_clear(resp);
 	buf_init(&cl.body, o->max_body);
 	int rc = transfer(h, o, req, false, &x, err);
+	resp->sent = x.sent;
 	if (rc) {
 		buf_free(&cl.body);
 		return rc;

@@ -6,6 +6,9 @@
 #ifndef AIFS_API_H
 #define AIFS_API_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 struct aifs_err;
 struct http;
 struct provider_conf;
@@ -29,6 +32,31 @@ int api_list_page(struct api *a, int listing, int page, struct provider_page *ou
 
 /* One task; *out is new (task_info_unref()). 0 or -errno (-ENOENT: unknown). */
 int api_get(struct api *a, const char *id, struct task_info **out, struct aifs_err *err);
+
+/* Creates one task from body (len bytes, the provider's own create request,
+ * sent byte for byte), exactly once: the request is sent again only where
+ * the API surely did not take it (HTTP 429 and chanjing 40001, HTTP 503, a
+ * failure before any byte of it left, a token refused by chanjing: 10400,
+ * 10401), with the backoff of every call. On success 0 and *id new (free()).
+ * Else -errno, and *unknown says whether the task may exist all the same:
+ *   false  refused or never taken: -EINVAL (HTTP 400, chanjing 400/40000),
+ *          -EACCES, -EOPNOTSUPP (the API cannot create), -EAGAIN (still
+ *          throttled), -ECONNREFUSED, -EHOSTUNREACH, -ETIMEDOUT (nothing
+ *          sent), -ECANCELED (unmounting), -EIO (another refusal)
+ *   true   -EIO: sent, and then no answer that says (a timeout or a reset
+ *          after it left, a 5xx other than 503, chanjing 50000, a success
+ *          without a readable id); err->msg starts with "unknown: ". Never
+ *          send that request again: it may have made a task already.
+ * err->pcode and err->msg carry the provider's code and message. */
+int api_create(struct api *a, const char *body, size_t len, char **id, bool *unknown,
+	       struct aifs_err *err);
+
+/* Cancels a queued task, or deletes a finished one's record, retried like
+ * every call (it is idempotent). 0; -ENOENT no such task (unless an earlier
+ * attempt went unanswered: then it is taken as done); -EBUSY the task's
+ * state forbids it (running, cancelled already); -EPERM the type has no
+ * delete (nothing sent); -EOPNOTSUPP the API refused the method; or -errno. */
+int api_delete(struct api *a, const char *id, struct aifs_err *err);
 
 /* The longest a call can take, seconds: for bounding waits on shared calls. */
 double api_deadline(const struct api *a);

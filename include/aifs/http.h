@@ -23,6 +23,12 @@ struct http_req {
 	char *headers[HTTP_MAX_HEADERS]; /* owned, "Name: value" */
 	int n_headers;
 	char *what;          /* owned: "GET /contents/generations/tasks/ID", for logs; never a secret */
+	/* Send at most once (a create, which no API lets us repeat safely): a
+	 * new connection, closed after the answer, HTTP/1.1, no Expect. libcurl
+	 * sends a request again on its own when a reused connection turns out
+	 * dead before any answer; on a connection of its own it never does. With
+	 * it, resp->sent is measured. */
+	bool no_reuse;
 };
 
 struct http_resp {
@@ -30,6 +36,11 @@ struct http_resp {
 	char *body;          /* owned, NUL-terminated, may hold NULs */
 	size_t len;
 	double retry_after;  /* seconds from Retry-After, < 0 when absent */
+	/* Whether a byte of the request may have left: set by http_perform() on
+	 * failure too. False only when none did (no_reuse requests: measured;
+	 * others: nothing was attempted). A false lets the caller send the
+	 * request again knowing the server never saw it. */
+	bool sent;
 };
 
 /* Clears and frees what the request owns; the struct may be reused. */
@@ -95,7 +106,8 @@ int http_pause(struct http *h, double secs);
 
 /* Performs one request. 0 with resp filled when an HTTP answer came;
  * -ETIMEDOUT, -EHOSTUNREACH, -ECONNREFUSED, -ECONNRESET, -EIO, -E2BIG,
- * -EPROTO (bad scheme or redirect) otherwise, with err->msg saying why. */
+ * -EPROTO (bad scheme or redirect) otherwise, with err->msg saying why and
+ * resp->sent telling whether the request may have reached the server. */
 int http_perform(struct http *h, const struct http_opts *o, const struct http_req *req,
 		 struct http_resp *resp, struct aifs_err *err);
 

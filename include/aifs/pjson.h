@@ -115,4 +115,15 @@ int pjson_task_fail(const struct provider_conf *pc, struct aifs_err *err, int co
 int pjson_http_error(const struct provider_conf *pc, const struct http_resp *resp, bool list,
 		     struct aifs_err *err);
 
+/* pjson_http_error() for a create's non-2xx answer, as provider.h's
+ * create_parse says: 400 -> -EINVAL, 404/405 -> -EOPNOTSUPP, 303 (done,
+ * see there) -> -EIO TRANSIENT, the rest as pjson_http_error(). */
+int pjson_create_error(const struct provider_conf *pc, const struct http_resp *resp,
+		       struct aifs_err *err);
+
+/* After a create_parse of a 2xx answer failed: a failure the answer did not
+ * state (no provider code: unreadable, no id, out of memory) leaves the task
+ * unknown, so its retry becomes TRANSIENT. Returns code. */
+int pjson_create_unread(struct aifs_err *err, int code);
+
 #endif

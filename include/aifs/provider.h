@@ -63,6 +63,35 @@ struct provider_ops {
 
 	/* The credential to send when no token exchange applies; NULL if missing. */
 	const char *(*static_cred)(const struct provider_conf *pc);
+
+	/* Creating a task; NULL where the type cannot. body (len bytes, the
+	 * provider's own create request) is sent byte for byte. */
+	int (*create_request)(const struct provider_conf *pc, const char *body, size_t len,
+			      const char *cred, struct http_req *req);
+	/* 0 with *id new (free()) when the API made the task; else -errno, and
+	 * err->retry says what is known of the task:
+	 *   AIFS_RETRY_NO         refused, not made: -EINVAL (HTTP 400, chanjing
+	 *                         400/40000), -EACCES (401/403), -EOPNOTSUPP (404
+	 *                         or 405: this API cannot create), -EIO (another
+	 *                         refusal, its code and message in err)
+	 *   AIFS_RETRY_THROTTLED  -EAGAIN: 429, chanjing 40001; not made
+	 *   AIFS_RETRY_REAUTH     -EACCES: chanjing 10400/10401; not made
+	 *   AIFS_RETRY_TRANSIENT  -EIO: the answer does not say (408, 5xx, 303,
+	 *                         chanjing 50000, a success without a readable id,
+	 *                         -ENOMEM reading one): the task may exist; only
+	 *                         HTTP 503 says it was not taken
+	 * Whether to send again is the caller's call: see api_create(). */
+	int (*create_parse)(const struct provider_conf *pc, const struct http_resp *resp, char **id,
+			    struct aifs_err *err);
+	/* Cancelling a queued task or deleting a finished one's record; NULL
+	 * where the type cannot. */
+	int (*delete_request)(const struct provider_conf *pc, const char *id, const char *cred,
+			      struct http_req *req);
+	/* 0 done; -ENOENT no such task; -EBUSY the task's state forbids it
+	 * (running, cancelled already); -EOPNOTSUPP (405) the API cannot delete;
+	 * the rest as every parse. */
+	int (*delete_parse)(const struct provider_conf *pc, const struct http_resp *resp,
+			    struct aifs_err *err);
 };
 
 extern const struct provider_ops provider_ark;
@@ -70,5 +99,12 @@ extern const struct provider_ops provider_chanjing;
 
 /* The ops for a type name, NULL when unknown. */
 const struct provider_ops *provider_find(const char *type);
+
+/* Whether buf (len bytes) can be a create request: exactly one complete
+ * JSON object, white space around it allowed. 0, or -EINVAL with why (size
+ * bytes) saying what is wrong in a few words, never quoting buf: "empty",
+ * "a JSON array, not an object", "JSON ends early at byte 17", "more after
+ * the object at byte 40", "a NUL byte at byte 3". */
+int provider_request_check(const char *buf, size_t len, char *why, size_t size);
 
 #endif

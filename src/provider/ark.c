@@ -1,10 +1,10 @@
 /* ark.c: the Ark API family: Volcengine Ark, /volc/v1 relays, RongCloud.
  *
- * Builds list and get requests and turns their answers into task_info,
- * also from inside the envelopes some relays wrap answers in. It
- * refuses to know about retries, rate limits, caching or the tree: whether a
- * 404 on the list means "switch to the known-ids registry" is the caller's
- * decision, here it is only -EOPNOTSUPP. */
+ * Builds list, get, create and delete requests and turns their answers into
+ * task_info or ids, also from inside the envelopes some relays wrap answers
+ * in. It refuses to know about retries, rate limits, caching or the tree:
+ * whether a 404 on the list means "switch to the known-ids registry" is the
+ * caller's decision, here it is only -EOPNOTSUPP. */
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -39,6 +39,18 @@ static int ark_what(struct http_req *req, const char *path_rest)
 	char *w;
 
 	if (asprintf(&w, "GET " ARK_TASKS_PATH "%s", path_rest) < 0)
+		return -ENOMEM;
+	free(req->what);
+	req->what = w;
+	return 0;
+}
+
+/* req->what for another method: "POST /contents/generations/tasks". */
+static int ark_what_method(struct http_req *req, const char *method, const char *path_rest)
+{
+	char *w;
+
+	if (asprintf(&w, "%s " ARK_TASKS_PATH "%s", method, path_rest) < 0)
 		return -ENOMEM;
 	free(req->what);
 	req->what = w;
@@ -233,11 +245,10 @@ static const json_t *ark_unwrap(const json_t *root, struct pjson_span body,
 	}
 }
 
-/* An answer without what was asked for: an envelope whose code is neither 0
- * nor "success" is an error carrying its message and code; else it is a
- * malformed answer, "missing". -EIO either way. */
-static int ark_no_answer(const struct provider_conf *pc, const json_t *root, const char *missing,
-			 struct aifs_err *err)
+/* An envelope whose code is neither 0 nor "success": -EIO carrying its
+ * message and code. 0 for any other answer. */
+static int ark_envelope_error(const struct provider_conf *pc, const json_t *root,
+			      struct aifs_err *err)
 {
 	const char *msg = pjson_str(root, "msg");
 	char cbuf[64];
@@ -248,6 +259,19 @@ static int ark_no_answer(const struct provider_conf *pc, const json_t *root, con
 	if (code && strcmp(code, "0") != 0 && strcasecmp(code, "success") != 0)
 		return pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, code, "%s",
 				  msg && *msg ? msg : "an error without a message");
+	return 0;
+}
+
+/* An answer without what was asked for: an envelope whose code is neither 0
+ * nor "success" is an error carrying its message and code; else it is a
+ * malformed answer, "missing". -EIO either way. */
+static int ark_no_answer(const struct provider_conf *pc, const json_t *root, const char *missing,
+			 struct aifs_err *err)
+{
+	int rc = ark_envelope_error(pc, root, err);
+
+	if (rc < 0)
+		return rc;
 	return pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, NULL, "malformed answer: %s", missing);
 }
 
@@ -346,6 +370,171 @@ out:
 	return rc;
 }
 
+/* ---- creating and deleting ---- */
+
+static int ark_create_request(const struct provider_conf *pc, const char *body, size_t len,
+			      const char *cred, struct http_req *req)
+{
+	int rc;
+
+	if (!body || len == 0)
+		return -EINVAL;
+	if (!ark_cred_ok(cred))
+		return -EACCES;
+	rc = http_req_init(req, "POST", "%s" ARK_TASKS_PATH, pc->base_url);
+	if (rc == 0)
+		rc = http_req_header(req, "Authorization: Bearer %s", cred);
+	if (rc == 0)
+		rc = http_req_header(req, "Content-Type: application/json");
+	if (rc == 0)
+		rc = http_req_body(req, body, len);
+	if (rc == 0)
+		rc = ark_what_method(req, "POST", "");
+	return rc;
+}
+
+/* A create's answer: an object with an id, unless a data member beside it
+ * holds one (then the top level is an envelope that has an id of its own). */
+static bool ark_is_created(const json_t *o)
+{
+	return json_is_object(o) && json_object_get(o, "id") &&
+	       !json_object_get(json_object_get(o, "data"), "id");
+}
+
+/* A 2xx answer that says it failed: an error object with a code or a
+ * message, as some relays send with HTTP 200. -EIO with err filled, or 0. */
+static int ark_stated_error(const struct provider_conf *pc, const json_t *root,
+			    struct aifs_err *err)
+{
+	const json_t *e = json_object_get(root, "error");
+	const char *msg = pjson_str(e, "message");
+	char cbuf[64];
+	const char *code = pjson_code(e, "code", cbuf, sizeof cbuf);
+
+	if (!json_is_object(e) || (!code && !msg))
+		return 0;
+	return pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, code ? code : "error", "%s",
+			  msg && *msg ? msg : "an error without a message");
+}
+
+static int ark_create_parse(const struct provider_conf *pc, const struct http_resp *resp,
+			    char **id, struct aifs_err *err)
+{
+	struct pjson_span body = { resp->body, resp->len }, span;
+	json_t *root = NULL;
+	const json_t *created;
+	const char *got;
+	int rc;
+
+	*id = NULL;
+	if (resp->status < 200 || resp->status > 299) {
+		rc = pjson_create_error(pc, resp, err);
+		goto out;
+	}
+	rc = pjson_load(resp->body, resp->len, &root, err);
+	if (rc == 0)
+		rc = pjson_need_object(pc, root, err);
+	if (rc < 0)
+		goto unread;
+	created = ark_unwrap(root, body, ark_is_created, &span);
+	if (!created) {
+		rc = ark_stated_error(pc, root, err);
+		if (rc == 0)
+			rc = ark_no_answer(pc, root, "no id", err);
+		goto unread;
+	}
+	got = pjson_str(created, "id");
+	if (!got || !*got) {
+		const json_t *v = json_object_get(created, "id");
+		rc = pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, NULL, "malformed answer: id is %s",
+				got ? "empty"
+				    : json_is_string(v) ? "a string holding a NUL byte"
+							: pjson_type_name(v));
+		goto unread;
+	}
+	*id = strdup(got);
+	if (!*id)
+		rc = pjson_fail(pc, err, -ENOMEM, AIFS_RETRY_NO, NULL, "out of memory");
+unread:
+	pjson_create_unread(err, rc);
+out:
+	json_decref(root);
+	err->http_status = resp->status;
+	err->retry_after = resp->retry_after;
+	return rc;
+}
+
+static int ark_delete_request(const struct provider_conf *pc, const char *id, const char *cred,
+			      struct http_req *req)
+{
+	char *eid = NULL, *rest = NULL;
+	int rc = -ENOMEM;
+
+	if (!id || !*id)
+		return -EINVAL;
+	if (!ark_cred_ok(cred))
+		return -EACCES;
+	eid = http_escape(id);
+	if (!eid || asprintf(&rest, "/%s", eid) < 0) {
+		rest = NULL;
+		goto out;
+	}
+	rc = http_req_init(req, "DELETE", "%s" ARK_TASKS_PATH "%s", pc->base_url, rest);
+	if (rc == 0)
+		rc = http_req_header(req, "Authorization: Bearer %s", cred);
+	if (rc == 0)
+		rc = ark_what_method(req, "DELETE", rest);
+out:
+	free(eid);
+	free(rest);
+	return rc;
+}
+
+/* Whether a 400 to a DELETE says the task's state forbids it (running, or
+ * cancelled already) rather than that the request is wrong: Ark gives no
+ * code of its own for it, so its code and message are read for the word. */
+static bool ark_state_refusal(const char *pcode, const char *msg)
+{
+	static const char *const words[] = { "status", "state", "running", "cancelled",
+					     "canceled" };
+
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+		if (strcasestr(pcode, words[i]) || strcasestr(msg, words[i]))
+			return true;
+	return false;
+}
+
+static int ark_delete_parse(const struct provider_conf *pc, const struct http_resp *resp,
+			    struct aifs_err *err)
+{
+	json_t *root = NULL;
+	long st = resp->status;
+	int rc = 0;
+
+	if (st >= 200 && st <= 299) {
+		/* the answer has no fields ({} or nothing): only a stated error counts */
+		root = json_loadb(resp->body ? resp->body : "", resp->body ? resp->len : 0,
+				  JSON_DECODE_ANY, NULL);
+		rc = ark_stated_error(pc, root, err);
+		if (rc == 0)
+			rc = ark_envelope_error(pc, root, err);
+	} else {
+		rc = pjson_http_error(pc, resp, false, err);
+		if (st == 405)
+			err->code = rc = -EOPNOTSUPP;
+		else if (st == 409 || (st == 400 && ark_state_refusal(err->pcode, err->msg)))
+			err->code = rc = -EBUSY;
+		else if (st == 400)
+			err->code = rc = -EINVAL;
+	}
+	json_decref(root);
+	if (rc == 0)
+		aifs_err_clear(err);
+	err->http_status = resp->status;
+	err->retry_after = resp->retry_after;
+	return rc;
+}
+
 static const char *ark_static_cred(const struct provider_conf *pc)
 {
 	return pc->api_key;
@@ -362,4 +551,8 @@ const struct provider_ops provider_ark = {
 	.token_request = NULL,
 	.token_parse = NULL,
 	.static_cred = ark_static_cred,
+	.create_request = ark_create_request,
+	.create_parse = ark_create_parse,
+	.delete_request = ark_delete_request,
+	.delete_parse = ark_delete_parse,
 };

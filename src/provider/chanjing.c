@@ -1,9 +1,10 @@
 /* chanjing.c: the Chanjing (蝉镜) AI creation API.
  *
- * Builds list, get and token requests and reads their answers, which come
- * as HTTP 200 with the outcome in {"code","msg","data"}. Images (type 3) and
- * videos (type 4) are two listings. It refuses to know when a token expires
- * or how often to refresh it: it reports REAUTH and the caller decides. */
+ * Builds list, get, create and token requests and reads their answers,
+ * which come as HTTP 200 with the outcome in {"code","msg","data"}. Images
+ * (type 3) and videos (type 4) are two listings. There is no cancel and no
+ * delete. It refuses to know when a token expires or how often to refresh
+ * it: it reports REAUTH and the caller decides. */
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -25,8 +26,9 @@
 #define CHANJING_LIST_PATH "/open/v1/ai_creation/task/page"
 #define CHANJING_GET_PATH "/open/v1/ai_creation/task"
 #define CHANJING_TOKEN_PATH "/open/v1/access_token"
+#define CHANJING_CREATE_PATH "/open/v1/ai_creation/task/submit"
 
-enum chanjing_op { CHANJING_LIST, CHANJING_GET, CHANJING_TOKEN };
+enum chanjing_op { CHANJING_LIST, CHANJING_GET, CHANJING_TOKEN, CHANJING_CREATE };
 
 static bool chanjing_cred_ok(const char *cred)
 {
@@ -150,7 +152,9 @@ static int chanjing_envelope(const struct provider_conf *pc, const struct http_r
 	enum aifs_retry retry = AIFS_RETRY_NO;
 
 	*root = *data = NULL;
-	if (resp->status != 200) {
+	if (op == CHANJING_CREATE && (resp->status < 200 || resp->status > 299))
+		return pjson_create_error(pc, resp, err);
+	if (resp->status != 200 && op != CHANJING_CREATE) {
 		rc = pjson_http_error(pc, resp, op == CHANJING_LIST, err);
 		/* The list always exists: a 404 there is a wrong base_url. */
 		if (rc == -EOPNOTSUPP)
@@ -184,6 +188,8 @@ static int chanjing_envelope(const struct provider_conf *pc, const struct http_r
 		rc = -EACCES; /* the token request refused the app_id/secret_key */
 	} else if (code == 40000 && op == CHANJING_GET) {
 		rc = -ENOENT;
+	} else if ((code == 400 || code == 40000) && op == CHANJING_CREATE) {
+		rc = -EINVAL;
 	}
 	msg = pjson_str(*root, "msg");
 	snprintf(pcode, sizeof pcode, "%lld", (long long)code);
@@ -496,6 +502,63 @@ out:
 	return rc;
 }
 
+static int chanjing_create_request(const struct provider_conf *pc, const char *body, size_t len,
+				   const char *cred, struct http_req *req)
+{
+	int rc;
+
+	if (!body || len == 0)
+		return -EINVAL;
+	if (!chanjing_cred_ok(cred))
+		return -EACCES;
+	rc = http_req_init(req, "POST", "%s" CHANJING_CREATE_PATH, pc->base_url);
+	if (rc == 0)
+		rc = http_req_header(req, "access_token: %s", cred);
+	if (rc == 0)
+		rc = http_req_header(req, "Content-Type: application/json");
+	if (rc == 0)
+		rc = http_req_body(req, body, len);
+	if (rc == 0)
+		rc = chanjing_what(req, "POST " CHANJING_CREATE_PATH);
+	return rc;
+}
+
+/* {"code":0,"data":"<unique_id>"}; a data object with a unique_id is read
+ * too. Any failure to read a 2xx answer that did not state one leaves the
+ * task unknown (provider.h). */
+static int chanjing_create_parse(const struct provider_conf *pc, const struct http_resp *resp,
+				 char **id, struct aifs_err *err)
+{
+	json_t *root = NULL, *data;
+	const json_t *idv;
+	const char *got;
+	int rc;
+
+	*id = NULL;
+	rc = chanjing_envelope(pc, resp, CHANJING_CREATE, &root, &data, err);
+	if (rc < 0)
+		goto out;
+	idv = json_is_object(data) ? json_object_get(data, "unique_id") : data;
+	got = json_string_value(idv);
+	if (!got || !*got || strlen(got) != json_string_length(idv)) {
+		rc = pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, NULL, "malformed answer: %s is %s",
+				json_is_object(data) ? "data.unique_id" : "data",
+				!got ? pjson_type_name(idv)
+				     : !*got ? "empty" : "a string holding a NUL byte");
+		goto out;
+	}
+	*id = strdup(got);
+	if (!*id)
+		rc = pjson_fail(pc, err, -ENOMEM, AIFS_RETRY_NO, NULL, "out of memory");
+out:
+	if (resp->status >= 200 && resp->status <= 299)
+		pjson_create_unread(err, rc);
+	json_decref(root);
+	err->http_status = resp->status;
+	err->retry_after = resp->retry_after;
+	return rc;
+}
+
 /* A configured access_token; NULL when only app_id and secret_key are, and
  * then the caller exchanges them with token_request. */
 static const char *chanjing_static_cred(const struct provider_conf *pc)
@@ -514,4 +577,8 @@ const struct provider_ops provider_chanjing = {
 	.token_request = chanjing_token_request,
 	.token_parse = chanjing_token_parse,
 	.static_cred = chanjing_static_cred,
+	.create_request = chanjing_create_request,
+	.create_parse = chanjing_create_parse,
+	.delete_request = NULL, /* no cancel, no delete */
+	.delete_parse = NULL,
 };

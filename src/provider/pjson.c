@@ -446,6 +446,26 @@ int pjson_http_error(const struct provider_conf *pc, const struct http_resp *res
 	return rc;
 }
 
+int pjson_create_error(const struct provider_conf *pc, const struct http_resp *resp,
+		       struct aifs_err *err)
+{
+	/* a list's reading of 404 and 405: the API has no such call */
+	int rc = pjson_http_error(pc, resp, true, err);
+
+	if (resp->status == 400)
+		err->code = rc = -EINVAL;
+	else if (resp->status == 303)
+		err->retry = AIFS_RETRY_TRANSIENT; /* made, and shown elsewhere: maybe */
+	return rc;
+}
+
+int pjson_create_unread(struct aifs_err *err, int code)
+{
+	if (code < 0 && err->pcode[0] == '\0' && err->retry == AIFS_RETRY_NO)
+		err->retry = AIFS_RETRY_TRANSIENT;
+	return code;
+}
+
 int pjson_page(const struct provider_conf *pc, const json_t *list, const struct pjson_span *raw,
 	       size_t n, const char *id_key, const char *status_key, pjson_task_fn make, int hint,
 	       struct provider_page *out, struct aifs_err *err)

@@ -953,6 +953,275 @@ TEST(placeholder_urls)
 	task_info_unref(t);
 }
 
+TEST(create_request)
+{
+	static const char body[] = " {\"model\":\"doubao-seedance-1-0-pro-250528\",\n"
+				   "  \"content\":[{\"type\":\"text\",\"text\":\"a cat \\u00e9\"}]}\n";
+	struct http_req req = { 0 };
+
+	CHECK(provider_ark.create_request && provider_ark.create_parse);
+	CHECK_INT(provider_ark.create_request(&ark_pc, body, sizeof body - 1, "KEY-1", &req), 0);
+	CHECK_STR(req.method, "POST");
+	CHECK_STR(req.url,
+		  "https://ark.cn-beijing.volces.com/api/v3/contents/generations/tasks");
+	CHECK_INT(req.n_headers, 2);
+	CHECK_STR(req.headers[0], "Authorization: Bearer KEY-1");
+	CHECK_STR(req.headers[1], "Content-Type: application/json");
+	/* byte for byte: blanks, escapes and the final newline stay */
+	CHECK_INT(req.body_len, sizeof body - 1);
+	CHECK(memcmp(req.body, body, sizeof body - 1) == 0);
+	CHECK_STR(req.what, "POST /contents/generations/tasks");
+	CHECK(!req.no_reuse); /* the caller's to set */
+	http_req_clear(&req);
+
+	CHECK_INT(provider_ark.create_request(&ark_pc, body, 0, "KEY-1", &req), -EINVAL);
+	http_req_clear(&req);
+	CHECK_INT(provider_ark.create_request(&ark_pc, NULL, 3, "KEY-1", &req), -EINVAL);
+	http_req_clear(&req);
+	CHECK_INT(provider_ark.create_request(&ark_pc, body, 3, NULL, &req), -EACCES);
+	http_req_clear(&req);
+	CHECK_INT(provider_ark.create_request(&ark_pc, body, 3, "K\r\nX: 1", &req), -EACCES);
+	http_req_clear(&req);
+}
+
+static int create_resp(long status, const char *fixture, const char *text, char **id,
+		       struct aifs_err *err)
+{
+	struct http_resp r;
+	int rc;
+
+	if (fixture)
+		tfix_resp(&r, status, fixture);
+	else
+		tfix_text(&r, status, text);
+	r.retry_after = 3;
+	aifs_err_clear(err);
+	*id = (char *)"not overwritten";
+	rc = provider_ark.create_parse(&ark_pc, &r, id, err);
+	http_resp_clear(&r);
+	return rc;
+}
+
+TEST(create_answers)
+{
+	static const char *const ok[] = {
+		FIXTURE("ark_create_ok.json"),
+		FIXTURE("ark_create_relay.json"),
+		FIXTURE("ark_create_envelope.json"),
+	};
+	struct aifs_err err;
+	char *id;
+
+	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+		CHECK_INT(create_resp(200, ok[i], NULL, &id, &err), 0);
+		CHECK_STR(id, "cgt-20261206093015-7xk2p");
+		CHECK_INT(err.code, 0);
+		CHECK_INT(err.http_status, 200);
+		free(id);
+	}
+	/* twice nested, a 201, an envelope with an id of its own */
+	CHECK_INT(create_resp(200, NULL, "{\"code\":\"success\",\"data\":{\"data\":{\"id\":\"cgt-n\"}}}",
+			      &id, &err),
+		  0);
+	CHECK_STR(id, "cgt-n");
+	free(id);
+	CHECK_INT(create_resp(201, NULL, "{\"id\":\"cgt-201\"}", &id, &err), 0);
+	CHECK_STR(id, "cgt-201");
+	free(id);
+	CHECK_INT(create_resp(200, NULL, "{\"id\":\"req-7\",\"code\":0,\"data\":{\"id\":\"cgt-in\"}}",
+			      &id, &err),
+		  0);
+	CHECK_STR(id, "cgt-in");
+	free(id);
+}
+
+struct create_case {
+	long status;
+	const char *fixture; /* NULL: text */
+	const char *text;
+	int rc;
+	enum aifs_retry retry;
+	const char *pcode;
+};
+
+TEST(create_refusals_and_unknowns)
+{
+	static const struct create_case cases[] = {
+		/* refused: the task was not made */
+		{ 400, FIXTURE("ark_create_400.json"), NULL, -EINVAL, AIFS_RETRY_NO,
+		  "InvalidParameter" },
+		{ 401, FIXTURE("ark_401.json"), NULL, -EACCES, AIFS_RETRY_NO, "AuthenticationError" },
+		{ 403, NULL, "forbidden", -EACCES, AIFS_RETRY_NO, "" },
+		{ 404, NULL, "<html>no route</html>", -EOPNOTSUPP, AIFS_RETRY_NO, "" },
+		{ 405, NULL, "", -EOPNOTSUPP, AIFS_RETRY_NO, "" },
+		{ 409, NULL, "", -EIO, AIFS_RETRY_NO, "" },
+		{ 302, NULL, "", -EIO, AIFS_RETRY_NO, "" },
+		{ 200, FIXTURE("envelope_error.json"), NULL, -EIO, AIFS_RETRY_NO, "1001" },
+		{ 200, FIXTURE("ark_get_200_error.json"), NULL, -EIO, AIFS_RETRY_NO,
+		  "InvalidParameter" },
+		/* not taken: may be sent again */
+		{ 429, FIXTURE("ark_429.json"), NULL, -EAGAIN, AIFS_RETRY_THROTTLED,
+		  "ModelAccountRpmRateLimitExceeded" },
+		{ 503, NULL, "", -EIO, AIFS_RETRY_TRANSIENT, "" },
+		/* unknown: the task may exist */
+		{ 500, FIXTURE("ark_500.json"), NULL, -EIO, AIFS_RETRY_TRANSIENT,
+		  "InternalServiceError" },
+		{ 502, NULL, "<html>Bad Gateway</html>", -EIO, AIFS_RETRY_TRANSIENT, "" },
+		{ 504, NULL, "", -EIO, AIFS_RETRY_TRANSIENT, "" },
+		{ 408, NULL, "", -EIO, AIFS_RETRY_TRANSIENT, "" },
+		{ 303, NULL, "", -EIO, AIFS_RETRY_TRANSIENT, "" },
+		{ 200, FIXTURE("malformed.json"), NULL, -EIO, AIFS_RETRY_TRANSIENT, "" },
+		{ 200, NULL, "", -EIO, AIFS_RETRY_TRANSIENT, "" },
+		{ 200, NULL, "[{\"id\":\"cgt-a\"}]", -EIO, AIFS_RETRY_TRANSIENT, "" },
+		{ 200, NULL, "{\"status\":\"submitted\"}", -EIO, AIFS_RETRY_TRANSIENT, "" },
+		{ 200, NULL, "{\"id\":42}", -EIO, AIFS_RETRY_TRANSIENT, "" },
+		{ 200, NULL, "{\"id\":\"\"}", -EIO, AIFS_RETRY_TRANSIENT, "" },
+		{ 200, NULL, "{\"id\":\"a\\u0000b\"}", -EIO, AIFS_RETRY_TRANSIENT, "" },
+		{ 200, NULL, "{\"code\":0,\"data\":{\"task_id\":\"cgt-a\"}}", -EIO,
+		  AIFS_RETRY_TRANSIENT, "" },
+		{ 200, NULL, "{\"code\":\"success\",\"data\":null}", -EIO, AIFS_RETRY_TRANSIENT,
+		  "" },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const struct create_case *c = &cases[i];
+		struct aifs_err err;
+		char *id;
+		int rc = create_resp(c->status, c->fixture, c->text, &id, &err);
+
+		if (rc != c->rc || err.retry != c->retry || strcmp(err.pcode, c->pcode) != 0)
+			fprintf(stderr, "  case %zu: rc %d retry %d pcode \"%s\" msg \"%s\"\n", i,
+				rc, err.retry, err.pcode, err.msg);
+		CHECK_INT(rc, c->rc);
+		CHECK_INT(err.code, c->rc);
+		CHECK_INT(err.retry, c->retry);
+		CHECK_STR(err.pcode, c->pcode);
+		CHECK_INT(err.http_status, c->status);
+		CHECK(err.retry_after == 3);
+		CHECK(id == NULL);
+		CHECK(err.msg[0] && !strchr(err.msg, '\n'));
+	}
+}
+
+TEST(create_messages)
+{
+	struct aifs_err err;
+	char *id;
+
+	CHECK_INT(create_resp(400, FIXTURE("ark_create_400.json"), NULL, &id, &err), -EINVAL);
+	CHECK_STR(err.msg, "The parameter `content` specified in the request is not valid: a "
+			   "text item is required. Request id: 021765012345000abcdef");
+	CHECK_INT(create_resp(200, NULL, "{\"id\":42}", &id, &err), -EIO);
+	CHECK_STR(err.msg, "malformed answer: id is a number");
+	CHECK_INT(create_resp(200, NULL, "{\"status\":\"submitted\"}", &id, &err), -EIO);
+	CHECK_STR(err.msg, "malformed answer: no id");
+	CHECK_INT(create_resp(200, NULL, "{\"id\":\"a\\u0000b\"}", &id, &err), -EIO);
+	CHECK_STR(err.msg, "malformed answer: id is a string holding a NUL byte");
+	CHECK_INT(create_resp(401, NULL,
+			      "{\"error\":{\"code\":\"AuthenticationError\",\"message\":\"key "
+			      "ark-0123456789abcdef-secret is wrong\"}}",
+			      &id, &err),
+		  -EACCES);
+	CHECK_STR(err.msg, "key *** is wrong");
+}
+
+TEST(delete_request)
+{
+	struct http_req req = { 0 };
+
+	CHECK(provider_ark.delete_request && provider_ark.delete_parse);
+	CHECK_INT(provider_ark.delete_request(&ark_pc, "cgt-20250331175019-68d9t", "KEY-1", &req),
+		  0);
+	CHECK_STR(req.method, "DELETE");
+	CHECK_STR(req.url, "https://ark.cn-beijing.volces.com/api/v3/contents/generations/"
+			   "tasks/cgt-20250331175019-68d9t");
+	CHECK_INT(req.n_headers, 1);
+	CHECK_STR(req.headers[0], "Authorization: Bearer KEY-1");
+	CHECK(req.body == NULL && req.body_len == 0);
+	CHECK_STR(req.what, "DELETE /contents/generations/tasks/cgt-20250331175019-68d9t");
+	http_req_clear(&req);
+
+	/* one path segment, whatever the id: never the collection, never its parent */
+	CHECK_INT(provider_ark.delete_request(&ark_pc, "..", "KEY-1", &req), 0);
+	CHECK_STR(req.url, "https://ark.cn-beijing.volces.com/api/v3/contents/generations/"
+			   "tasks/%2E%2E");
+	http_req_clear(&req);
+	CHECK_INT(provider_ark.delete_request(&ark_pc, ".", "KEY-1", &req), 0);
+	CHECK_STR(req.url, "https://ark.cn-beijing.volces.com/api/v3/contents/generations/"
+			   "tasks/%2E");
+	http_req_clear(&req);
+	CHECK_INT(provider_ark.delete_request(&ark_pc, "a/b?c", "KEY-1", &req), 0);
+	CHECK_STR(req.url, "https://ark.cn-beijing.volces.com/api/v3/contents/generations/"
+			   "tasks/a%2Fb%3Fc");
+	CHECK_STR(req.what, "DELETE /contents/generations/tasks/a%2Fb%3Fc");
+	http_req_clear(&req);
+
+	CHECK_INT(provider_ark.delete_request(&ark_pc, "", "KEY-1", &req), -EINVAL);
+	http_req_clear(&req);
+	CHECK_INT(provider_ark.delete_request(&ark_pc, "x", "", &req), -EACCES);
+	http_req_clear(&req);
+}
+
+TEST(delete_answers)
+{
+	static const struct create_case cases[] = {
+		{ 200, NULL, "{}", 0, AIFS_RETRY_NO, "" },
+		{ 200, NULL, "", 0, AIFS_RETRY_NO, "" },
+		{ 204, NULL, "", 0, AIFS_RETRY_NO, "" },
+		{ 200, NULL, "not json at all", 0, AIFS_RETRY_NO, "" },
+		{ 200, NULL, "{\"code\":0,\"msg\":\"ok\",\"data\":null}", 0, AIFS_RETRY_NO, "" },
+		{ 200, FIXTURE("ark_get_envelope_code0.json"), NULL, 0, AIFS_RETRY_NO, "" },
+		/* an answer of 200 that says it failed */
+		{ 200, FIXTURE("envelope_error.json"), NULL, -EIO, AIFS_RETRY_NO, "1001" },
+		{ 200, FIXTURE("ark_get_200_error.json"), NULL, -EIO, AIFS_RETRY_NO,
+		  "InvalidParameter" },
+		{ 404, FIXTURE("ark_get_404.json"), NULL, -ENOENT, AIFS_RETRY_NO, "ResourceNotFound" },
+		{ 404, NULL, "", -ENOENT, AIFS_RETRY_NO, "" },
+		{ 405, NULL, "", -EOPNOTSUPP, AIFS_RETRY_NO, "" },
+		{ 409, NULL, "", -EBUSY, AIFS_RETRY_NO, "" },
+		{ 400, FIXTURE("ark_delete_running.json"), NULL, -EBUSY, AIFS_RETRY_NO,
+		  "InvalidParameter" },
+		{ 400, NULL, "{\"error\":{\"code\":\"InvalidTaskStatus\"}}", -EBUSY,
+		  AIFS_RETRY_NO, "InvalidTaskStatus" },
+		{ 400, FIXTURE("ark_create_400.json"), NULL, -EINVAL, AIFS_RETRY_NO,
+		  "InvalidParameter" },
+		{ 401, FIXTURE("ark_401.json"), NULL, -EACCES, AIFS_RETRY_NO, "AuthenticationError" },
+		{ 403, NULL, "", -EACCES, AIFS_RETRY_NO, "" },
+		{ 429, FIXTURE("ark_429.json"), NULL, -EAGAIN, AIFS_RETRY_THROTTLED,
+		  "ModelAccountRpmRateLimitExceeded" },
+		{ 500, FIXTURE("ark_500.json"), NULL, -EIO, AIFS_RETRY_TRANSIENT,
+		  "InternalServiceError" },
+		{ 503, NULL, "", -EIO, AIFS_RETRY_TRANSIENT, "" },
+		{ 302, NULL, "", -EIO, AIFS_RETRY_NO, "" },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const struct create_case *c = &cases[i];
+		struct http_resp r;
+		struct aifs_err err;
+		int rc;
+
+		if (c->fixture)
+			tfix_resp(&r, c->status, c->fixture);
+		else
+			tfix_text(&r, c->status, c->text);
+		r.retry_after = 4;
+		aifs_err_clear(&err);
+		rc = provider_ark.delete_parse(&ark_pc, &r, &err);
+		http_resp_clear(&r);
+		if (rc != c->rc || err.retry != c->retry || strcmp(err.pcode, c->pcode) != 0)
+			fprintf(stderr, "  case %zu: rc %d retry %d pcode \"%s\" msg \"%s\"\n", i,
+				rc, err.retry, err.pcode, err.msg);
+		CHECK_INT(rc, c->rc);
+		CHECK_INT(err.code, c->rc);
+		CHECK_INT(err.retry, c->retry);
+		CHECK_STR(err.pcode, c->pcode);
+		CHECK_INT(err.http_status, c->status);
+		CHECK(err.retry_after == 4);
+		CHECK(rc == 0 ? err.msg[0] == '\0' : err.msg[0] && !strchr(err.msg, '\n'));
+	}
+}
+
 T_MAIN(T_CASE(ops_table), T_CASE(list_request), T_CASE(get_request), T_CASE(list_mixed_statuses),
        T_CASE(list_meta_is_the_item), T_CASE(list_meta_keeps_exact_values), T_CASE(list_relay_seed),
        T_CASE(list_wrong_types_refused), T_CASE(list_pagination), T_CASE(list_empty),
@@ -962,4 +1231,6 @@ T_MAIN(T_CASE(ops_table), T_CASE(list_request), T_CASE(get_request), T_CASE(list
        T_CASE(list_total_digit_string_or_wrong), T_CASE(list_skip_reasons),
        T_CASE(get_wrong_type_named), T_CASE(get_without_id), T_CASE(get_envelopes),
        T_CASE(list_envelope), T_CASE(envelope_errors), T_CASE(no_timestamps),
-       T_CASE(placeholder_urls))
+       T_CASE(placeholder_urls), T_CASE(create_request), T_CASE(create_answers),
+       T_CASE(create_refusals_and_unknowns), T_CASE(create_messages), T_CASE(delete_request),
+       T_CASE(delete_answers))

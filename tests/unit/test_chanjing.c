@@ -841,6 +841,136 @@ TEST(placeholder_urls)
 	task_info_unref(t);
 }
 
+TEST(create_request)
+{
+	static const char body[] = "{\"creation_type\":3, \"model_code\":\"doubao-seedream-4.5\","
+				   "\"ref_prompt\":\"白底产品图\",\"number_of_images\":2}\r\n";
+	struct http_req req = { 0 };
+
+	CHECK(provider_chanjing.create_request && provider_chanjing.create_parse);
+	/* no cancel, no delete */
+	CHECK(provider_chanjing.delete_request == NULL && provider_chanjing.delete_parse == NULL);
+	CHECK_INT(provider_chanjing.create_request(&cj_pc, body, sizeof body - 1, "TOK-1", &req),
+		  0);
+	CHECK_STR(req.method, "POST");
+	CHECK_STR(req.url, BASE "/open/v1/ai_creation/task/submit");
+	CHECK_INT(req.n_headers, 2);
+	CHECK_STR(req.headers[0], "access_token: TOK-1");
+	CHECK_STR(req.headers[1], "Content-Type: application/json");
+	CHECK_INT(req.body_len, sizeof body - 1);
+	CHECK(memcmp(req.body, body, sizeof body - 1) == 0);
+	CHECK_STR(req.what, "POST /open/v1/ai_creation/task/submit");
+	http_req_clear(&req);
+
+	CHECK_INT(provider_chanjing.create_request(&cj_pc, body, 0, "TOK-1", &req), -EINVAL);
+	http_req_clear(&req);
+	CHECK_INT(provider_chanjing.create_request(&cj_pc, body, 4, NULL, &req), -EACCES);
+	http_req_clear(&req);
+	CHECK_INT(provider_chanjing.create_request(&cj_pc, body, 4, "T\nX: y", &req), -EACCES);
+	http_req_clear(&req);
+}
+
+static int create_resp(long status, const char *fixture, const char *text, char **id,
+		       struct aifs_err *err)
+{
+	struct http_resp r;
+	int rc;
+
+	if (fixture)
+		tfix_resp(&r, status, fixture);
+	else
+		tfix_text(&r, status, text);
+	r.retry_after = 5;
+	aifs_err_clear(err);
+	*id = (char *)"not overwritten";
+	rc = provider_chanjing.create_parse(&cj_pc, &r, id, err);
+	http_resp_clear(&r);
+	return rc;
+}
+
+TEST(create_answers)
+{
+	struct aifs_err err;
+	char *id;
+
+	CHECK_INT(create_resp(200, FIXTURE("chanjing_create_ok.json"), NULL, &id, &err), 0);
+	CHECK_STR(id, "8f2b1c6e-3d4a-4e5f-9a7b-1c2d3e4f5a6b");
+	CHECK_INT(err.code, 0);
+	CHECK_INT(err.http_status, 200);
+	free(id);
+	CHECK_INT(create_resp(200, NULL, "{\"code\":0,\"data\":{\"unique_id\":\"u-1\"}}", &id,
+			      &err),
+		  0);
+	CHECK_STR(id, "u-1");
+	free(id);
+
+	CHECK_INT(create_resp(200, FIXTURE("chanjing_create_40000.json"), NULL, &id, &err),
+		  -EINVAL);
+	CHECK_STR(err.msg, "code 40000: 参数错误: model_code 不存在");
+	CHECK_STR(err.pcode, "40000");
+	CHECK(id == NULL);
+	CHECK_INT(create_resp(200, NULL, "{\"code\":0,\"data\":null}", &id, &err), -EIO);
+	CHECK_STR(err.msg, "malformed answer: data is null");
+	CHECK_INT(create_resp(200, NULL, "{\"code\":0,\"data\":{\"id\":7}}", &id, &err), -EIO);
+	CHECK_STR(err.msg, "malformed answer: data.unique_id is missing");
+	CHECK_INT(create_resp(200, NULL, "{\"code\":0,\"data\":\"\"}", &id, &err), -EIO);
+	CHECK_STR(err.msg, "malformed answer: data is empty");
+}
+
+TEST(create_codes)
+{
+	static const struct body_case cases[] = {
+		/* refused: not made */
+		{ FIXTURE("chanjing_create_40000.json"), 200, false, -EINVAL, AIFS_RETRY_NO, "40000" },
+		{ FIXTURE("chanjing_bad_param.json"), 200, false, -EINVAL, AIFS_RETRY_NO, "40000" },
+		{ FIXTURE("chanjing_bad_format.json"), 200, false, -EINVAL, AIFS_RETRY_NO, "400" },
+		{ NULL, 400, false, -EINVAL, AIFS_RETRY_NO, "" },
+		{ NULL, 401, false, -EACCES, AIFS_RETRY_NO, "" },
+		{ NULL, 403, false, -EACCES, AIFS_RETRY_NO, "" },
+		{ NULL, 404, false, -EOPNOTSUPP, AIFS_RETRY_NO, "" },
+		{ NULL, 405, false, -EOPNOTSUPP, AIFS_RETRY_NO, "" },
+		{ NULL, 200, true, -EIO, AIFS_RETRY_NO, "1234" }, /* another code */
+		/* not taken */
+		{ FIXTURE("chanjing_token_invalid.json"), 200, false, -EACCES, AIFS_RETRY_REAUTH,
+		  "10400" },
+		{ FIXTURE("chanjing_token_expired.json"), 200, false, -EACCES, AIFS_RETRY_REAUTH,
+		  "10401" },
+		{ FIXTURE("chanjing_qps.json"), 200, false, -EAGAIN, AIFS_RETRY_THROTTLED, "40001" },
+		{ NULL, 429, false, -EAGAIN, AIFS_RETRY_THROTTLED, "" },
+		{ NULL, 503, false, -EIO, AIFS_RETRY_TRANSIENT, "" },
+		/* unknown */
+		{ FIXTURE("chanjing_internal.json"), 200, false, -EIO, AIFS_RETRY_TRANSIENT,
+		  "50000" },
+		{ NULL, 500, false, -EIO, AIFS_RETRY_TRANSIENT, "" },
+		{ NULL, 502, false, -EIO, AIFS_RETRY_TRANSIENT, "" },
+		{ NULL, 200, false, -EIO, AIFS_RETRY_TRANSIENT, "" }, /* not JSON */
+		{ FIXTURE("chanjing_no_code.json"), 200, false, -EIO, AIFS_RETRY_TRANSIENT, "" },
+		{ FIXTURE("chanjing_code_string.json"), 200, false, -EIO, AIFS_RETRY_TRANSIENT, "" },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const struct body_case *c = &cases[i];
+		struct aifs_err err;
+		char *id;
+		/* .list marks the case of another code */
+		int rc = create_resp(c->status, c->fixture,
+				     c->list ? "{\"code\":1234,\"msg\":\"余额不足\"}" : "<html>gateway</html>",
+				     &id, &err);
+
+		if (rc != c->rc || err.retry != c->retry || strcmp(err.pcode, c->pcode) != 0)
+			fprintf(stderr, "  case %zu: rc %d retry %d pcode \"%s\" msg \"%s\"\n", i,
+				rc, err.retry, err.pcode, err.msg);
+		CHECK_INT(rc, c->rc);
+		CHECK_INT(err.code, c->rc);
+		CHECK_INT(err.retry, c->retry);
+		CHECK_STR(err.pcode, c->pcode);
+		CHECK_INT(err.http_status, c->status);
+		CHECK(err.retry_after == 5);
+		CHECK(id == NULL);
+		CHECK(err.msg[0] && !strchr(err.msg, '\n'));
+	}
+}
+
 T_MAIN(T_CASE(ops_table), T_CASE(list_request), T_CASE(get_request), T_CASE(token_request),
        T_CASE(token_parse), T_CASE(token_parse_errors), T_CASE(token_refusal_hides_secrets),
        T_CASE(list_seed), T_CASE(list_videos), T_CASE(list_pagination),
@@ -849,4 +979,5 @@ T_MAIN(T_CASE(ops_table), T_CASE(list_request), T_CASE(get_request), T_CASE(toke
        T_CASE(error_codes), T_CASE(error_messages), T_CASE(list_digit_strings),
        T_CASE(list_page_fields_strict), T_CASE(token_expire_in_digits),
        T_CASE(get_wrong_type_named), T_CASE(get_without_id), T_CASE(no_timestamps),
-       T_CASE(placeholder_urls))
+       T_CASE(placeholder_urls), T_CASE(create_request), T_CASE(create_answers),
+       T_CASE(create_codes))
