@@ -208,7 +208,7 @@ static bool job_claim(struct job *j)
 
 static void job_run(struct pool_job *pj)
 {
-	struct job *j = (struct job *)pj;
+	struct job *j = (struct job *)((char *)pj - offsetof(struct job, pj));
 	struct tree *t = j->fs->tree;
 	struct tree_attr a;
 	int rc;

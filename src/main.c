@@ -231,6 +231,7 @@ int main(int argc, char *argv[])
 	struct fs *fs = NULL;
 	struct fuse_session *se = NULL;
 	int status = 1, mounted = 0, curl_ready = 0;
+	size_t n_providers = 0;
 	size_t ops_size;
 
 	no_core_dumps();
@@ -279,6 +280,7 @@ int main(int argc, char *argv[])
 		goto out;
 	}
 	curl_ready = 1;
+	n_providers = conf.n_providers; /* conf is aifs's from here on */
 	if (!(aifs = aifs_new(&conf, &hup_count, &err))) {
 		fprintf(stderr, "aifs: %s\n", err.msg);
 		goto out;
@@ -300,7 +302,7 @@ int main(int argc, char *argv[])
 	if (fuse_daemonize(cmd.foreground))
 		goto out;
 
-	log_msg(LOGL_INFO, "mounted %zu provider(s) on %s", conf.n_providers, cmd.mountpoint);
+	log_msg(LOGL_INFO, "mounted %zu provider(s) on %s", n_providers, cmd.mountpoint);
 	if (cmd.singlethread) {
 		status = loop_status(fuse_session_loop(se));
 	} else {

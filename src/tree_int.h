@@ -25,6 +25,8 @@ struct registry;
 struct task_info;
 struct task_output;
 struct tree_attr;
+struct tree_dir;
+struct tree_file;
 
 #define INO_TASK_SHIFT 6
 #define INO_PROV_SHIFT 48
