@@ -597,8 +597,8 @@ static void take_answer(struct label *l, int rc, bool unknown, char *id, const s
 	}
 	free(id);
 	l->state = unknown ? LABEL_UNKNOWN : LABEL_FAILED;
-	if (unknown && strncmp(err->msg, "unknown", 7) != 0)
-		set_error(l, "unknown: %s", err->msg);
+	if (unknown) /* SPEC: LABEL.error starts with "unknown:" */
+		set_error(l, "%s%s", strncmp(err->msg, "unknown:", 8) ? "unknown: " : "", err->msg);
 	else if (err->pcode[0])
 		set_error(l, "%s: %s", err->pcode, err->msg);
 	else
