@@ -12,7 +12,6 @@
  * Every message names file:line (or file and [section]) and never a
  * secret's value. Knows nothing of HTTP or of what a provider does with its
  * settings. */
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +29,7 @@
 
 #include "aifs/config.h"
 #include "aifs/err.h"
+#include "aifs/url.h"
 
 #define CONF_FILE_MAX (1 << 20)
 #define CONF_SECRET_FILE_MAX (64 << 10)
@@ -515,26 +515,11 @@ static int conf_yes_no(struct conf_parse *p, const struct conf_kv *kv, int *out)
 	return 0;
 }
 
-static int conf_loopback(const char *host, size_t n)
-{
-	unsigned char a[16];
-	char h[256];
-
-	if (n >= sizeof h)
-		return 0;
-	memcpy(h, host, n);
-	h[n] = '\0';
-	if (!strcasecmp(h, "localhost") || !strcasecmp(h, "localhost."))
-		return 1;
-	if (inet_pton(AF_INET, h, a) == 1)
-		return a[0] == 127;
-	return inet_pton(AF_INET6, h, a) == 1 && IN6_IS_ADDR_LOOPBACK((struct in6_addr *)a);
-}
-
 /* base_url is never echoed: it may hold user:password. */
 static int conf_url(struct conf_parse *p, const struct conf_kv *kv, int insecure, char **out)
 {
-	const char *v = kv->val, *h, *end, *at;
+	const char *v = kv->val;
+	struct url_parts u;
 	size_t n = strlen(v);
 	int https = !strncasecmp(v, "https://", 8);
 
@@ -550,26 +535,13 @@ static int conf_url(struct conf_parse *p, const struct conf_kv *kv, int insecure
 	if (!https && strncasecmp(v, "http://", 7))
 		return conf_fail(p, kv->line, -EINVAL,
 				 "base_url must start with https:// (or http://)");
-	h = v + (https ? 8 : 7);
-	end = memchr(h, '/', (size_t)(v + n - h));
-	end = end ? end : v + n;
-	while ((at = memchr(h, '@', (size_t)(end - h))))
-		h = at + 1;
-	if (*h == '[') {
-		const char *rb = memchr(h, ']', (size_t)(end - h));
-		end = rb ? rb : h;
-		h++;
-	} else {
-		const char *colon = memchr(h, ':', (size_t)(end - h));
-		end = colon ? colon : end;
-	}
-	if (end <= h)
+	if (url_split(v, n, &u) < 0)
 		return conf_fail(p, kv->line, -EINVAL, "base_url has no host");
-	if (!https && !insecure && !conf_loopback(h, (size_t)(end - h)))
+	if (!https && !insecure && !url_host_is_loopback(u.host, u.host_len))
 		return conf_fail(p, kv->line, -EINVAL,
 				 "base_url: plain http to %.*s is refused; use https, or "
 				 "insecure_http = yes",
-				 (int)(end - h > 64 ? 64 : end - h), h);
+				 (int)(u.host_len > 64 ? 64 : u.host_len), u.host);
 	if (!(*out = strndup(v, n)))
 		return conf_fail(p, kv->line, -ENOMEM, "out of memory");
 	return 0;
