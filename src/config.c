@@ -1,4 +1,5 @@
-/* config.c: the INI config file, its secrets, and the tunables' defaults.
+/* config.c: the INI config file and the tunables' defaults; secret.c
+ * fetches the secrets it names.
  *
  * libinih (Debian's build: 200-byte lines, inline " ;" comments, indented
  * lines as continuations, section names cut at 49 bytes, no line numbers in
@@ -14,7 +15,6 @@
  * settings. */
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -22,17 +22,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <ini.h>
 
 #include "aifs/config.h"
 #include "aifs/err.h"
+#include "aifs/secret.h"
 #include "aifs/url.h"
 
 #define CONF_FILE_MAX (1 << 20)
-#define CONF_SECRET_FILE_MAX (64 << 10)
 #define CONF_ARK 1u
 #define CONF_CHANJING 2u
 
@@ -120,17 +119,6 @@ static int conf_has_ctrl(const char *s, size_t n)
 	return 0;
 }
 
-/* Only key-like text is echoed: a mistyped line may hold a secret. */
-static const char *conf_shown(const char *key)
-{
-	size_t n = strlen(key);
-
-	if (n == 0 || n > 32 ||
-	    strspn(key, "abcdefghijklmnopqrstuvwxyz_ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") != n)
-		return "(not shown)";
-	return key;
-}
-
 /* A value as quoted in a message: 32 bytes at most, cut between words or
  * characters (aifs_text_cut), into buf. */
 #define CONF_SHOWN_MAX 36
@@ -140,59 +128,7 @@ static const char *conf_value(const char *v, char buf[CONF_SHOWN_MAX])
 	return buf;
 }
 
-/* ---- reading files ---- */
-
-/* Reads at most max bytes of path into a new NUL-terminated buffer. */
-static int conf_slurp(const char *path, size_t max, char **text, size_t *len, mode_t *mode,
-		      int *more)
-{
-	struct stat st;
-	size_t n = 0;
-	char *buf = NULL, extra;
-	int fd, rc = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		rc = -errno;
-		goto out;
-	}
-	if (!(buf = malloc(max + 1))) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	*mode = st.st_mode;
-	while (n < max) {
-		ssize_t r = read(fd, buf + n, max - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			rc = -errno;
-			goto out;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	*more = n == max && read(fd, &extra, 1) == 1;
-	buf[n] = '\0';
-	*text = buf;
-	*len = n;
-	buf = NULL;
-out:
-	if (buf) {
-		explicit_bzero(buf, max + 1);
-		free(buf);
-	}
-	close(fd);
-	return rc;
-}
-
-static const char *conf_loose(mode_t mode)
-{
-	return (mode & 004) ? "others" : (mode & 040) ? "group" : NULL;
-}
+/* ---- paths ---- */
 
 /* Expands "~" and "~/..."; NULL when out of memory or no home is known. */
 char *config_expand_home(const char *path)
@@ -352,7 +288,7 @@ static int conf_handler(void *user, const char *section, const char *name, const
 	for (size_t i = 0; i < s->n_kv; i++)
 		if (!strcmp(s->kv[i].key, name))
 			return !conf_fail(p, p->line, -EINVAL, "%s given twice (first at line %d)",
-					  conf_shown(name), s->kv[i].line);
+					  secret_shown_key(name), s->kv[i].line);
 	kv = realloc(s->kv, (s->n_kv + 1) * sizeof *kv);
 	if (!kv)
 		return !conf_fail(p, p->line, -ENOMEM, "out of memory");
@@ -370,9 +306,10 @@ static int conf_handler(void *user, const char *section, const char *name, const
 static int conf_read(struct conf_parse *p)
 {
 	char *abs = NULL, *slash;
-	int more = 0, rc;
+	bool more = false;
+	int rc;
 
-	rc = conf_slurp(p->path, CONF_FILE_MAX, &p->text, &p->len, &p->mode, &more);
+	rc = secret_slurp(p->path, CONF_FILE_MAX, &p->text, &p->len, &p->mode, &more);
 	if (rc < 0)
 		return conf_fail(p, 0, rc, "cannot read: %s", strerror(-rc));
 	if (more)
@@ -549,96 +486,27 @@ static int conf_url(struct conf_parse *p, const struct conf_kv *kv, int insecure
 
 /* ---- secrets ---- */
 
-/* The first line of the file kv names. A key pasted in place of the path
- * must not be echoed: messages name the section and the key, never the
- * value, nor the path made of it. */
-static int conf_secret_file(struct conf_parse *p, const struct conf_kv *kv, const char *sect,
-			    char **out)
-{
-	char *path = NULL, *text = NULL;
-	size_t len = 0, n;
-	mode_t mode = 0;
-	int more = 0, rc;
-
-	rc = conf_path(p, kv, &path);
-	if (rc < 0)
-		goto out;
-	rc = conf_slurp(path, CONF_SECRET_FILE_MAX, &text, &len, &mode, &more);
-	if (rc < 0) {
-		rc = conf_fail(p, kv->line, rc, "[%s] %s: cannot read the file it names: %s", sect,
-			       kv->key, strerror(-rc));
-		goto out;
-	}
-	if (conf_loose(mode)) {
-		rc = conf_fail(p, kv->line, -EPERM,
-			       "[%s] %s: the file it names is readable by %s (mode %04o); chmod "
-			       "600 it",
-			       sect, kv->key, conf_loose(mode), (unsigned)(mode & 07777));
-		goto out;
-	}
-	n = memchr(text, '\n', len) ? (size_t)((char *)memchr(text, '\n', len) - text) : len;
-	if (n == len && more) {
-		rc = conf_fail(p, kv->line, -EINVAL,
-			       "[%s] %s: the file it names has a first line too long", sect,
-			       kv->key);
-		goto out;
-	}
-	while (n && isspace((unsigned char)text[n - 1]))
-		n--;
-	if (n == 0 || memchr(text, '\0', n)) {
-		rc = conf_fail(p, kv->line, -EINVAL,
-			       "[%s] %s: the file it names has an empty first line, or a NUL byte",
-			       sect, kv->key);
-		goto out;
-	}
-	if (!(*out = strndup(text, n)))
-		rc = conf_fail(p, kv->line, -ENOMEM, "out of memory");
-out:
-	if (text) {
-		explicit_bzero(text, len);
-		free(text);
-	}
-	free(path);
-	return rc;
-}
-
+/* A *_file path starts at the config's directory, as cache_dir does. */
 static int conf_secret(struct conf_parse *p, const struct conf_kv *kv, const char *sect,
-		       const char *base, char **out)
+		       const char *name, char **out)
 {
-	const char *form = kv->key + strlen(base), *v = kv->val;
-	char *s = NULL;
+	struct secret_line l = { .section = sect, .key = kv->key, .name = name,
+				 .form = (enum secret_form)secret_form(kv->key, name),
+				 .value = kv->val, .conf_mode = p->mode };
+	struct aifs_err e;
+	char *path = NULL;
 	int rc;
 
-	if (!*form) { /* inline */
-		if (conf_loose(p->mode))
-			return conf_fail(p, kv->line, -EPERM,
-					 "holds %s but is readable by %s (mode %04o); chmod 600 it",
-					 base, conf_loose(p->mode), (unsigned)(p->mode & 07777));
-		s = strdup(v);
-	} else if (!strcmp(form, "_env")) {
-		const char *e = getenv(v);
-		if (!*v)
-			return conf_fail(p, kv->line, -EINVAL, "%s is empty", kv->key);
-		/* a key pasted here by mistake must not be echoed back */
-		bool name_like = strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-					   "0123456789_") == strlen(v) && !(v[0] >= '0' && v[0] <= '9');
-		if (!e || !*e)
-			return conf_fail(p, kv->line, -EINVAL,
-					 "%s: environment variable %s%.64s%s is %s", kv->key,
-					 name_like ? "'" : "", name_like ? v : "(not a variable name)",
-					 name_like ? "'" : "", e ? "empty" : "not set");
-		s = strdup(e);
-	} else {
-		rc = conf_secret_file(p, kv, sect, &s);
-		if (rc < 0)
+	if (l.form == SECRET_FILE) {
+		if ((rc = conf_path(p, kv, &path)) < 0)
 			return rc;
+		l.value = path;
 	}
-	if (!s)
-		return conf_fail(p, kv->line, -ENOMEM, "out of memory");
-	*out = s;
-	if (!*s || conf_has_ctrl(s, strlen(s)))
-		return conf_fail(p, kv->line, -EINVAL, "%s: empty, or holds a control character",
-				 kv->key);
+	aifs_err_clear(&e);
+	rc = secret_get(&l, out, &e);
+	free(path);
+	if (rc < 0)
+		return conf_fail(p, kv->line, rc, "%s", e.msg);
 	return 0;
 }
 
@@ -646,13 +514,9 @@ static int conf_secret(struct conf_parse *p, const struct conf_kv *kv, const cha
 
 static void conf_provider_free(struct provider_conf *pc)
 {
-	char **secret[] = { &pc->api_key, &pc->secret_key, &pc->access_token };
-
-	for (int i = 0; i < 3; i++) {
-		if (*secret[i])
-			explicit_bzero(*secret[i], strlen(*secret[i]));
-		free(*secret[i]);
-	}
+	secret_free(pc->api_key);
+	secret_free(pc->secret_key);
+	secret_free(pc->access_token);
 	free(pc->name);
 	free(pc->type);
 	free(pc->base_url);
@@ -707,7 +571,7 @@ static int conf_provider(struct conf_parse *p, const struct conf_sect *s, const 
 
 		if (kind == CK_UNKNOWN)
 			return conf_fail(p, kv->line, -EINVAL, "unknown key %s",
-					 conf_shown(kv->key));
+					 secret_shown_key(kv->key));
 		if (kind == CK_CACHE_DIR || kind == CK_CACHE_MAX)
 			return conf_fail(p, kv->line, -EINVAL,
 					 "%s is global: put it before the first [section]",
@@ -792,7 +656,8 @@ static int conf_globals(struct conf_parse *p, struct tunables *gtun,
 					       conf_value(kv->val, shown));
 			break;
 		case CK_UNKNOWN:
-			rc = conf_fail(p, kv->line, -EINVAL, "unknown key %s", conf_shown(kv->key));
+			rc = conf_fail(p, kv->line, -EINVAL, "unknown key %s",
+				       secret_shown_key(kv->key));
 			break;
 		default:
 			rc = conf_fail(p, kv->line, -EINVAL, "%s belongs in a provider's [section]",
@@ -858,18 +723,14 @@ static void conf_parse_free(struct conf_parse *p)
 	for (size_t i = 0; i < p->n_sects; i++) {
 		for (size_t j = 0; j < p->sects[i].n_kv; j++) {
 			struct conf_kv *kv = &p->sects[i].kv[j];
-			if (kv->val)
-				explicit_bzero(kv->val, strlen(kv->val));
 			free(kv->key);
-			free(kv->val);
+			secret_free(kv->val);
 		}
 		free(p->sects[i].kv);
 		free(p->sects[i].name);
 	}
 	free(p->sects);
-	if (p->text)
-		explicit_bzero(p->text, p->len);
-	free(p->text);
+	secret_wipe_free(p->text, p->len);
 	free(p->dir);
 }
 
