@@ -1,15 +1,8 @@
-/* config.c: the INI config file and the tunables' defaults; secret.c
- * fetches the secrets it names.
+/* config.c: what the config file means: where each key may stand, the
+ * tunables and their defaults, base_url, the cache directory, the config's
+ * own path.
  *
- * libinih (Debian's build: 200-byte lines, inline " ;" comments, indented
- * lines as continuations, section names cut at 49 bytes, no line numbers in
- * the handler) is fed through a reader that keeps SPEC's syntax: the reader
- * reads the file whole, handles comments and [sections] itself, strips
- * leading blanks (so no line is ever a continuation) and hands inih only a
- * key line's "name =" part. inih then checks the line's shape and splits the
- * name; the value, ';' included, comes from the line itself. So nothing is
- * cut, nothing is silently joined, and a line inih cannot hold is an error.
- *
+ * ini.c reads the file's lines and secret.c fetches the secrets they name.
  * Every message names file:line (or file and [section]) and never a
  * secret's value. Knows nothing of HTTP or of what a provider does with its
  * settings. */
@@ -24,10 +17,9 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include <ini.h>
-
 #include "aifs/config.h"
 #include "aifs/err.h"
+#include "aifs/ini.h"
 #include "aifs/secret.h"
 #include "aifs/url.h"
 
@@ -53,14 +45,11 @@ struct conf_parse {
 	char *dir;               /* absolute: relative paths in the file start here */
 	mode_t mode;
 	char *text;              /* the whole file; wiped, it may hold secrets */
-	size_t len, pos;
-	int line;                /* the line last handed to inih */
-	const char *val;         /* that line's value, kept away from inih */
-	size_t val_len;
+	size_t len;
 	struct conf_sect *sects; /* sects[0]: the global keys */
 	size_t n_sects;
 	struct aifs_err *err;
-	int rc, err_line;        /* the first error */
+	int rc;                  /* the first error */
 };
 
 enum conf_kind { CK_UNKNOWN, CK_TYPE, CK_BASE_URL, CK_APP_ID, CK_LIST, CK_INSECURE,
@@ -102,13 +91,7 @@ static int conf_fail(struct conf_parse *p, int line, int code, const char *fmt, 
 	else
 		aifs_err_set(p->err, code, "%s: %s", p->path ? p->path : "config", msg);
 	p->rc = code;
-	p->err_line = line;
 	return code;
-}
-
-static int conf_blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
 }
 
 static int conf_has_ctrl(const char *s, size_t n)
@@ -173,141 +156,79 @@ static int conf_path(struct conf_parse *p, const struct conf_kv *kv, char **out)
 	return 0;
 }
 
-/* ---- parsing: the reader and handler around inih ---- */
+/* ---- the file's lines ---- */
 
-static char *conf_feed(char *str, int num, const char *s, size_t n)
+static int conf_on_section(void *ctx, const char *name, size_t len, int line,
+			   struct aifs_err *err)
 {
-	if (n > (size_t)num - 2)
-		n = (size_t)num - 2;
-	memcpy(str, s, n);
-	str[n] = '\n';
-	str[n + 1] = '\0';
-	return str;
-}
-
-static int conf_section(struct conf_parse *p, const char *s, size_t n)
-{
-	const char *name = s + 1;
-	size_t len = n - 2;
+	struct conf_parse *p = ctx;
 	struct conf_sect *v;
 
-	if (n < 2 || s[n - 1] != ']')
-		return conf_fail(p, p->line, -EINVAL, "a [section] line must end with ']'");
 	if (len == 0 || len > 255)
-		return conf_fail(p, p->line, -EINVAL, "a provider name must be 1 to 255 bytes");
-	if (conf_blank(name[0]) || conf_blank(name[len - 1]) || conf_has_ctrl(name, len))
-		return conf_fail(p, p->line, -EINVAL,
-				 "[%.*s]: blanks around or control characters in the name",
-				 (int)len, name);
+		return aifs_err_set(err, -EINVAL, "a provider name must be 1 to 255 bytes");
+	if (name[0] == ' ' || name[len - 1] == ' ' || conf_has_ctrl(name, len))
+		return aifs_err_set(err, -EINVAL,
+				    "[%.*s]: blanks around or control characters in the name",
+				    (int)len, name);
 	if (memchr(name, '/', len) || name[0] == '.')
-		return conf_fail(p, p->line, -EINVAL,
-				 "[%.*s]: a provider name cannot hold '/' or start with '.'",
-				 (int)len, name);
+		return aifs_err_set(err, -EINVAL,
+				    "[%.*s]: a provider name cannot hold '/' or start with '.'",
+				    (int)len, name);
 	for (size_t i = 1; i < p->n_sects; i++)
 		if (strlen(p->sects[i].name) == len && !memcmp(p->sects[i].name, name, len))
-			return conf_fail(p, p->line, -EINVAL,
-					 "[%.*s] given twice (first at line %d)", (int)len, name,
-					 p->sects[i].line);
+			return aifs_err_set(err, -EINVAL, "[%.*s] given twice (first at line %d)",
+					    (int)len, name, p->sects[i].line);
 	if (p->n_sects > CONFIG_MAX_PROVIDERS)
-		return conf_fail(p, p->line, -EINVAL, "more than %d providers",
-				 CONFIG_MAX_PROVIDERS);
+		return aifs_err_set(err, -EINVAL, "more than %d providers", CONFIG_MAX_PROVIDERS);
 	v = realloc(p->sects, (p->n_sects + 1) * sizeof *v);
 	if (!v)
-		return conf_fail(p, p->line, -ENOMEM, "out of memory");
+		return aifs_err_set(err, -ENOMEM, "out of memory");
 	p->sects = v;
 	v = &p->sects[p->n_sects];
 	memset(v, 0, sizeof *v);
-	v->line = p->line;
+	v->line = line;
 	if (!(v->name = strndup(name, len)))
-		return conf_fail(p, p->line, -ENOMEM, "out of memory");
+		return aifs_err_set(err, -ENOMEM, "out of memory");
 	p->n_sects++;
 	return 0;
 }
 
-static char *conf_reader(char *str, int num, void *stream)
+static int conf_on_key(void *ctx, const char *key, const char *val, size_t len, int line,
+		       struct aifs_err *err)
 {
-	struct conf_parse *p = stream;
-	const char *s, *e, *sep;
-	size_t n;
-
-	if (p->rc || p->pos >= p->len || num < 3)
-		return NULL;
-	s = p->text + p->pos;
-	e = memchr(s, '\n', p->len - p->pos);
-	n = e ? (size_t)(e - s) : p->len - p->pos;
-	p->pos += n + (e != NULL);
-	p->line++;
-	p->val = NULL;
-	if (memchr(s, '\0', n)) {
-		conf_fail(p, p->line, -EINVAL, "a NUL byte");
-		return NULL;
-	}
-	if (p->line == 1 && n >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3)) {
-		s += 3;
-		n -= 3;
-	}
-	while (n && conf_blank(s[n - 1]))
-		n--;
-	while (n && conf_blank(*s)) {
-		s++;
-		n--;
-	}
-	if (n == 0 || *s == '#' || *s == ';')
-		return conf_feed(str, num, "", 0);
-	if (*s == '[')
-		return conf_section(p, s, n) < 0 ? NULL : conf_feed(str, num, "", 0);
-	sep = s;
-	while (sep < s + n && *sep != '=' && *sep != ':')
-		sep++;
-	if (sep == s + n) /* no separator: inih reports the line, even cut short */
-		return conf_feed(str, num, s, n);
-	if ((size_t)(sep - s) + 3 > (size_t)num) {
-		conf_fail(p, p->line, -EINVAL, "line too long (a key of more than %d bytes)",
-			  num - 3);
-		return NULL;
-	}
-	p->val = sep + 1;
-	p->val_len = n - (size_t)(sep + 1 - s);
-	while (p->val_len && conf_blank(*p->val)) {
-		p->val++;
-		p->val_len--;
-	}
-	return conf_feed(str, num, s, (size_t)(sep + 1 - s));
-}
-
-static int conf_handler(void *user, const char *section, const char *name, const char *value)
-{
-	struct conf_parse *p = user;
+	struct conf_parse *p = ctx;
 	struct conf_sect *s = &p->sects[p->n_sects - 1];
 	struct conf_kv *kv;
 
-	(void)section; /* inih's copy is cut at 49 bytes: ours is whole */
-	(void)value;   /* and inih's value would lose " ;..." */
-	if (!p->val || !*name)
-		return !conf_fail(p, p->line, -EINVAL, "expected 'key = value'");
 	for (size_t i = 0; i < s->n_kv; i++)
-		if (!strcmp(s->kv[i].key, name))
-			return !conf_fail(p, p->line, -EINVAL, "%s given twice (first at line %d)",
-					  secret_shown_key(name), s->kv[i].line);
+		if (!strcmp(s->kv[i].key, key))
+			return aifs_err_set(err, -EINVAL, "%s given twice (first at line %d)",
+					    secret_shown_key(key), s->kv[i].line);
 	kv = realloc(s->kv, (s->n_kv + 1) * sizeof *kv);
 	if (!kv)
-		return !conf_fail(p, p->line, -ENOMEM, "out of memory");
+		return aifs_err_set(err, -ENOMEM, "out of memory");
 	s->kv = kv;
 	kv = &s->kv[s->n_kv];
-	kv->line = p->line;
-	kv->key = strdup(name);
-	kv->val = strndup(p->val, p->val_len);
+	kv->line = line;
+	kv->key = strdup(key);
+	kv->val = strndup(val, len);
 	s->n_kv++;
 	if (!kv->key || !kv->val)
-		return !conf_fail(p, p->line, -ENOMEM, "out of memory");
-	return 1;
+		return aifs_err_set(err, -ENOMEM, "out of memory");
+	return 0;
 }
+
+static const struct ini_ops conf_ini_ops = {
+	.section = conf_on_section,
+	.key = conf_on_key,
+};
 
 static int conf_read(struct conf_parse *p)
 {
 	char *abs = NULL, *slash;
+	struct aifs_err e;
 	bool more = false;
-	int rc;
+	int rc, line = 0;
 
 	rc = secret_slurp(p->path, CONF_FILE_MAX, &p->text, &p->len, &p->mode, &more);
 	if (rc < 0)
@@ -332,15 +253,11 @@ static int conf_read(struct conf_parse *p)
 	if (!(p->sects = calloc(1, sizeof *p->sects)))
 		return conf_fail(p, 0, -ENOMEM, "out of memory");
 	p->n_sects = 1;
-	rc = ini_parse_stream(conf_reader, p, conf_handler, p);
-	if (rc > 0 && (!p->rc || rc < p->err_line)) {
-		p->rc = 0;
-		return conf_fail(p, rc, -EINVAL,
-				 "expected 'key = value', '[section]' or a comment");
-	}
-	if (!p->rc && rc < 0)
-		return conf_fail(p, 0, -ENOMEM, "cannot parse (%d)", rc);
-	return p->rc;
+	aifs_err_clear(&e);
+	rc = ini_read(p->text, p->len, &conf_ini_ops, p, &line, &e);
+	if (rc < 0)
+		return conf_fail(p, line, rc, "%s", e.msg);
+	return 0;
 }
 
 /* ---- values ---- */
