@@ -3,6 +3,8 @@
  * own path.
  *
  * ini.c reads the file's lines and secret.c fetches the secrets they name.
+ * The provider table says which keys each type adds, when a section of that
+ * type is complete and its default qps: a new type needs nothing here.
  * Every message names file:line (or file and [section]) and never a
  * secret's value. Knows nothing of HTTP or of what a provider does with its
  * settings. */
@@ -20,12 +22,11 @@
 #include "aifs/config.h"
 #include "aifs/err.h"
 #include "aifs/ini.h"
+#include "aifs/provider.h"
 #include "aifs/secret.h"
 #include "aifs/url.h"
 
 #define CONF_FILE_MAX (1 << 20)
-#define CONF_ARK 1u
-#define CONF_CHANJING 2u
 
 struct conf_kv {
 	char *key;
@@ -52,11 +53,9 @@ struct conf_parse {
 	int rc;                  /* the first error */
 };
 
-enum conf_kind { CK_UNKNOWN, CK_TYPE, CK_BASE_URL, CK_APP_ID, CK_LIST, CK_INSECURE,
-		 CK_SECRET, CK_TUN, CK_CACHE_DIR, CK_CACHE_MAX };
-
-static const char *const conf_secrets[] = { "api_key", "secret_key", "access_token" };
-static const unsigned conf_secret_types[] = { CONF_ARK, CONF_CHANJING, CONF_CHANJING };
+/* CK_TYPE_KEY: a key that some type in the provider table takes. */
+enum conf_kind { CK_UNKNOWN, CK_TYPE, CK_BASE_URL, CK_INSECURE, CK_TUN, CK_CACHE_DIR,
+		 CK_CACHE_MAX, CK_TYPE_KEY };
 
 enum { TUN_TTL, TUN_QPS, TUN_BURST, TUN_RETRIES, TUN_TIMEOUT, TUN_N };
 static const struct conf_tun {
@@ -262,17 +261,28 @@ static int conf_read(struct conf_parse *p)
 
 /* ---- values ---- */
 
+/* The key of type ops that key gives (a secret's also as NAME_env or
+ * NAME_file); NULL when the type takes no such key. */
+static const struct provider_key *conf_type_key(const struct provider_ops *ops, const char *key)
+{
+	for (const struct provider_key *k = ops->keys; k && k->name; k++)
+		if (k->kind == PROVIDER_KEY_SECRET ? secret_form(key, k->name) >= 0
+						   : !strcmp(key, k->name))
+			return k;
+	return NULL;
+}
+
 static enum conf_kind conf_lookup(const char *key, int *index)
 {
 	static const struct {
 		const char *key;
 		enum conf_kind kind;
 	} plain[] = {
-		{ "type", CK_TYPE },		{ "base_url", CK_BASE_URL },
-		{ "app_id", CK_APP_ID },	{ "list", CK_LIST },
+		{ "type", CK_TYPE },		  { "base_url", CK_BASE_URL },
 		{ "insecure_http", CK_INSECURE }, { "cache_dir", CK_CACHE_DIR },
 		{ "cache_max", CK_CACHE_MAX },
 	};
+	const struct provider_ops *ops;
 
 	for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
 		if (!strcmp(key, plain[i].key))
@@ -283,15 +293,23 @@ static enum conf_kind conf_lookup(const char *key, int *index)
 			return CK_TUN;
 		}
 	}
-	for (int i = 0; i < 3; i++) {
-		size_t n = strlen(conf_secrets[i]);
-		if (!strncmp(key, conf_secrets[i], n) &&
-		    (!key[n] || !strcmp(key + n, "_env") || !strcmp(key + n, "_file"))) {
-			*index = i;
-			return CK_SECRET;
-		}
-	}
+	for (size_t i = 0; (ops = provider_at(i)); i++)
+		if (conf_type_key(ops, key))
+			return CK_TYPE_KEY;
 	return CK_UNKNOWN;
+}
+
+/* "ark or chanjing": every type of the table, for messages. */
+static const char *conf_type_names(char *buf, size_t size)
+{
+	const struct provider_ops *ops;
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; (ops = provider_at(i)) && n < size; i++)
+		n += (size_t)snprintf(buf + n, size - n, "%s%s",
+				      i == 0 ? "" : provider_at(i + 1) ? ", " : " or ", ops->type);
+	return buf;
 }
 
 static double conf_tun_get(const struct tunables *t, int i)
@@ -352,7 +370,8 @@ static int conf_tun_parse(struct conf_parse *p, const struct conf_kv *kv, int i,
 	return 0;
 }
 
-static int conf_yes_no(struct conf_parse *p, const struct conf_kv *kv, int *out)
+/* yes 1, no 0, and with_auto, auto -1 */
+static int conf_yes_no(struct conf_parse *p, const struct conf_kv *kv, bool with_auto, int *out)
 {
 	char shown[CONF_SHOWN_MAX];
 
@@ -360,12 +379,12 @@ static int conf_yes_no(struct conf_parse *p, const struct conf_kv *kv, int *out)
 		*out = 1;
 	else if (!strcasecmp(kv->val, "no"))
 		*out = 0;
-	else if (!strcasecmp(kv->val, "auto") && !strcmp(kv->key, "list"))
+	else if (!strcasecmp(kv->val, "auto") && with_auto)
 		*out = -1;
 	else
 		return conf_fail(p, kv->line, -EINVAL, "%s: '%s' is not %s", kv->key,
 				 conf_value(kv->val, shown),
-				 strcmp(kv->key, "list") ? "yes or no" : "yes, no or auto");
+				 with_auto ? "yes, no or auto" : "yes or no");
 	return 0;
 }
 
@@ -429,37 +448,77 @@ static int conf_secret(struct conf_parse *p, const struct conf_kv *kv, const cha
 
 /* ---- sections ---- */
 
+/* The fields a type's keys name are freed by that type's table. */
 static void conf_provider_free(struct provider_conf *pc)
 {
-	secret_free(pc->api_key);
-	secret_free(pc->secret_key);
-	secret_free(pc->access_token);
+	const struct provider_ops *ops = provider_find(pc->type);
+
+	for (const struct provider_key *k = ops ? ops->keys : NULL; k && k->name; k++) {
+		char **field = (char **)((char *)pc + k->field);
+
+		if (k->kind == PROVIDER_KEY_SECRET)
+			secret_free(*field);
+		else if (k->kind == PROVIDER_KEY_TEXT)
+			free(*field);
+	}
 	free(pc->name);
 	free(pc->type);
 	free(pc->base_url);
-	free(pc->app_id);
 	memset(pc, 0, sizeof *pc);
 }
 
-static double conf_tun_default(unsigned type, int i, double qps)
+static double conf_tun_default(const struct provider_ops *ops, int i, double qps)
 {
 	switch (i) {
 	case TUN_TTL: return CONFIG_DEFAULT_TTL;
-	case TUN_QPS: return type == CONF_ARK ? 3 : 1;
+	case TUN_QPS: return ops->default_qps;
 	case TUN_BURST: return qps > 1 ? qps : 1; /* a bucket holds a whole token */
 	case TUN_RETRIES: return CONFIG_DEFAULT_RETRIES;
 	default: return CONFIG_DEFAULT_TIMEOUT;
 	}
 }
 
+/* kv, the i-th line of section s, gives key k of the section's type. */
+static int conf_type_value(struct conf_parse *p, const struct conf_sect *s, size_t i,
+			   const struct provider_key *k, struct provider_conf *pc)
+{
+	const struct conf_kv *kv = &s->kv[i];
+	void *field = (char *)pc + k->field;
+	int v;
+
+	switch (k->kind) {
+	case PROVIDER_KEY_TEXT:
+		if (!*kv->val || conf_has_ctrl(kv->val, strlen(kv->val)))
+			return conf_fail(p, kv->line, -EINVAL,
+					 "%s: empty, or holds a control character", kv->key);
+		if (!(*(char **)field = strdup(kv->val)))
+			return conf_fail(p, kv->line, -ENOMEM, "out of memory");
+		return 0;
+	case PROVIDER_KEY_SECRET:
+		for (size_t j = 0; j < i; j++)
+			if (secret_form(s->kv[j].key, k->name) >= 0)
+				return conf_fail(p, kv->line, -EINVAL,
+						 "%s given twice (also at line %d): keep one",
+						 k->name, s->kv[j].line);
+		return conf_secret(p, kv, s->name, k->name, (char **)field);
+	case PROVIDER_KEY_LIST:
+		if (conf_yes_no(p, kv, true, &v) < 0)
+			return p->rc;
+		*(enum list_mode *)field = v == 1 ? LIST_YES : v == 0 ? LIST_NO : LIST_AUTO;
+		return 0;
+	}
+	return conf_fail(p, kv->line, -EINVAL, "%s: a key of no known kind", kv->key);
+}
+
 static int conf_provider(struct conf_parse *p, const struct conf_sect *s, const struct aifs_conf *c,
 			 const struct tunables *gtun, struct provider_conf *pc)
 {
-	char **secret[] = { &pc->api_key, &pc->secret_key, &pc->access_token };
-	int secret_line[3] = { 0, 0, 0 }, insecure = 0, list = -1, rc, idx = 0;
+	const struct provider_ops *ops = NULL;
+	const struct provider_key *k;
 	const struct conf_kv *url = NULL;
-	char shown[CONF_SHOWN_MAX];
-	unsigned type = 0;
+	char shown[CONF_SHOWN_MAX], types[128];
+	struct aifs_err e;
+	int insecure = 0, rc, idx = 0;
 
 	conf_tun_unset(&pc->tun);
 	if (!(pc->name = strdup(s->name)))
@@ -468,23 +527,19 @@ static int conf_provider(struct conf_parse *p, const struct conf_sect *s, const 
 		const struct conf_kv *kv = &s->kv[i];
 		if (strcmp(kv->key, "type"))
 			continue;
-		if (!strcmp(kv->val, "ark") || !strcmp(kv->val, "chanjing"))
-			type = kv->val[0] == 'a' ? CONF_ARK : CONF_CHANJING;
-		else
-			return conf_fail(p, kv->line, -EINVAL, "type '%s' is not ark or chanjing",
-					 conf_value(kv->val, shown));
+		if (!(ops = provider_find(kv->val)))
+			return conf_fail(p, kv->line, -EINVAL, "type '%s' is not %s",
+					 conf_value(kv->val, shown),
+					 conf_type_names(types, sizeof types));
 	}
-	if (!type)
-		return conf_fail(p, s->line, -EINVAL, "[%s]: no type (ark or chanjing)", s->name);
-	if (!(pc->type = strdup(type == CONF_ARK ? "ark" : "chanjing")))
+	if (!ops)
+		return conf_fail(p, s->line, -EINVAL, "[%s]: no type (%s)", s->name,
+				 conf_type_names(types, sizeof types));
+	if (!(pc->type = strdup(ops->type)))
 		return conf_fail(p, s->line, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < s->n_kv; i++) {
 		const struct conf_kv *kv = &s->kv[i];
 		enum conf_kind kind = conf_lookup(kv->key, &idx);
-		unsigned ok = kind == CK_APP_ID	  ? CONF_CHANJING
-			      : kind == CK_LIST	  ? CONF_ARK
-			      : kind == CK_SECRET ? conf_secret_types[idx]
-						  : CONF_ARK | CONF_CHANJING;
 
 		if (kind == CK_UNKNOWN)
 			return conf_fail(p, kv->line, -EINVAL, "unknown key %s",
@@ -493,51 +548,29 @@ static int conf_provider(struct conf_parse *p, const struct conf_sect *s, const 
 			return conf_fail(p, kv->line, -EINVAL,
 					 "%s is global: put it before the first [section]",
 					 kv->key);
-		if (!(ok & type))
+		k = kind == CK_TYPE_KEY ? conf_type_key(ops, kv->key) : NULL;
+		if (kind == CK_TYPE_KEY && !k)
 			return conf_fail(p, kv->line, -EINVAL, "%s is not a key of type %s",
 					 kv->key, pc->type);
 		rc = 0;
 		switch (kind) {
 		case CK_BASE_URL: url = kv; break;
-		case CK_INSECURE: rc = conf_yes_no(p, kv, &insecure); break;
-		case CK_LIST: rc = conf_yes_no(p, kv, &list); break;
+		case CK_INSECURE: rc = conf_yes_no(p, kv, false, &insecure); break;
 		case CK_TUN: rc = conf_tun_parse(p, kv, idx, &pc->tun); break;
-		case CK_APP_ID:
-			if (!*kv->val || conf_has_ctrl(kv->val, strlen(kv->val)))
-				return conf_fail(p, kv->line, -EINVAL,
-						 "app_id: empty, or holds a control character");
-			if (!(pc->app_id = strdup(kv->val)))
-				return conf_fail(p, kv->line, -ENOMEM, "out of memory");
-			break;
-		case CK_SECRET:
-			if (secret_line[idx])
-				return conf_fail(p, kv->line, -EINVAL,
-						 "%s given twice (also at line %d): keep one",
-						 conf_secrets[idx], secret_line[idx]);
-			secret_line[idx] = kv->line;
-			rc = conf_secret(p, kv, s->name, conf_secrets[idx], secret[idx]);
-			break;
+		case CK_TYPE_KEY: rc = conf_type_value(p, s, i, k, pc); break;
 		default: break;
 		}
 		if (rc < 0)
 			return rc;
 	}
 	pc->insecure_http = insecure;
-	pc->list = list == 1 ? LIST_YES : list == 0 ? LIST_NO : LIST_AUTO;
 	if (!url)
 		return conf_fail(p, s->line, -EINVAL, "[%s]: no base_url", s->name);
 	if ((rc = conf_url(p, url, insecure, &pc->base_url)) < 0)
 		return rc;
-	if (type == CONF_ARK && !pc->api_key)
-		return conf_fail(p, s->line, -EINVAL,
-				 "[%s]: no api_key (or api_key_env, api_key_file)", s->name);
-	if (type == CONF_CHANJING && pc->access_token && (pc->app_id || pc->secret_key))
-		return conf_fail(p, s->line, -EINVAL,
-				 "[%s]: give access_token, or app_id and secret_key, not both",
-				 s->name);
-	if (type == CONF_CHANJING && !pc->access_token && (!pc->app_id || !pc->secret_key))
-		return conf_fail(p, s->line, -EINVAL,
-				 "[%s]: needs access_token, or app_id and secret_key", s->name);
+	aifs_err_clear(&e);
+	if (ops->conf_check && (rc = ops->conf_check(pc, &e)) < 0)
+		return conf_fail(p, s->line, rc, "[%s]: %s", s->name, e.msg);
 	/* Precedence: the section, then -o, then the file's global keys, then the type's default.
 	 */
 	for (int i = 0; i < TUN_N; i++) {
@@ -547,7 +580,7 @@ static int conf_provider(struct conf_parse *p, const struct conf_sect *s, const 
 		if (v < 0)
 			v = conf_tun_get(gtun, i);
 		if (v < 0)
-			v = conf_tun_default(type, i, pc->tun.qps);
+			v = conf_tun_default(ops, i, pc->tun.qps);
 		conf_tun_put(&pc->tun, i, v);
 	}
 	return 0;
