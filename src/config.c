@@ -1,13 +1,13 @@
-/* config.c: what the config file means: where each key may stand, the
- * tunables and their defaults, base_url, the cache directory, the config's
- * own path.
+/* config.c: what the config file means: where each key may stand, which
+ * tunables apply to a provider, base_url, the cache directory, the
+ * config's own path.
  *
- * ini.c reads the file's lines and secret.c fetches the secrets they name.
- * The provider table says which keys each type adds, when a section of that
- * type is complete and its default qps: a new type needs nothing here.
- * Every message names file:line (or file and [section]) and never a
- * secret's value. Knows nothing of HTTP or of what a provider does with its
- * settings. */
+ * ini.c reads the file's lines, secret.c fetches the secrets they name and
+ * tunables.c knows the tunables' ranges and defaults. The provider table
+ * says which keys each type adds, when a section of that type is complete
+ * and its default qps: a new type needs nothing here. Every message names
+ * file:line (or file and [section]) and never a secret's value. Knows
+ * nothing of HTTP or of what a provider does with its settings. */
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -24,6 +24,7 @@
 #include "aifs/ini.h"
 #include "aifs/provider.h"
 #include "aifs/secret.h"
+#include "aifs/tunables.h"
 #include "aifs/url.h"
 
 #define CONF_FILE_MAX (1 << 20)
@@ -56,21 +57,6 @@ struct conf_parse {
 /* CK_TYPE_KEY: a key that some type in the provider table takes. */
 enum conf_kind { CK_UNKNOWN, CK_TYPE, CK_BASE_URL, CK_INSECURE, CK_TUN, CK_CACHE_DIR,
 		 CK_CACHE_MAX, CK_TYPE_KEY };
-
-enum { TUN_TTL, TUN_QPS, TUN_BURST, TUN_RETRIES, TUN_TIMEOUT, TUN_N };
-static const struct conf_tun {
-	const char *key;
-	double min;
-	int min_open; /* the minimum itself is refused */
-	double max;
-	int whole;
-} conf_tuns[TUN_N] = {
-	{ "ttl", 0, 0, 1e7, 0 },
-	{ "qps", 0, 1, 1e6, 0 },
-	{ "burst", 1, 0, 1e6, 0 },
-	{ "retries", 0, 0, 100, 1 },
-	{ "timeout", 0, 1, 86400, 0 },
-};
 
 static int conf_fail(struct conf_parse *p, int line, int code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -272,7 +258,7 @@ static const struct provider_key *conf_type_key(const struct provider_ops *ops, 
 	return NULL;
 }
 
-static enum conf_kind conf_lookup(const char *key, int *index)
+static enum conf_kind conf_lookup(const char *key)
 {
 	static const struct {
 		const char *key;
@@ -287,12 +273,8 @@ static enum conf_kind conf_lookup(const char *key, int *index)
 	for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
 		if (!strcmp(key, plain[i].key))
 			return plain[i].kind;
-	for (int i = 0; i < TUN_N; i++) {
-		if (!strcmp(key, conf_tuns[i].key)) {
-			*index = i;
-			return CK_TUN;
-		}
-	}
+	if (tunables_is_key(key))
+		return CK_TUN;
 	for (size_t i = 0; (ops = provider_at(i)); i++)
 		if (conf_type_key(ops, key))
 			return CK_TYPE_KEY;
@@ -312,62 +294,12 @@ static const char *conf_type_names(char *buf, size_t size)
 	return buf;
 }
 
-static double conf_tun_get(const struct tunables *t, int i)
+static int conf_tun_parse(struct conf_parse *p, const struct conf_kv *kv, struct tunables *t)
 {
-	switch (i) {
-	case TUN_TTL: return t->ttl;
-	case TUN_QPS: return t->qps;
-	case TUN_BURST: return t->burst;
-	case TUN_RETRIES: return t->retries;
-	default: return t->timeout;
-	}
-}
+	char why[128];
+	int rc = tunables_set(t, kv->key, kv->val, why, sizeof why);
 
-static void conf_tun_put(struct tunables *t, int i, double v)
-{
-	switch (i) {
-	case TUN_TTL: t->ttl = v; break;
-	case TUN_QPS: t->qps = v; break;
-	case TUN_BURST: t->burst = v; break;
-	case TUN_RETRIES: t->retries = (int)v; break;
-	default: t->timeout = v; break;
-	}
-}
-
-static void conf_tun_unset(struct tunables *t)
-{
-	for (int i = 0; i < TUN_N; i++)
-		conf_tun_put(t, i, -1);
-}
-
-/* NULL when v suits tunable i, else why not. */
-static const char *conf_tun_bad(int i, double v, char *why, size_t size)
-{
-	const struct conf_tun *d = &conf_tuns[i];
-
-	if (d->min_open ? v <= d->min : v < d->min)
-		snprintf(why, size, "must be %s %g", d->min_open ? "above" : "at least", d->min);
-	else if (v > d->max)
-		snprintf(why, size, "must be at most %g", d->max);
-	else if (d->whole && v != floor(v))
-		snprintf(why, size, "must be a whole number");
-	else
-		return NULL;
-	return why;
-}
-
-static int conf_tun_parse(struct conf_parse *p, const struct conf_kv *kv, int i, struct tunables *t)
-{
-	char why[64], shown[CONF_SHOWN_MAX];
-	double v;
-
-	if (config_parse_number(kv->val, &v) < 0)
-		return conf_fail(p, kv->line, -EINVAL, "%s: '%s' is not a number (0 or more)",
-				 kv->key, conf_value(kv->val, shown));
-	if (conf_tun_bad(i, v, why, sizeof why))
-		return conf_fail(p, kv->line, -EINVAL, "%s %s", kv->key, why);
-	conf_tun_put(t, i, v);
-	return 0;
+	return rc < 0 ? conf_fail(p, kv->line, rc, "%s", why) : 0;
 }
 
 /* yes 1, no 0, and with_auto, auto -1 */
@@ -467,17 +399,6 @@ static void conf_provider_free(struct provider_conf *pc)
 	memset(pc, 0, sizeof *pc);
 }
 
-static double conf_tun_default(const struct provider_ops *ops, int i, double qps)
-{
-	switch (i) {
-	case TUN_TTL: return CONFIG_DEFAULT_TTL;
-	case TUN_QPS: return ops->default_qps;
-	case TUN_BURST: return qps > 1 ? qps : 1; /* a bucket holds a whole token */
-	case TUN_RETRIES: return CONFIG_DEFAULT_RETRIES;
-	default: return CONFIG_DEFAULT_TIMEOUT;
-	}
-}
-
 /* kv, the i-th line of section s, gives key k of the section's type. */
 static int conf_type_value(struct conf_parse *p, const struct conf_sect *s, size_t i,
 			   const struct provider_key *k, struct provider_conf *pc)
@@ -518,9 +439,9 @@ static int conf_provider(struct conf_parse *p, const struct conf_sect *s, const 
 	const struct conf_kv *url = NULL;
 	char shown[CONF_SHOWN_MAX], types[128];
 	struct aifs_err e;
-	int insecure = 0, rc, idx = 0;
+	int insecure = 0, rc;
 
-	conf_tun_unset(&pc->tun);
+	tunables_unset(&pc->tun);
 	if (!(pc->name = strdup(s->name)))
 		return conf_fail(p, s->line, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < s->n_kv; i++) {
@@ -539,7 +460,7 @@ static int conf_provider(struct conf_parse *p, const struct conf_sect *s, const 
 		return conf_fail(p, s->line, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < s->n_kv; i++) {
 		const struct conf_kv *kv = &s->kv[i];
-		enum conf_kind kind = conf_lookup(kv->key, &idx);
+		enum conf_kind kind = conf_lookup(kv->key);
 
 		if (kind == CK_UNKNOWN)
 			return conf_fail(p, kv->line, -EINVAL, "unknown key %s",
@@ -556,7 +477,7 @@ static int conf_provider(struct conf_parse *p, const struct conf_sect *s, const 
 		switch (kind) {
 		case CK_BASE_URL: url = kv; break;
 		case CK_INSECURE: rc = conf_yes_no(p, kv, false, &insecure); break;
-		case CK_TUN: rc = conf_tun_parse(p, kv, idx, &pc->tun); break;
+		case CK_TUN: rc = conf_tun_parse(p, kv, &pc->tun); break;
 		case CK_TYPE_KEY: rc = conf_type_value(p, s, i, k, pc); break;
 		default: break;
 		}
@@ -571,18 +492,8 @@ static int conf_provider(struct conf_parse *p, const struct conf_sect *s, const 
 	aifs_err_clear(&e);
 	if (ops->conf_check && (rc = ops->conf_check(pc, &e)) < 0)
 		return conf_fail(p, s->line, rc, "[%s]: %s", s->name, e.msg);
-	/* Precedence: the section, then -o, then the file's global keys, then the type's default.
-	 */
-	for (int i = 0; i < TUN_N; i++) {
-		double v = conf_tun_get(&pc->tun, i);
-		if (v < 0)
-			v = conf_tun_get(&c->tun, i);
-		if (v < 0)
-			v = conf_tun_get(gtun, i);
-		if (v < 0)
-			v = conf_tun_default(ops, i, pc->tun.qps);
-		conf_tun_put(&pc->tun, i, v);
-	}
+	/* the section, then -o, then the file's global keys, then the type's default */
+	tunables_fill(&pc->tun, &c->tun, gtun, ops->default_qps);
 	return 0;
 }
 
@@ -591,13 +502,13 @@ static int conf_globals(struct conf_parse *p, struct tunables *gtun,
 {
 	const struct conf_sect *s = &p->sects[0];
 	char shown[CONF_SHOWN_MAX];
-	int rc = 0, idx;
+	int rc = 0;
 
 	for (size_t i = 0; i < s->n_kv && rc == 0; i++) {
 		const struct conf_kv *kv = &s->kv[i];
 
-		switch (conf_lookup(kv->key, &idx)) {
-		case CK_TUN: rc = conf_tun_parse(p, kv, idx, gtun); break;
+		switch (conf_lookup(kv->key)) {
+		case CK_TUN: rc = conf_tun_parse(p, kv, gtun); break;
 		case CK_CACHE_DIR: *cache_dir = kv; break;
 		case CK_CACHE_MAX:
 			if (config_parse_size(kv->val, cache_max) < 0 || *cache_max == 0)
@@ -691,18 +602,15 @@ int config_load(struct aifs_conf *c, struct aifs_err *err)
 	struct tunables gtun;
 	const struct conf_kv *cache_kv = NULL;
 	uint64_t cache_max = 0;
-	char *path = NULL, *cache_dir = NULL, why[64];
+	char *path = NULL, *cache_dir = NULL, why[128];
 	size_t n = 0;
 	int rc;
 
 	aifs_err_clear(err);
-	conf_tun_unset(&gtun);
-	for (int i = 0; i < TUN_N; i++) {
-		double v = conf_tun_get(&c->tun, i);
-		if (v >= 0 && conf_tun_bad(i, v, why, sizeof why)) {
-			p.path = "-o";
-			return conf_fail(&p, 0, -EINVAL, "%s %s", conf_tuns[i].key, why);
-		}
+	tunables_unset(&gtun);
+	if (tunables_check(&c->tun, why, sizeof why) < 0) {
+		p.path = "-o";
+		return conf_fail(&p, 0, -EINVAL, "%s", why);
 	}
 	if (!(path = conf_default_path(c))) {
 		rc = conf_fail(&p, 0, -ENOENT,
@@ -752,7 +660,7 @@ out:
 void config_init(struct aifs_conf *c)
 {
 	memset(c, 0, sizeof *c);
-	conf_tun_unset(&c->tun);
+	tunables_unset(&c->tun);
 }
 
 /* digits, optionally a fraction; no sign, exponent, hex, inf or nan */
