@@ -1,14 +1,16 @@
 /* fuzz_url.c: the URL helpers take any string.
  *
  * The input, up to its first NUL, is a URL: media_url_expires_soon() at
- * several clocks, http_url_allowed() with and without plain http, and, for
- * the names of output files, task_url_ext() and http_escape(). None may
- * crash or overflow; the last two also keep their promises. */
+ * several clocks, http_url_allowed() with and without plain http,
+ * url_split() and url_host_is_loopback(), and, for the names of output
+ * files, task_url_ext() and http_escape(). None may crash or overflow;
+ * url_split() and the last two also keep their promises. */
 #include <stdint.h>
 
 #include "aifs/http.h"
 #include "aifs/media.h"
 #include "aifs/task.h"
+#include "aifs/url.h"
 #include "fuzz.h"
 
 const char fuzz_target_name[] = "url";
@@ -30,6 +32,26 @@ static void fu_ext(const char *url)
 		   "extension \"%s\" is not in the URL", ext);
 	ext = task_url_ext(url, NULL, out, sizeof out);
 	FUZZ_CHECK(ext == NULL || (strlen(ext) >= 1 && strlen(ext) <= 8), "ext with no default");
+}
+
+static void fu_split(const char *url)
+{
+	size_t len = strlen(url);
+	struct url_parts u;
+
+	if (url_split(url, len, &u) < 0)
+		return;
+	FUZZ_CHECK(u.scheme == url && u.scheme_len > 0 && !memcmp(url + u.scheme_len, "://", 3),
+		   "scheme of %zu bytes", u.scheme_len);
+	FUZZ_CHECK(u.host > url + u.scheme_len && u.host_len > 0 &&
+			   u.host + u.host_len <= url + len,
+		   "host outside the URL");
+	FUZZ_CHECK(!memchr(u.host, '/', u.host_len) && !memchr(u.host, '@', u.host_len) &&
+			   !memchr(u.host, '?', u.host_len) && !memchr(u.host, '#', u.host_len),
+		   "host \"%.*s\" holds a path, userinfo, query or fragment", (int)u.host_len,
+		   u.host);
+	(void)url_host_is_loopback(u.host, u.host_len);
+	(void)url_host_is_loopback(url, len);
 }
 
 static void fu_escape(const char *s)
@@ -54,6 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)media_url_expires_soon(url, clocks[i]);
 	(void)http_url_allowed(url, false);
 	(void)http_url_allowed(url, true);
+	fu_split(url);
 	fu_ext(url);
 	fu_escape(url);
 	free(url);

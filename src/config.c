@@ -1,21 +1,15 @@
-/* config.c: the INI config file, its secrets, and the tunables' defaults.
+/* config.c: what the config file means: where each key may stand, which
+ * tunables apply to a provider, base_url, the cache directory, the
+ * config's own path.
  *
- * libinih (Debian's build: 200-byte lines, inline " ;" comments, indented
- * lines as continuations, section names cut at 49 bytes, no line numbers in
- * the handler) is fed through a reader that keeps SPEC's syntax: the reader
- * reads the file whole, handles comments and [sections] itself, strips
- * leading blanks (so no line is ever a continuation) and hands inih only a
- * key line's "name =" part. inih then checks the line's shape and splits the
- * name; the value, ';' included, comes from the line itself. So nothing is
- * cut, nothing is silently joined, and a line inih cannot hold is an error.
- *
- * Every message names file:line (or file and [section]) and never a
- * secret's value. Knows nothing of HTTP or of what a provider does with its
- * settings. */
-#include <arpa/inet.h>
+ * ini.c reads the file's lines, secret.c fetches the secrets they name and
+ * tunables.c knows the tunables' ranges and defaults. The provider table
+ * says which keys each type adds, when a section of that type is complete
+ * and its default qps: a new type needs nothing here. Every message names
+ * file:line (or file and [section]) and never a secret's value. Knows
+ * nothing of HTTP or of what a provider does with its settings. */
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -23,18 +17,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
-
-#include <ini.h>
 
 #include "aifs/config.h"
 #include "aifs/err.h"
+#include "aifs/ini.h"
+#include "aifs/provider.h"
+#include "aifs/secret.h"
+#include "aifs/tunables.h"
+#include "aifs/url.h"
 
 #define CONF_FILE_MAX (1 << 20)
-#define CONF_SECRET_FILE_MAX (64 << 10)
-#define CONF_ARK 1u
-#define CONF_CHANJING 2u
 
 struct conf_kv {
 	char *key;
@@ -54,36 +47,16 @@ struct conf_parse {
 	char *dir;               /* absolute: relative paths in the file start here */
 	mode_t mode;
 	char *text;              /* the whole file; wiped, it may hold secrets */
-	size_t len, pos;
-	int line;                /* the line last handed to inih */
-	const char *val;         /* that line's value, kept away from inih */
-	size_t val_len;
+	size_t len;
 	struct conf_sect *sects; /* sects[0]: the global keys */
 	size_t n_sects;
 	struct aifs_err *err;
-	int rc, err_line;        /* the first error */
+	int rc;                  /* the first error */
 };
 
-enum conf_kind { CK_UNKNOWN, CK_TYPE, CK_BASE_URL, CK_APP_ID, CK_LIST, CK_INSECURE,
-		 CK_SECRET, CK_TUN, CK_CACHE_DIR, CK_CACHE_MAX };
-
-static const char *const conf_secrets[] = { "api_key", "secret_key", "access_token" };
-static const unsigned conf_secret_types[] = { CONF_ARK, CONF_CHANJING, CONF_CHANJING };
-
-enum { TUN_TTL, TUN_QPS, TUN_BURST, TUN_RETRIES, TUN_TIMEOUT, TUN_N };
-static const struct conf_tun {
-	const char *key;
-	double min;
-	int min_open; /* the minimum itself is refused */
-	double max;
-	int whole;
-} conf_tuns[TUN_N] = {
-	{ "ttl", 0, 0, 1e7, 0 },
-	{ "qps", 0, 1, 1e6, 0 },
-	{ "burst", 1, 0, 1e6, 0 },
-	{ "retries", 0, 0, 100, 1 },
-	{ "timeout", 0, 1, 86400, 0 },
-};
+/* CK_TYPE_KEY: a key that some type in the provider table takes. */
+enum conf_kind { CK_UNKNOWN, CK_TYPE, CK_BASE_URL, CK_INSECURE, CK_DELETE, CK_TUN, CK_CACHE_DIR,
+		 CK_CACHE_MAX, CK_TYPE_KEY };
 
 static int conf_fail(struct conf_parse *p, int line, int code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -103,13 +76,7 @@ static int conf_fail(struct conf_parse *p, int line, int code, const char *fmt, 
 	else
 		aifs_err_set(p->err, code, "%s: %s", p->path ? p->path : "config", msg);
 	p->rc = code;
-	p->err_line = line;
 	return code;
-}
-
-static int conf_blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
 }
 
 static int conf_has_ctrl(const char *s, size_t n)
@@ -118,17 +85,6 @@ static int conf_has_ctrl(const char *s, size_t n)
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
 			return 1;
 	return 0;
-}
-
-/* Only key-like text is echoed: a mistyped line may hold a secret. */
-static const char *conf_shown(const char *key)
-{
-	size_t n = strlen(key);
-
-	if (n == 0 || n > 32 ||
-	    strspn(key, "abcdefghijklmnopqrstuvwxyz_ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") != n)
-		return "(not shown)";
-	return key;
 }
 
 /* A value as quoted in a message: 32 bytes at most, cut between words or
@@ -140,59 +96,7 @@ static const char *conf_value(const char *v, char buf[CONF_SHOWN_MAX])
 	return buf;
 }
 
-/* ---- reading files ---- */
-
-/* Reads at most max bytes of path into a new NUL-terminated buffer. */
-static int conf_slurp(const char *path, size_t max, char **text, size_t *len, mode_t *mode,
-		      int *more)
-{
-	struct stat st;
-	size_t n = 0;
-	char *buf = NULL, extra;
-	int fd, rc = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		rc = -errno;
-		goto out;
-	}
-	if (!(buf = malloc(max + 1))) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	*mode = st.st_mode;
-	while (n < max) {
-		ssize_t r = read(fd, buf + n, max - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			rc = -errno;
-			goto out;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	*more = n == max && read(fd, &extra, 1) == 1;
-	buf[n] = '\0';
-	*text = buf;
-	*len = n;
-	buf = NULL;
-out:
-	if (buf) {
-		explicit_bzero(buf, max + 1);
-		free(buf);
-	}
-	close(fd);
-	return rc;
-}
-
-static const char *conf_loose(mode_t mode)
-{
-	return (mode & 004) ? "others" : (mode & 040) ? "group" : NULL;
-}
+/* ---- paths ---- */
 
 /* Expands "~" and "~/..."; NULL when out of memory or no home is known. */
 char *config_expand_home(const char *path)
@@ -237,142 +141,81 @@ static int conf_path(struct conf_parse *p, const struct conf_kv *kv, char **out)
 	return 0;
 }
 
-/* ---- parsing: the reader and handler around inih ---- */
+/* ---- the file's lines ---- */
 
-static char *conf_feed(char *str, int num, const char *s, size_t n)
+static int conf_on_section(void *ctx, const char *name, size_t len, int line,
+			   struct aifs_err *err)
 {
-	if (n > (size_t)num - 2)
-		n = (size_t)num - 2;
-	memcpy(str, s, n);
-	str[n] = '\n';
-	str[n + 1] = '\0';
-	return str;
-}
-
-static int conf_section(struct conf_parse *p, const char *s, size_t n)
-{
-	const char *name = s + 1;
-	size_t len = n - 2;
+	struct conf_parse *p = ctx;
 	struct conf_sect *v;
 
-	if (n < 2 || s[n - 1] != ']')
-		return conf_fail(p, p->line, -EINVAL, "a [section] line must end with ']'");
 	if (len == 0 || len > 255)
-		return conf_fail(p, p->line, -EINVAL, "a provider name must be 1 to 255 bytes");
-	if (conf_blank(name[0]) || conf_blank(name[len - 1]) || conf_has_ctrl(name, len))
-		return conf_fail(p, p->line, -EINVAL,
-				 "[%.*s]: blanks around or control characters in the name",
-				 (int)len, name);
+		return aifs_err_set(err, -EINVAL, "a provider name must be 1 to 255 bytes");
+	if (name[0] == ' ' || name[len - 1] == ' ' || conf_has_ctrl(name, len))
+		return aifs_err_set(err, -EINVAL,
+				    "[%.*s]: blanks around or control characters in the name",
+				    (int)len, name);
 	if (memchr(name, '/', len) || name[0] == '.')
-		return conf_fail(p, p->line, -EINVAL,
-				 "[%.*s]: a provider name cannot hold '/' or start with '.'",
-				 (int)len, name);
+		return aifs_err_set(err, -EINVAL,
+				    "[%.*s]: a provider name cannot hold '/' or start with '.'",
+				    (int)len, name);
 	for (size_t i = 1; i < p->n_sects; i++)
 		if (strlen(p->sects[i].name) == len && !memcmp(p->sects[i].name, name, len))
-			return conf_fail(p, p->line, -EINVAL,
-					 "[%.*s] given twice (first at line %d)", (int)len, name,
-					 p->sects[i].line);
+			return aifs_err_set(err, -EINVAL, "[%.*s] given twice (first at line %d)",
+					    (int)len, name, p->sects[i].line);
 	if (p->n_sects > CONFIG_MAX_PROVIDERS)
-		return conf_fail(p, p->line, -EINVAL, "more than %d providers",
-				 CONFIG_MAX_PROVIDERS);
+		return aifs_err_set(err, -EINVAL, "more than %d providers", CONFIG_MAX_PROVIDERS);
 	v = realloc(p->sects, (p->n_sects + 1) * sizeof *v);
 	if (!v)
-		return conf_fail(p, p->line, -ENOMEM, "out of memory");
+		return aifs_err_set(err, -ENOMEM, "out of memory");
 	p->sects = v;
 	v = &p->sects[p->n_sects];
 	memset(v, 0, sizeof *v);
-	v->line = p->line;
+	v->line = line;
 	if (!(v->name = strndup(name, len)))
-		return conf_fail(p, p->line, -ENOMEM, "out of memory");
+		return aifs_err_set(err, -ENOMEM, "out of memory");
 	p->n_sects++;
 	return 0;
 }
 
-static char *conf_reader(char *str, int num, void *stream)
+static int conf_on_key(void *ctx, const char *key, const char *val, size_t len, int line,
+		       struct aifs_err *err)
 {
-	struct conf_parse *p = stream;
-	const char *s, *e, *sep;
-	size_t n;
-
-	if (p->rc || p->pos >= p->len || num < 3)
-		return NULL;
-	s = p->text + p->pos;
-	e = memchr(s, '\n', p->len - p->pos);
-	n = e ? (size_t)(e - s) : p->len - p->pos;
-	p->pos += n + (e != NULL);
-	p->line++;
-	p->val = NULL;
-	if (memchr(s, '\0', n)) {
-		conf_fail(p, p->line, -EINVAL, "a NUL byte");
-		return NULL;
-	}
-	if (p->line == 1 && n >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3)) {
-		s += 3;
-		n -= 3;
-	}
-	while (n && conf_blank(s[n - 1]))
-		n--;
-	while (n && conf_blank(*s)) {
-		s++;
-		n--;
-	}
-	if (n == 0 || *s == '#' || *s == ';')
-		return conf_feed(str, num, "", 0);
-	if (*s == '[')
-		return conf_section(p, s, n) < 0 ? NULL : conf_feed(str, num, "", 0);
-	sep = s;
-	while (sep < s + n && *sep != '=' && *sep != ':')
-		sep++;
-	if (sep == s + n) /* no separator: inih reports the line, even cut short */
-		return conf_feed(str, num, s, n);
-	if ((size_t)(sep - s) + 3 > (size_t)num) {
-		conf_fail(p, p->line, -EINVAL, "line too long (a key of more than %d bytes)",
-			  num - 3);
-		return NULL;
-	}
-	p->val = sep + 1;
-	p->val_len = n - (size_t)(sep + 1 - s);
-	while (p->val_len && conf_blank(*p->val)) {
-		p->val++;
-		p->val_len--;
-	}
-	return conf_feed(str, num, s, (size_t)(sep + 1 - s));
-}
-
-static int conf_handler(void *user, const char *section, const char *name, const char *value)
-{
-	struct conf_parse *p = user;
+	struct conf_parse *p = ctx;
 	struct conf_sect *s = &p->sects[p->n_sects - 1];
 	struct conf_kv *kv;
 
-	(void)section; /* inih's copy is cut at 49 bytes: ours is whole */
-	(void)value;   /* and inih's value would lose " ;..." */
-	if (!p->val || !*name)
-		return !conf_fail(p, p->line, -EINVAL, "expected 'key = value'");
 	for (size_t i = 0; i < s->n_kv; i++)
-		if (!strcmp(s->kv[i].key, name))
-			return !conf_fail(p, p->line, -EINVAL, "%s given twice (first at line %d)",
-					  conf_shown(name), s->kv[i].line);
+		if (!strcmp(s->kv[i].key, key))
+			return aifs_err_set(err, -EINVAL, "%s given twice (first at line %d)",
+					    secret_shown_key(key), s->kv[i].line);
 	kv = realloc(s->kv, (s->n_kv + 1) * sizeof *kv);
 	if (!kv)
-		return !conf_fail(p, p->line, -ENOMEM, "out of memory");
+		return aifs_err_set(err, -ENOMEM, "out of memory");
 	s->kv = kv;
 	kv = &s->kv[s->n_kv];
-	kv->line = p->line;
-	kv->key = strdup(name);
-	kv->val = strndup(p->val, p->val_len);
+	kv->line = line;
+	kv->key = strdup(key);
+	kv->val = strndup(val, len);
 	s->n_kv++;
 	if (!kv->key || !kv->val)
-		return !conf_fail(p, p->line, -ENOMEM, "out of memory");
-	return 1;
+		return aifs_err_set(err, -ENOMEM, "out of memory");
+	return 0;
 }
+
+static const struct ini_ops conf_ini_ops = {
+	.section = conf_on_section,
+	.key = conf_on_key,
+};
 
 static int conf_read(struct conf_parse *p)
 {
 	char *abs = NULL, *slash;
-	int more = 0, rc;
+	struct aifs_err e;
+	bool more = false;
+	int rc, line = 0;
 
-	rc = conf_slurp(p->path, CONF_FILE_MAX, &p->text, &p->len, &p->mode, &more);
+	rc = secret_slurp(p->path, CONF_FILE_MAX, &p->text, &p->len, &p->mode, &more);
 	if (rc < 0)
 		return conf_fail(p, 0, rc, "cannot read: %s", strerror(-rc));
 	if (more)
@@ -395,110 +238,73 @@ static int conf_read(struct conf_parse *p)
 	if (!(p->sects = calloc(1, sizeof *p->sects)))
 		return conf_fail(p, 0, -ENOMEM, "out of memory");
 	p->n_sects = 1;
-	rc = ini_parse_stream(conf_reader, p, conf_handler, p);
-	if (rc > 0 && (!p->rc || rc < p->err_line)) {
-		p->rc = 0;
-		return conf_fail(p, rc, -EINVAL,
-				 "expected 'key = value', '[section]' or a comment");
-	}
-	if (!p->rc && rc < 0)
-		return conf_fail(p, 0, -ENOMEM, "cannot parse (%d)", rc);
-	return p->rc;
+	aifs_err_clear(&e);
+	rc = ini_read(p->text, p->len, &conf_ini_ops, p, &line, &e);
+	if (rc < 0)
+		return conf_fail(p, line, rc, "%s", e.msg);
+	return 0;
 }
 
 /* ---- values ---- */
 
-static enum conf_kind conf_lookup(const char *key, int *index)
+/* The key of type ops that key gives (a secret's also as NAME_env or
+ * NAME_file); NULL when the type takes no such key. */
+static const struct provider_key *conf_type_key(const struct provider_ops *ops, const char *key)
+{
+	for (const struct provider_key *k = ops->keys; k && k->name; k++)
+		if (k->kind == PROVIDER_KEY_SECRET ? secret_form(key, k->name) >= 0
+						   : !strcmp(key, k->name))
+			return k;
+	return NULL;
+}
+
+static enum conf_kind conf_lookup(const char *key)
 {
 	static const struct {
 		const char *key;
 		enum conf_kind kind;
 	} plain[] = {
-		{ "type", CK_TYPE },		{ "base_url", CK_BASE_URL },
-		{ "app_id", CK_APP_ID },	{ "list", CK_LIST },
+		{ "type", CK_TYPE },		  { "base_url", CK_BASE_URL },
 		{ "insecure_http", CK_INSECURE }, { "cache_dir", CK_CACHE_DIR },
+		{ "delete", CK_DELETE },
 		{ "cache_max", CK_CACHE_MAX },
 	};
+	const struct provider_ops *ops;
 
 	for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
 		if (!strcmp(key, plain[i].key))
 			return plain[i].kind;
-	for (int i = 0; i < TUN_N; i++) {
-		if (!strcmp(key, conf_tuns[i].key)) {
-			*index = i;
-			return CK_TUN;
-		}
-	}
-	for (int i = 0; i < 3; i++) {
-		size_t n = strlen(conf_secrets[i]);
-		if (!strncmp(key, conf_secrets[i], n) &&
-		    (!key[n] || !strcmp(key + n, "_env") || !strcmp(key + n, "_file"))) {
-			*index = i;
-			return CK_SECRET;
-		}
-	}
+	if (tunables_is_key(key))
+		return CK_TUN;
+	for (size_t i = 0; (ops = provider_at(i)); i++)
+		if (conf_type_key(ops, key))
+			return CK_TYPE_KEY;
 	return CK_UNKNOWN;
 }
 
-static double conf_tun_get(const struct tunables *t, int i)
+/* "ark or chanjing": every type of the table, for messages. */
+static const char *conf_type_names(char *buf, size_t size)
 {
-	switch (i) {
-	case TUN_TTL: return t->ttl;
-	case TUN_QPS: return t->qps;
-	case TUN_BURST: return t->burst;
-	case TUN_RETRIES: return t->retries;
-	default: return t->timeout;
-	}
+	const struct provider_ops *ops;
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; (ops = provider_at(i)) && n < size; i++)
+		n += (size_t)snprintf(buf + n, size - n, "%s%s",
+				      i == 0 ? "" : provider_at(i + 1) ? ", " : " or ", ops->type);
+	return buf;
 }
 
-static void conf_tun_put(struct tunables *t, int i, double v)
+static int conf_tun_parse(struct conf_parse *p, const struct conf_kv *kv, struct tunables *t)
 {
-	switch (i) {
-	case TUN_TTL: t->ttl = v; break;
-	case TUN_QPS: t->qps = v; break;
-	case TUN_BURST: t->burst = v; break;
-	case TUN_RETRIES: t->retries = (int)v; break;
-	default: t->timeout = v; break;
-	}
+	char why[128];
+	int rc = tunables_set(t, kv->key, kv->val, why, sizeof why);
+
+	return rc < 0 ? conf_fail(p, kv->line, rc, "%s", why) : 0;
 }
 
-static void conf_tun_unset(struct tunables *t)
-{
-	for (int i = 0; i < TUN_N; i++)
-		conf_tun_put(t, i, -1);
-}
-
-/* NULL when v suits tunable i, else why not. */
-static const char *conf_tun_bad(int i, double v, char *why, size_t size)
-{
-	const struct conf_tun *d = &conf_tuns[i];
-
-	if (d->min_open ? v <= d->min : v < d->min)
-		snprintf(why, size, "must be %s %g", d->min_open ? "above" : "at least", d->min);
-	else if (v > d->max)
-		snprintf(why, size, "must be at most %g", d->max);
-	else if (d->whole && v != floor(v))
-		snprintf(why, size, "must be a whole number");
-	else
-		return NULL;
-	return why;
-}
-
-static int conf_tun_parse(struct conf_parse *p, const struct conf_kv *kv, int i, struct tunables *t)
-{
-	char why[64], shown[CONF_SHOWN_MAX];
-	double v;
-
-	if (config_parse_number(kv->val, &v) < 0)
-		return conf_fail(p, kv->line, -EINVAL, "%s: '%s' is not a number (0 or more)",
-				 kv->key, conf_value(kv->val, shown));
-	if (conf_tun_bad(i, v, why, sizeof why))
-		return conf_fail(p, kv->line, -EINVAL, "%s %s", kv->key, why);
-	conf_tun_put(t, i, v);
-	return 0;
-}
-
-static int conf_yes_no(struct conf_parse *p, const struct conf_kv *kv, int *out)
+/* yes 1, no 0, and with_auto, auto -1 */
+static int conf_yes_no(struct conf_parse *p, const struct conf_kv *kv, bool with_auto, int *out)
 {
 	char shown[CONF_SHOWN_MAX];
 
@@ -506,35 +312,20 @@ static int conf_yes_no(struct conf_parse *p, const struct conf_kv *kv, int *out)
 		*out = 1;
 	else if (!strcasecmp(kv->val, "no"))
 		*out = 0;
-	else if (!strcasecmp(kv->val, "auto") && !strcmp(kv->key, "list"))
+	else if (!strcasecmp(kv->val, "auto") && with_auto)
 		*out = -1;
 	else
 		return conf_fail(p, kv->line, -EINVAL, "%s: '%s' is not %s", kv->key,
 				 conf_value(kv->val, shown),
-				 strcmp(kv->key, "list") ? "yes or no" : "yes, no or auto");
+				 with_auto ? "yes, no or auto" : "yes or no");
 	return 0;
-}
-
-static int conf_loopback(const char *host, size_t n)
-{
-	unsigned char a[16];
-	char h[256];
-
-	if (n >= sizeof h)
-		return 0;
-	memcpy(h, host, n);
-	h[n] = '\0';
-	if (!strcasecmp(h, "localhost") || !strcasecmp(h, "localhost."))
-		return 1;
-	if (inet_pton(AF_INET, h, a) == 1)
-		return a[0] == 127;
-	return inet_pton(AF_INET6, h, a) == 1 && IN6_IS_ADDR_LOOPBACK((struct in6_addr *)a);
 }
 
 /* base_url is never echoed: it may hold user:password. */
 static int conf_url(struct conf_parse *p, const struct conf_kv *kv, int insecure, char **out)
 {
-	const char *v = kv->val, *h, *end, *at;
+	const char *v = kv->val;
+	struct url_parts u;
 	size_t n = strlen(v);
 	int https = !strncasecmp(v, "https://", 8);
 
@@ -550,26 +341,13 @@ static int conf_url(struct conf_parse *p, const struct conf_kv *kv, int insecure
 	if (!https && strncasecmp(v, "http://", 7))
 		return conf_fail(p, kv->line, -EINVAL,
 				 "base_url must start with https:// (or http://)");
-	h = v + (https ? 8 : 7);
-	end = memchr(h, '/', (size_t)(v + n - h));
-	end = end ? end : v + n;
-	while ((at = memchr(h, '@', (size_t)(end - h))))
-		h = at + 1;
-	if (*h == '[') {
-		const char *rb = memchr(h, ']', (size_t)(end - h));
-		end = rb ? rb : h;
-		h++;
-	} else {
-		const char *colon = memchr(h, ':', (size_t)(end - h));
-		end = colon ? colon : end;
-	}
-	if (end <= h)
+	if (url_split(v, n, &u) < 0)
 		return conf_fail(p, kv->line, -EINVAL, "base_url has no host");
-	if (!https && !insecure && !conf_loopback(h, (size_t)(end - h)))
+	if (!https && !insecure && !url_host_is_loopback(u.host, u.host_len))
 		return conf_fail(p, kv->line, -EINVAL,
 				 "base_url: plain http to %.*s is refused; use https, or "
 				 "insecure_http = yes",
-				 (int)(end - h > 64 ? 64 : end - h), h);
+				 (int)(u.host_len > 64 ? 64 : u.host_len), u.host);
 	if (!(*out = strndup(v, n)))
 		return conf_fail(p, kv->line, -ENOMEM, "out of memory");
 	return 0;
@@ -577,226 +355,148 @@ static int conf_url(struct conf_parse *p, const struct conf_kv *kv, int insecure
 
 /* ---- secrets ---- */
 
-/* The first line of the file kv names. A key pasted in place of the path
- * must not be echoed: messages name the section and the key, never the
- * value, nor the path made of it. */
-static int conf_secret_file(struct conf_parse *p, const struct conf_kv *kv, const char *sect,
-			    char **out)
-{
-	char *path = NULL, *text = NULL;
-	size_t len = 0, n;
-	mode_t mode = 0;
-	int more = 0, rc;
-
-	rc = conf_path(p, kv, &path);
-	if (rc < 0)
-		goto out;
-	rc = conf_slurp(path, CONF_SECRET_FILE_MAX, &text, &len, &mode, &more);
-	if (rc < 0) {
-		rc = conf_fail(p, kv->line, rc, "[%s] %s: cannot read the file it names: %s", sect,
-			       kv->key, strerror(-rc));
-		goto out;
-	}
-	if (conf_loose(mode)) {
-		rc = conf_fail(p, kv->line, -EPERM,
-			       "[%s] %s: the file it names is readable by %s (mode %04o); chmod "
-			       "600 it",
-			       sect, kv->key, conf_loose(mode), (unsigned)(mode & 07777));
-		goto out;
-	}
-	n = memchr(text, '\n', len) ? (size_t)((char *)memchr(text, '\n', len) - text) : len;
-	if (n == len && more) {
-		rc = conf_fail(p, kv->line, -EINVAL,
-			       "[%s] %s: the file it names has a first line too long", sect,
-			       kv->key);
-		goto out;
-	}
-	while (n && isspace((unsigned char)text[n - 1]))
-		n--;
-	if (n == 0 || memchr(text, '\0', n)) {
-		rc = conf_fail(p, kv->line, -EINVAL,
-			       "[%s] %s: the file it names has an empty first line, or a NUL byte",
-			       sect, kv->key);
-		goto out;
-	}
-	if (!(*out = strndup(text, n)))
-		rc = conf_fail(p, kv->line, -ENOMEM, "out of memory");
-out:
-	if (text) {
-		explicit_bzero(text, len);
-		free(text);
-	}
-	free(path);
-	return rc;
-}
-
+/* A *_file path starts at the config's directory, as cache_dir does. */
 static int conf_secret(struct conf_parse *p, const struct conf_kv *kv, const char *sect,
-		       const char *base, char **out)
+		       const char *name, char **out)
 {
-	const char *form = kv->key + strlen(base), *v = kv->val;
-	char *s = NULL;
+	struct secret_line l = { .section = sect, .key = kv->key, .name = name,
+				 .form = (enum secret_form)secret_form(kv->key, name),
+				 .value = kv->val, .conf_mode = p->mode };
+	struct aifs_err e;
+	char *path = NULL;
 	int rc;
 
-	if (!*form) { /* inline */
-		if (conf_loose(p->mode))
-			return conf_fail(p, kv->line, -EPERM,
-					 "holds %s but is readable by %s (mode %04o); chmod 600 it",
-					 base, conf_loose(p->mode), (unsigned)(p->mode & 07777));
-		s = strdup(v);
-	} else if (!strcmp(form, "_env")) {
-		const char *e = getenv(v);
-		if (!*v)
-			return conf_fail(p, kv->line, -EINVAL, "%s is empty", kv->key);
-		/* a key pasted here by mistake must not be echoed back */
-		bool name_like = strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-					   "0123456789_") == strlen(v) && !(v[0] >= '0' && v[0] <= '9');
-		if (!e || !*e)
-			return conf_fail(p, kv->line, -EINVAL,
-					 "%s: environment variable %s%.64s%s is %s", kv->key,
-					 name_like ? "'" : "", name_like ? v : "(not a variable name)",
-					 name_like ? "'" : "", e ? "empty" : "not set");
-		s = strdup(e);
-	} else {
-		rc = conf_secret_file(p, kv, sect, &s);
-		if (rc < 0)
+	if (l.form == SECRET_FILE) {
+		if ((rc = conf_path(p, kv, &path)) < 0)
 			return rc;
+		l.value = path;
 	}
-	if (!s)
-		return conf_fail(p, kv->line, -ENOMEM, "out of memory");
-	*out = s;
-	if (!*s || conf_has_ctrl(s, strlen(s)))
-		return conf_fail(p, kv->line, -EINVAL, "%s: empty, or holds a control character",
-				 kv->key);
+	aifs_err_clear(&e);
+	rc = secret_get(&l, out, &e);
+	free(path);
+	if (rc < 0)
+		return conf_fail(p, kv->line, rc, "%s", e.msg);
 	return 0;
 }
 
 /* ---- sections ---- */
 
+/* The fields a type's keys name are freed by that type's table. */
 static void conf_provider_free(struct provider_conf *pc)
 {
-	char **secret[] = { &pc->api_key, &pc->secret_key, &pc->access_token };
+	const struct provider_ops *ops = provider_find(pc->type);
 
-	for (int i = 0; i < 3; i++) {
-		if (*secret[i])
-			explicit_bzero(*secret[i], strlen(*secret[i]));
-		free(*secret[i]);
+	for (const struct provider_key *k = ops ? ops->keys : NULL; k && k->name; k++) {
+		char **field = (char **)((char *)pc + k->field);
+
+		if (k->kind == PROVIDER_KEY_SECRET)
+			secret_free(*field);
+		else if (k->kind == PROVIDER_KEY_TEXT)
+			free(*field);
 	}
 	free(pc->name);
 	free(pc->type);
 	free(pc->base_url);
-	free(pc->app_id);
 	memset(pc, 0, sizeof *pc);
 }
 
-static double conf_tun_default(unsigned type, int i, double qps)
+/* kv, the i-th line of section s, gives key k of the section's type. */
+static int conf_type_value(struct conf_parse *p, const struct conf_sect *s, size_t i,
+			   const struct provider_key *k, struct provider_conf *pc)
 {
-	switch (i) {
-	case TUN_TTL: return CONFIG_DEFAULT_TTL;
-	case TUN_QPS: return type == CONF_ARK ? 3 : 1;
-	case TUN_BURST: return qps > 1 ? qps : 1; /* a bucket holds a whole token */
-	case TUN_RETRIES: return CONFIG_DEFAULT_RETRIES;
-	default: return CONFIG_DEFAULT_TIMEOUT;
+	const struct conf_kv *kv = &s->kv[i];
+	void *field = (char *)pc + k->field;
+	int v;
+
+	switch (k->kind) {
+	case PROVIDER_KEY_TEXT:
+		if (!*kv->val || conf_has_ctrl(kv->val, strlen(kv->val)))
+			return conf_fail(p, kv->line, -EINVAL,
+					 "%s: empty, or holds a control character", kv->key);
+		if (!(*(char **)field = strdup(kv->val)))
+			return conf_fail(p, kv->line, -ENOMEM, "out of memory");
+		return 0;
+	case PROVIDER_KEY_SECRET:
+		for (size_t j = 0; j < i; j++)
+			if (secret_form(s->kv[j].key, k->name) >= 0)
+				return conf_fail(p, kv->line, -EINVAL,
+						 "%s given twice (also at line %d): keep one",
+						 k->name, s->kv[j].line);
+		return conf_secret(p, kv, s->name, k->name, (char **)field);
+	case PROVIDER_KEY_LIST:
+		if (conf_yes_no(p, kv, true, &v) < 0)
+			return p->rc;
+		*(enum list_mode *)field = v == 1 ? LIST_YES : v == 0 ? LIST_NO : LIST_AUTO;
+		return 0;
 	}
+	return conf_fail(p, kv->line, -EINVAL, "%s: a key of no known kind", kv->key);
 }
 
 static int conf_provider(struct conf_parse *p, const struct conf_sect *s, const struct aifs_conf *c,
 			 const struct tunables *gtun, struct provider_conf *pc)
 {
-	char **secret[] = { &pc->api_key, &pc->secret_key, &pc->access_token };
-	int secret_line[3] = { 0, 0, 0 }, insecure = 0, list = -1, rc, idx = 0;
+	const struct provider_ops *ops = NULL;
+	const struct provider_key *k;
 	const struct conf_kv *url = NULL;
-	char shown[CONF_SHOWN_MAX];
-	unsigned type = 0;
+	char shown[CONF_SHOWN_MAX], types[128];
+	struct aifs_err e;
+	int insecure = 0, del = 0, rc;
 
-	conf_tun_unset(&pc->tun);
+	tunables_unset(&pc->tun);
 	if (!(pc->name = strdup(s->name)))
 		return conf_fail(p, s->line, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < s->n_kv; i++) {
 		const struct conf_kv *kv = &s->kv[i];
 		if (strcmp(kv->key, "type"))
 			continue;
-		if (!strcmp(kv->val, "ark") || !strcmp(kv->val, "chanjing"))
-			type = kv->val[0] == 'a' ? CONF_ARK : CONF_CHANJING;
-		else
-			return conf_fail(p, kv->line, -EINVAL, "type '%s' is not ark or chanjing",
-					 conf_value(kv->val, shown));
+		if (!(ops = provider_find(kv->val)))
+			return conf_fail(p, kv->line, -EINVAL, "type '%s' is not %s",
+					 conf_value(kv->val, shown),
+					 conf_type_names(types, sizeof types));
 	}
-	if (!type)
-		return conf_fail(p, s->line, -EINVAL, "[%s]: no type (ark or chanjing)", s->name);
-	if (!(pc->type = strdup(type == CONF_ARK ? "ark" : "chanjing")))
+	if (!ops)
+		return conf_fail(p, s->line, -EINVAL, "[%s]: no type (%s)", s->name,
+				 conf_type_names(types, sizeof types));
+	if (!(pc->type = strdup(ops->type)))
 		return conf_fail(p, s->line, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < s->n_kv; i++) {
 		const struct conf_kv *kv = &s->kv[i];
-		enum conf_kind kind = conf_lookup(kv->key, &idx);
-		unsigned ok = kind == CK_APP_ID	  ? CONF_CHANJING
-			      : kind == CK_LIST	  ? CONF_ARK
-			      : kind == CK_SECRET ? conf_secret_types[idx]
-						  : CONF_ARK | CONF_CHANJING;
+		enum conf_kind kind = conf_lookup(kv->key);
 
 		if (kind == CK_UNKNOWN)
 			return conf_fail(p, kv->line, -EINVAL, "unknown key %s",
-					 conf_shown(kv->key));
+					 secret_shown_key(kv->key));
 		if (kind == CK_CACHE_DIR || kind == CK_CACHE_MAX)
 			return conf_fail(p, kv->line, -EINVAL,
 					 "%s is global: put it before the first [section]",
 					 kv->key);
-		if (!(ok & type))
+		k = kind == CK_TYPE_KEY ? conf_type_key(ops, kv->key) : NULL;
+		if (kind == CK_TYPE_KEY && !k)
 			return conf_fail(p, kv->line, -EINVAL, "%s is not a key of type %s",
 					 kv->key, pc->type);
 		rc = 0;
 		switch (kind) {
 		case CK_BASE_URL: url = kv; break;
-		case CK_INSECURE: rc = conf_yes_no(p, kv, &insecure); break;
-		case CK_LIST: rc = conf_yes_no(p, kv, &list); break;
-		case CK_TUN: rc = conf_tun_parse(p, kv, idx, &pc->tun); break;
-		case CK_APP_ID:
-			if (!*kv->val || conf_has_ctrl(kv->val, strlen(kv->val)))
-				return conf_fail(p, kv->line, -EINVAL,
-						 "app_id: empty, or holds a control character");
-			if (!(pc->app_id = strdup(kv->val)))
-				return conf_fail(p, kv->line, -ENOMEM, "out of memory");
-			break;
-		case CK_SECRET:
-			if (secret_line[idx])
-				return conf_fail(p, kv->line, -EINVAL,
-						 "%s given twice (also at line %d): keep one",
-						 conf_secrets[idx], secret_line[idx]);
-			secret_line[idx] = kv->line;
-			rc = conf_secret(p, kv, s->name, conf_secrets[idx], secret[idx]);
-			break;
+		case CK_INSECURE: rc = conf_yes_no(p, kv, false, &insecure); break;
+		case CK_DELETE: rc = conf_yes_no(p, kv, false, &del); break;
+		case CK_TUN: rc = conf_tun_parse(p, kv, &pc->tun); break;
+		case CK_TYPE_KEY: rc = conf_type_value(p, s, i, k, pc); break;
 		default: break;
 		}
 		if (rc < 0)
 			return rc;
 	}
 	pc->insecure_http = insecure;
-	pc->list = list == 1 ? LIST_YES : list == 0 ? LIST_NO : LIST_AUTO;
+	pc->allow_delete = del;
 	if (!url)
 		return conf_fail(p, s->line, -EINVAL, "[%s]: no base_url", s->name);
 	if ((rc = conf_url(p, url, insecure, &pc->base_url)) < 0)
 		return rc;
-	if (type == CONF_ARK && !pc->api_key)
-		return conf_fail(p, s->line, -EINVAL,
-				 "[%s]: no api_key (or api_key_env, api_key_file)", s->name);
-	if (type == CONF_CHANJING && pc->access_token && (pc->app_id || pc->secret_key))
-		return conf_fail(p, s->line, -EINVAL,
-				 "[%s]: give access_token, or app_id and secret_key, not both",
-				 s->name);
-	if (type == CONF_CHANJING && !pc->access_token && (!pc->app_id || !pc->secret_key))
-		return conf_fail(p, s->line, -EINVAL,
-				 "[%s]: needs access_token, or app_id and secret_key", s->name);
-	/* Precedence: the section, then -o, then the file's global keys, then the type's default.
-	 */
-	for (int i = 0; i < TUN_N; i++) {
-		double v = conf_tun_get(&pc->tun, i);
-		if (v < 0)
-			v = conf_tun_get(&c->tun, i);
-		if (v < 0)
-			v = conf_tun_get(gtun, i);
-		if (v < 0)
-			v = conf_tun_default(type, i, pc->tun.qps);
-		conf_tun_put(&pc->tun, i, v);
-	}
+	aifs_err_clear(&e);
+	if (ops->conf_check && (rc = ops->conf_check(pc, &e)) < 0)
+		return conf_fail(p, s->line, rc, "[%s]: %s", s->name, e.msg);
+	/* the section, then -o, then the file's global keys, then the type's default */
+	tunables_fill(&pc->tun, &c->tun, gtun, ops->default_qps);
 	return 0;
 }
 
@@ -805,13 +505,13 @@ static int conf_globals(struct conf_parse *p, struct tunables *gtun,
 {
 	const struct conf_sect *s = &p->sects[0];
 	char shown[CONF_SHOWN_MAX];
-	int rc = 0, idx;
+	int rc = 0;
 
 	for (size_t i = 0; i < s->n_kv && rc == 0; i++) {
 		const struct conf_kv *kv = &s->kv[i];
 
-		switch (conf_lookup(kv->key, &idx)) {
-		case CK_TUN: rc = conf_tun_parse(p, kv, idx, gtun); break;
+		switch (conf_lookup(kv->key)) {
+		case CK_TUN: rc = conf_tun_parse(p, kv, gtun); break;
 		case CK_CACHE_DIR: *cache_dir = kv; break;
 		case CK_CACHE_MAX:
 			if (config_parse_size(kv->val, cache_max) < 0 || *cache_max == 0)
@@ -820,7 +520,8 @@ static int conf_globals(struct conf_parse *p, struct tunables *gtun,
 					       conf_value(kv->val, shown));
 			break;
 		case CK_UNKNOWN:
-			rc = conf_fail(p, kv->line, -EINVAL, "unknown key %s", conf_shown(kv->key));
+			rc = conf_fail(p, kv->line, -EINVAL, "unknown key %s",
+				       secret_shown_key(kv->key));
 			break;
 		default:
 			rc = conf_fail(p, kv->line, -EINVAL, "%s belongs in a provider's [section]",
@@ -886,18 +587,14 @@ static void conf_parse_free(struct conf_parse *p)
 	for (size_t i = 0; i < p->n_sects; i++) {
 		for (size_t j = 0; j < p->sects[i].n_kv; j++) {
 			struct conf_kv *kv = &p->sects[i].kv[j];
-			if (kv->val)
-				explicit_bzero(kv->val, strlen(kv->val));
 			free(kv->key);
-			free(kv->val);
+			secret_free(kv->val);
 		}
 		free(p->sects[i].kv);
 		free(p->sects[i].name);
 	}
 	free(p->sects);
-	if (p->text)
-		explicit_bzero(p->text, p->len);
-	free(p->text);
+	secret_wipe_free(p->text, p->len);
 	free(p->dir);
 }
 
@@ -908,18 +605,15 @@ int config_load(struct aifs_conf *c, struct aifs_err *err)
 	struct tunables gtun;
 	const struct conf_kv *cache_kv = NULL;
 	uint64_t cache_max = 0;
-	char *path = NULL, *cache_dir = NULL, why[64];
+	char *path = NULL, *cache_dir = NULL, why[128];
 	size_t n = 0;
 	int rc;
 
 	aifs_err_clear(err);
-	conf_tun_unset(&gtun);
-	for (int i = 0; i < TUN_N; i++) {
-		double v = conf_tun_get(&c->tun, i);
-		if (v >= 0 && conf_tun_bad(i, v, why, sizeof why)) {
-			p.path = "-o";
-			return conf_fail(&p, 0, -EINVAL, "%s %s", conf_tuns[i].key, why);
-		}
+	tunables_unset(&gtun);
+	if (tunables_check(&c->tun, why, sizeof why) < 0) {
+		p.path = "-o";
+		return conf_fail(&p, 0, -EINVAL, "%s", why);
 	}
 	if (!(path = conf_default_path(c))) {
 		rc = conf_fail(&p, 0, -ENOENT,
@@ -969,7 +663,7 @@ out:
 void config_init(struct aifs_conf *c)
 {
 	memset(c, 0, sizeof *c);
-	conf_tun_unset(&c->tun);
+	tunables_unset(&c->tun);
 }
 
 /* digits, optionally a fraction; no sign, exponent, hex, inf or nan */

@@ -21,6 +21,7 @@
 #include "aifs/buf.h"
 #include "aifs/err.h"
 #include "aifs/http.h"
+#include "aifs/url.h"
 
 struct http {
 	CURLSH *share;
@@ -235,18 +236,6 @@ void http_free(struct http *h)
 	free(h);
 }
 
-static bool host_is_loopback(const char *host)
-{
-	if (!strcasecmp(host, "localhost") || !strcasecmp(host, "localhost.") ||
-	    !strcmp(host, "[::1]") || !strcmp(host, "::1"))
-		return true;
-	/* 127.0.0.0/8 in dotted form */
-	unsigned a, b, c, d;
-	char tail;
-	return sscanf(host, "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) == 4 && a == 127 &&
-	       b < 256 && c < 256 && d < 256;
-}
-
 bool http_url_allowed(const char *url, bool allow_http)
 {
 	CURLU *u = curl_url();
@@ -261,7 +250,7 @@ bool http_url_allowed(const char *url, bool allow_http)
 	if (!strcasecmp(scheme, "https"))
 		ok = true;
 	else if (!strcasecmp(scheme, "http"))
-		ok = allow_http || host_is_loopback(host);
+		ok = allow_http || url_host_is_loopback(host, strlen(host));
 out:
 	curl_free(scheme);
 	curl_free(host);

@@ -22,9 +22,10 @@ struct tunables {
 
 struct provider_conf {
 	char *name;          /* the section: also the directory name */
-	char *type;          /* "ark" or "chanjing" */
+	char *type;          /* a provider_ops type, as the table spells it: "ark" */
 	char *base_url;      /* without a trailing '/' */
-	/* Secrets, resolved from inline, *_env or *_file; NULL when not given. */
+	/* The fields the type's keys name (provider_ops.keys); NULL when not given.
+	 * Secrets are resolved from inline, *_env or *_file. */
 	char *api_key;       /* ark */
 	char *app_id;        /* chanjing */
 	char *secret_key;    /* chanjing */
@@ -62,10 +63,11 @@ int config_parse_number(const char *s, double *out);
 
 /* Reads the config file (c->config_path, else $AIFS_CONFIG, else
  * $XDG_CONFIG_HOME/aifs/aifs.conf, else ~/.config/aifs/aifs.conf), resolves
- * every secret, checks everything SPEC.md asks (types, base_url schemes,
- * credentials, loose files holding inline secrets), then fills defaults:
+ * every secret, checks everything SPEC.md asks (types, in any case;
+ * base_url schemes; each type's keys and credentials, as the provider table
+ * says; loose files holding secrets), then fills defaults:
  * provider tunables from the section, else c->tun, else the type's default
- * (ark 3 qps, chanjing 1 qps, burst = qps); cache_dir and cache_max.
+ * (provider_ops.default_qps, burst = qps); cache_dir and cache_max.
  * On failure err->msg says what and where ("aifs.conf:12: ..."); returns -errno. */
 int config_load(struct aifs_conf *c, struct aifs_err *err);
 

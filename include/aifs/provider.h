@@ -26,6 +26,21 @@ struct provider_page {
 
 void provider_page_clear(struct provider_page *pg);
 
+/* A key that a type adds to its config sections, beside aifs's own (type,
+ * base_url, insecure_http, ttl, qps, burst, retries, timeout). */
+enum provider_key_kind {
+	PROVIDER_KEY_TEXT,   /* char *: not empty, no control character */
+	PROVIDER_KEY_SECRET, /* char *: as TEXT, also given as NAME_env or NAME_file
+			      * (secret.h); wiped when freed */
+	PROVIDER_KEY_LIST,   /* enum list_mode: yes, no or auto; auto when not given */
+};
+
+struct provider_key {
+	const char *name;
+	enum provider_key_kind kind;
+	size_t field; /* offsetof(struct provider_conf, ...), of the kind's type */
+};
+
 /* Every parse function returns 0, or -errno with err filled: code, message,
  * the provider's code, and err->retry for answers worth retrying. The errnos:
  *   -ENOENT      the task does not exist (get only)
@@ -39,9 +54,17 @@ void provider_page_clear(struct provider_page *pg);
  * task, an answer with another id is -EIO. Numbers may come as strings of
  * digits; a field aifs reads of another type is -EIO naming it. */
 struct provider_ops {
-	const char *type;
+	const char *type; /* lower case; a config's type matches it in any case */
 	int n_listings; /* separate listings a full listing pages through */
+
+	/* The config: the keys this type takes, ending with { NULL }; the qps
+	 * when neither the section, -o nor the file's top says (above 0;
+	 * burst follows it); and whether a section that read well is
+	 * complete: 0, or -EINVAL with err->msg saying what is missing ("no
+	 * api_key (or api_key_env, api_key_file)"). */
+	const struct provider_key *keys;
 	double default_qps;
+	int (*conf_check)(const struct provider_conf *pc, struct aifs_err *err);
 
 	int (*list_request)(const struct provider_conf *pc, int listing, int page,
 			    const char *cred, struct http_req *req);
@@ -97,7 +120,7 @@ struct provider_ops {
 extern const struct provider_ops provider_ark;
 extern const struct provider_ops provider_chanjing;
 
-/* The ops for a type name, NULL when unknown. */
+/* The ops for a type name in any case, NULL when unknown. */
 const struct provider_ops *provider_find(const char *type);
 
 /* Whether buf (len bytes) can be a create request: exactly one complete
@@ -106,5 +129,9 @@ const struct provider_ops *provider_find(const char *type);
  * "a JSON array, not an object", "JSON ends early at byte 17", "more after
  * the object at byte 40", "a NUL byte at byte 3". */
 int provider_request_check(const char *buf, size_t len, char *why, size_t size);
+
+/* The families in the table's order, for naming them all: NULL past the
+ * last. */
+const struct provider_ops *provider_at(size_t i);
 
 #endif

@@ -6,6 +6,7 @@
  * whether a 404 on the list means "switch to the known-ids registry" is the
  * caller's decision, here it is only -EOPNOTSUPP. */
 #include <errno.h>
+#include <stddef.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -540,10 +541,25 @@ static const char *ark_static_cred(const struct provider_conf *pc)
 	return pc->api_key;
 }
 
+static const struct provider_key ark_keys[] = {
+	{ "api_key", PROVIDER_KEY_SECRET, offsetof(struct provider_conf, api_key) },
+	{ "list", PROVIDER_KEY_LIST, offsetof(struct provider_conf, list) },
+	{ NULL, 0, 0 },
+};
+
+static int ark_conf_check(const struct provider_conf *pc, struct aifs_err *err)
+{
+	if (!pc->api_key)
+		return aifs_err_set(err, -EINVAL, "no api_key (or api_key_env, api_key_file)");
+	return 0;
+}
+
 const struct provider_ops provider_ark = {
 	.type = "ark",
 	.n_listings = 1,
+	.keys = ark_keys,
 	.default_qps = 3.0,
+	.conf_check = ark_conf_check,
 	.list_request = ark_list_request,
 	.list_parse = ark_list_parse,
 	.get_request = ark_get_request,

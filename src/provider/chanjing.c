@@ -6,6 +6,7 @@
  * delete. It refuses to know when a token expires or how often to refresh
  * it: it reports REAUTH and the caller decides. */
 #include <errno.h>
+#include <stddef.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -566,10 +567,30 @@ static const char *chanjing_static_cred(const struct provider_conf *pc)
 	return pc->access_token && *pc->access_token ? pc->access_token : NULL;
 }
 
+static const struct provider_key chanjing_keys[] = {
+	{ "app_id", PROVIDER_KEY_TEXT, offsetof(struct provider_conf, app_id) },
+	{ "secret_key", PROVIDER_KEY_SECRET, offsetof(struct provider_conf, secret_key) },
+	{ "access_token", PROVIDER_KEY_SECRET, offsetof(struct provider_conf, access_token) },
+	{ NULL, 0, 0 },
+};
+
+/* A static token, or what to obtain one with: one of the two. */
+static int chanjing_conf_check(const struct provider_conf *pc, struct aifs_err *err)
+{
+	if (pc->access_token && (pc->app_id || pc->secret_key))
+		return aifs_err_set(err, -EINVAL,
+				    "give access_token, or app_id and secret_key, not both");
+	if (!pc->access_token && (!pc->app_id || !pc->secret_key))
+		return aifs_err_set(err, -EINVAL, "needs access_token, or app_id and secret_key");
+	return 0;
+}
+
 const struct provider_ops provider_chanjing = {
 	.type = "chanjing",
 	.n_listings = 2,
+	.keys = chanjing_keys,
 	.default_qps = 1.0,
+	.conf_check = chanjing_conf_check,
 	.list_request = chanjing_list_request,
 	.list_parse = chanjing_list_parse,
 	.get_request = chanjing_get_request,

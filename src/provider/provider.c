@@ -1,8 +1,8 @@
 /* provider.c: the table of API families, the page that every list parser
  * fills, and the check that a create request is one JSON object.
  *
- * It refuses to know any family's requests or answers: adding a family is
- * one line in provider_table. */
+ * It refuses to know any family's requests, answers or config keys: adding
+ * a family is its file and one line in provider_table. */
 #include "aifs/provider.h"
 
 #include <errno.h>
@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "aifs/task.h"
 
@@ -23,9 +24,14 @@ const struct provider_ops *provider_find(const char *type)
 	if (!type)
 		return NULL;
 	for (size_t i = 0; i < sizeof provider_table / sizeof provider_table[0]; i++)
-		if (strcmp(provider_table[i]->type, type) == 0)
+		if (strcasecmp(provider_table[i]->type, type) == 0)
 			return provider_table[i];
 	return NULL;
+}
+
+const struct provider_ops *provider_at(size_t i)
+{
+	return i < sizeof provider_table / sizeof provider_table[0] ? provider_table[i] : NULL;
 }
 
 void provider_page_clear(struct provider_page *pg)

@@ -1,5 +1,6 @@
 /* test_ark.c: the Ark family provider, fed the answers in tests/fixtures/. */
 #include <errno.h>
+#include <stddef.h>
 #include <jansson.h>
 #include <stdlib.h>
 
@@ -66,13 +67,42 @@ static json_t *fixture_item(const char *path, size_t i)
 	return item;
 }
 
+TEST(conf_keys)
+{
+	struct provider_conf pc = ark_pc;
+	struct aifs_err e;
+	char want[128];
+
+	snprintf(want, sizeof want, "api_key:secret@%zu list:list@%zu",
+		 offsetof(struct provider_conf, api_key), offsetof(struct provider_conf, list));
+	CHECK_STR(tfix_keys(provider_ark.keys), want);
+	CHECK_INT(provider_ark.conf_check(&pc, &e), 0);
+	pc.api_key = NULL;
+	CHECK_INT(provider_ark.conf_check(&pc, &e), -EINVAL);
+	CHECK_STR(e.msg, "no api_key (or api_key_env, api_key_file)");
+}
+
 TEST(ops_table)
 {
 	CHECK(provider_find("ark") == &provider_ark);
 	CHECK(provider_find("chanjing") == &provider_chanjing);
-	CHECK(provider_find("Ark") == NULL);
+	CHECK(provider_find("Ark") == &provider_ark);
+	CHECK(provider_find("CHANJING") == &provider_chanjing);
+	CHECK(provider_find("ark ") == NULL);
 	CHECK(provider_find("openai") == NULL);
 	CHECK(provider_find(NULL) == NULL);
+	CHECK(provider_at(0) == &provider_ark && provider_at(1) == &provider_chanjing &&
+	      provider_at(2) == NULL);
+	/* every family says what its config sections take */
+	for (size_t i = 0; provider_at(i); i++) {
+		const struct provider_ops *ops = provider_at(i);
+		size_t n = 0;
+
+		CHECK(ops->keys && ops->conf_check && ops->default_qps > 0);
+		while (ops->keys[n].name)
+			n++;
+		CHECK(n > 0 && n < 16);
+	}
 	CHECK_STR(provider_ark.type, "ark");
 	CHECK_INT(provider_ark.n_listings, 1);
 	CHECK(provider_ark.default_qps == 3.0);
@@ -1222,7 +1252,7 @@ TEST(delete_answers)
 	}
 }
 
-T_MAIN(T_CASE(ops_table), T_CASE(list_request), T_CASE(get_request), T_CASE(list_mixed_statuses),
+T_MAIN(T_CASE(ops_table), T_CASE(conf_keys), T_CASE(list_request), T_CASE(get_request), T_CASE(list_mixed_statuses),
        T_CASE(list_meta_is_the_item), T_CASE(list_meta_keeps_exact_values), T_CASE(list_relay_seed),
        T_CASE(list_wrong_types_refused), T_CASE(list_pagination), T_CASE(list_empty),
        T_CASE(list_malformed), T_CASE(get_rongcloud_seed), T_CASE(get_exact_numbers),

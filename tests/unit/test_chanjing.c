@@ -1,5 +1,6 @@
 /* test_chanjing.c: the Chanjing provider, fed the answers in tests/fixtures/. */
 #include <errno.h>
+#include <stddef.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <time.h>
@@ -78,6 +79,28 @@ TEST(ops_table)
 	CHECK(provider_chanjing.static_cred(&pc) == NULL);
 	pc.access_token = "tok-static";
 	CHECK_STR(provider_chanjing.static_cred(&pc), "tok-static");
+}
+
+TEST(conf_keys)
+{
+	struct provider_conf pc = cj_pc;
+	struct aifs_err e;
+	char want[128];
+
+	snprintf(want, sizeof want, "app_id:text@%zu secret_key:secret@%zu access_token:secret@%zu",
+		 offsetof(struct provider_conf, app_id), offsetof(struct provider_conf, secret_key),
+		 offsetof(struct provider_conf, access_token));
+	CHECK_STR(tfix_keys(provider_chanjing.keys), want);
+	CHECK_INT(provider_chanjing.conf_check(&pc, &e), 0);
+	pc.access_token = "tok";
+	CHECK_INT(provider_chanjing.conf_check(&pc, &e), -EINVAL);
+	CHECK_STR(e.msg, "give access_token, or app_id and secret_key, not both");
+	pc.app_id = pc.secret_key = NULL;
+	CHECK_INT(provider_chanjing.conf_check(&pc, &e), 0);
+	pc.access_token = NULL;
+	pc.app_id = "a";
+	CHECK_INT(provider_chanjing.conf_check(&pc, &e), -EINVAL);
+	CHECK_STR(e.msg, "needs access_token, or app_id and secret_key");
 }
 
 TEST(list_request)
@@ -971,7 +994,7 @@ TEST(create_codes)
 	}
 }
 
-T_MAIN(T_CASE(ops_table), T_CASE(list_request), T_CASE(get_request), T_CASE(token_request),
+T_MAIN(T_CASE(ops_table), T_CASE(conf_keys), T_CASE(list_request), T_CASE(get_request), T_CASE(token_request),
        T_CASE(token_parse), T_CASE(token_parse_errors), T_CASE(token_refusal_hides_secrets),
        T_CASE(list_seed), T_CASE(list_videos), T_CASE(list_pagination),
        T_CASE(list_null_list_and_string_code), T_CASE(list_malformed), T_CASE(get_video),

@@ -8,6 +8,7 @@
 
 #include "aifs/config.h"
 #include "aifs/err.h"
+#include "aifs/provider.h"
 #include "t.h"
 
 /* Every secret in these tests contains this, and no message may. */
@@ -509,6 +510,27 @@ TEST(keys_and_values)
 	CHECK(fails(ARK "x\001 = 1\n", 0600, 5, "unknown key (not shown)"));
 }
 
+TEST(type_names_in_any_case)
+{
+	struct aifs_conf c;
+	struct aifs_err e;
+
+	config_init(&c);
+	CHECK_INT(load("[a]\ntype = Ark\nbase_url = https://a.example\napi_key_env = ARK_KEY\n"
+		       "[c]\ntype = CHANJING\nbase_url = https://c.example\n"
+		       "access_token_env = CJ_SECRET\n",
+		       0600, &c, &e),
+		  0);
+	CHECK_STR(c.providers[0].type, "ark"); /* as the provider table spells it */
+	CHECK_STR(c.providers[1].type, "chanjing");
+	/* each type's default qps is the provider table's */
+	CHECK(c.providers[0].tun.qps == provider_ark.default_qps);
+	CHECK(c.providers[1].tun.qps == provider_chanjing.default_qps);
+	config_free(&c);
+	CHECK(fails("[v]\ntype = ark2\n", 0600, 2, "type 'ark2' is not ark or chanjing"));
+	CHECK(fails("[v]\ntype = \n", 0600, 2, "type '' is not ark or chanjing"));
+}
+
 TEST(list_and_insecure)
 {
 	struct aifs_conf c;
@@ -783,6 +805,6 @@ TEST(expand_home)
 T_MAIN(T_CASE(ark_defaults), T_CASE(chanjing_credentials), T_CASE(spec_example_loads),
        T_CASE(tunable_precedence), T_CASE(cache_dir_and_max), T_CASE(parse_size_and_number),
        T_CASE(config_path_precedence), T_CASE(section_names), T_CASE(too_many_providers),
-       T_CASE(keys_and_values), T_CASE(list_and_insecure), T_CASE(base_url_rules),
-       T_CASE(inline_secrets_and_modes), T_CASE(env_and_file_secrets), T_CASE(syntax_kept_whole),
-       T_CASE(expand_home))
+       T_CASE(keys_and_values), T_CASE(type_names_in_any_case), T_CASE(list_and_insecure),
+       T_CASE(base_url_rules), T_CASE(inline_secrets_and_modes), T_CASE(env_and_file_secrets),
+       T_CASE(syntax_kept_whole), T_CASE(expand_home))

@@ -1,5 +1,6 @@
 /* tfix.h: fixtures for the provider tests: canned HTTP answers read from
- * tests/fixtures/, and checks that meta.json is the provider's own object. */
+ * tests/fixtures/, checks that meta.json is the provider's own object, and
+ * a provider's config keys in one line. */
 #ifndef AIFS_TFIX_H
 #define AIFS_TFIX_H
 
@@ -176,6 +177,20 @@ static inline bool tfix_meta_is_dump(const struct task_info *ti, const json_t *e
 		  strncmp(d, ti->meta, strlen(d)) == 0 && ti->meta[strlen(d)] == '\n';
 	free(d);
 	return ok;
+}
+
+/* A provider's config keys as "name:kind@offset ...", for one CHECK_STR. */
+static inline const char *tfix_keys(const struct provider_key *k)
+{
+	static const char *const kinds[] = { "text", "secret", "list" };
+	static char out[256];
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (; k->name && n < sizeof out; k++)
+		n += (size_t)snprintf(out + n, sizeof out - n, "%s%s:%s@%zu", n ? " " : "",
+				      k->name, kinds[k->kind], k->field);
+	return out;
 }
 
 #endif
