@@ -625,6 +625,8 @@ static int opendir_(struct tree *t, uint64_t ino, int flags, struct tree_dir **o
 		for (unsigned f = K_STATUS; f < K_OUTPUT + TASK_MAX_OUTPUTS && !rc; f++) {
 			if (f >= K_OUTPUT && f - K_OUTPUT >= tk->n_slots)
 				break;
+			if (f == K_WAIT)
+				continue; /* SPEC: .wait answers to its name, and is never listed */
 			const char *name = f < K_OUTPUT ? fixed_names[f] : tk->slots[f - K_OUTPUT]->name;
 			if (f == K_ERROR && !tk->info->error_len)
 				continue;

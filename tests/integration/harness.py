@@ -170,7 +170,18 @@ class Mount:
         return p.stderr
 
     def hup(self):
+        """Sends SIGHUP and waits until the daemon has taken it (no longer
+        pending), so that the next request sees its effect."""
         os.kill(self.pid, signal.SIGHUP)
+        bit = 1 << (signal.SIGHUP - 1)
+
+        def taken():
+            with open(f"/proc/{self.pid}/status") as f:
+                for line in f:
+                    if line.startswith(("ShdPnd:", "SigPnd:")) and int(line.split()[1], 16) & bit:
+                        return False
+            return True
+        wait_for(taken, 5, "SIGHUP to be delivered")
 
     def log(self):
         """What the command said on its terminal, then the daemon's log."""
