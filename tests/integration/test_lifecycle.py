@@ -263,11 +263,14 @@ def test_rmdir_deletes_a_finished_task_with_delete_yes():
     m = Mount(f, providers=("volc",), section_extra={"volc": "delete = yes"})
     done = [t for t in f.tasks("ark") if t["status"] == "succeeded"
             and (t.get("content") or {}).get("video_url")][0]["id"]
-    m.run("cat", f"volc/{done}/video.mp4")
+    m.run("cp", f"volc/{done}/video.mp4", os.path.join(m.dir, "v.mp4"))
+    blobs = os.path.join(m.cache, "blobs")
+    assert any(n.endswith(".data") for n in os.listdir(blobs))
     m.run("rmdir", f"volc/{done}")
     assert f.counter("ark.deleted") == 1
     assert done not in m.ls("volc")
     assert errno_of(os.stat, m.path("volc", done)) == errno.ENOENT
+    assert not any(n.endswith(".data") for n in os.listdir(blobs)), "its cached outputs go too"
 
 
 def test_wait_returns_at_once_for_a_finished_task_and_is_not_listed():
