@@ -1,13 +1,12 @@
 /* media.c: output files, downloaded in ranges into the blob cache.
  *
  * A read names the chunks it touches; those missing are claimed and handed
- * to the download threads in runs, together with a read-ahead window that
- * doubles while a reader goes forward (as rclone and mountpoint-s3 do) and
- * falls back to one chunk when it jumps. Readers wait on the file's condition
- * variable until their chunks are marked present. Each range answer is
- * checked against Content-Range, the known size and the validator before a
- * byte is written; a chunk is marked only when all of it arrived. Knows no
- * FUSE, no JSON, no tasks. */
+ * to the download threads in runs, together with the read-ahead window
+ * readahead.c chooses for the reader's handle. Readers wait on the file's
+ * condition variable until their chunks are marked present. Each range
+ * answer is checked against Content-Range, the known size and the validator
+ * before a byte is written; a chunk is marked only when all of it arrived.
+ * Knows no FUSE, no JSON, no tasks. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -24,10 +23,9 @@
 #include "aifs/media.h"
 #include "aifs/pool.h"
 #include "aifs/ratelimit.h"
+#include "aifs/readahead.h"
 #include "aifs/strmap.h"
 
-#define WINDOW_MAX (64ull << 20)
-#define JOB_CHUNKS 8          /* chunks one range request covers at most */
 #define FAIL_MEMORY 1.0       /* seconds a failed range answers at once */
 #define BACKOFF_CAP 8.0
 #define ESTOP 100000          /* sink: the range we wanted is in; not an error */
@@ -754,7 +752,7 @@ static void schedule(struct media_file *f, uint64_t first, uint64_t last)
 			continue;
 		}
 		uint64_t end = c;
-		while (end + 1 <= last && end + 1 - c < JOB_CHUNKS && !f->fetching[end + 1] &&
+		while (end + 1 <= last && end + 1 - c < READAHEAD_JOB_CHUNKS && !f->fetching[end + 1] &&
 		       !blob_has(f->blob, end + 1))
 			end++;
 		struct dl_job *j = calloc(1, sizeof *j);
@@ -775,47 +773,15 @@ static void schedule(struct media_file *f, uint64_t first, uint64_t last)
 	}
 }
 
-/* Reading on from where the handle was widens the window to twice what was
- * read in order (as the kernel's own read-ahead ramps up); a jump resets
- * it, so a probe that reads a header and seeks costs little. The kernel may
- * send a handle's reads a little out of order. Caller holds f->mu. */
-static void cursor_advance(struct media_cursor *cur, uint64_t o, size_t size)
-{
-	bool forward = o == 0 ? cur->next == 0 : o + BLOB_CHUNK >= cur->next && o <= cur->next + BLOB_CHUNK;
-	cur->run = forward ? cur->run + size : size;
-	cur->window = cur->run >= BLOB_CHUNK ? 2 * cur->run : 0;
-	if (cur->window > WINDOW_MAX)
-		cur->window = WINDOW_MAX;
-	if (!forward || o + size > cur->next)
-		cur->next = o + size;
-}
-
-/* The last chunk to have on disk or on its way after a read ending in
- * chunk last: the window, rounded up to a whole job so that requests stay
- * large while a reader moves on one chunk at a time. */
-static uint64_t read_ahead_end(const struct media_file *f, const struct media_cursor *cur,
-			       uint64_t last)
-{
-	uint64_t ahead = last + cur->window / BLOB_CHUNK;
-	if (cur->window >= JOB_CHUNKS * BLOB_CHUNK)
-		ahead = (ahead / JOB_CHUNKS + 1) * JOB_CHUNKS - 1;
-	return ahead < f->n_chunks ? ahead : f->n_chunks - 1;
-}
-
 /* A reader going forward through bytes on disk: have the kernel read the
  * cache file ahead of it, a window at a time, as it would for the reader's
  * own file. Caller holds f->mu. */
 static void advise(struct media_file *f, struct media_cursor *cur)
 {
-	uint64_t want = cur->next + cur->window;
-	if (!cur->window || want <= cur->advised + cur->window / 2)
-		return;
-	uint64_t from = cur->advised > cur->next ? cur->advised : cur->next;
-	if (want > f->size)
-		want = f->size;
-	if (want > from)
-		posix_fadvise(blob_fd(f->blob), (off_t)from, (off_t)(want - from), POSIX_FADV_WILLNEED);
-	cur->advised = want;
+	uint64_t from, len;
+
+	if (readahead_advise(&cur->ra, f->size, &from, &len))
+		posix_fadvise(blob_fd(f->blob), (off_t)from, (off_t)len, POSIX_FADV_WILLNEED);
 }
 
 /* Clamps [off, off + *size) to the file as it is now. False at or past
@@ -847,13 +813,14 @@ int media_read_fd(struct media_file *f, struct media_cursor *cur, size_t size, o
 	uint64_t first = (uint64_t)off / BLOB_CHUNK;
 	uint64_t last = ((uint64_t)off + size - 1) / BLOB_CHUNK;
 	if (blob_complete(f->blob)) {
-		cursor_advance(cur, (uint64_t)off, size);
+		readahead_advance(&cur->ra, (uint64_t)off, size);
 		advise(f, cur);
 	} else if (blob_first_missing(f->blob, first, last) >= 0) {
 		rc = -EWOULDBLOCK; /* media_read() moves the cursor and waits */
 	} else {
-		cursor_advance(cur, (uint64_t)off, size);
-		schedule(f, last + 1 < f->n_chunks ? last + 1 : last, read_ahead_end(f, cur, last));
+		readahead_advance(&cur->ra, (uint64_t)off, size);
+		schedule(f, last + 1 < f->n_chunks ? last + 1 : last,
+			 readahead_end(&cur->ra, last, f->n_chunks));
 		advise(f, cur);
 	}
 	pthread_mutex_unlock(&f->mu);
@@ -887,7 +854,7 @@ ssize_t media_read(struct media_file *f, struct media_cursor *cur, char *buf, si
 	uint64_t first = (uint64_t)off / BLOB_CHUNK;
 	uint64_t last = ((uint64_t)off + size - 1) / BLOB_CHUNK;
 	unsigned gen = f->gen;
-	cursor_advance(cur, (uint64_t)off, size);
+	readahead_advance(&cur->ra, (uint64_t)off, size);
 	/* The kernel reads again at once when a read fails: give it the same
 	 * answer instead of a second round of retries. */
 	if (!blob_complete(f->blob) && f->fail_at > 0 && ratelimit_now() - f->fail_at < FAIL_MEMORY &&
@@ -895,7 +862,7 @@ ssize_t media_read(struct media_file *f, struct media_cursor *cur, char *buf, si
 	    blob_first_missing(f->blob, first, last) >= 0) {
 		rc = f->fail_rc;
 	} else if (!blob_complete(f->blob)) {
-		uint64_t ahead = read_ahead_end(f, cur, last);
+		uint64_t ahead = readahead_end(&cur->ra, last, f->n_chunks);
 
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += (time_t)deadline_of(f->m);
