@@ -101,8 +101,4 @@ void media_read_fd_done(struct media_file *f);
 ssize_t media_read(struct media_file *f, struct media_cursor *cur, char *buf, size_t size,
 		   off_t off);
 
-/* True when url carries an expiry (X-Tos-/X-Amz-Date with -Expires, or a
- * Unix "expires"/"Expires" parameter) that falls within a minute of now. */
-bool media_url_expires_soon(const char *url, int64_t now);
-
 #endif
