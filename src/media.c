@@ -6,7 +6,8 @@
  * condition variable until their chunks are marked present. Each range
  * answer is checked against Content-Range, the known size and the validator
  * before a byte is written; a chunk is marked only when all of it arrived.
- * Knows no FUSE, no JSON, no tasks. */
+ * Here too is the one owner of an output's size and validator, which
+ * probe.c learns first. Knows no FUSE, no JSON, no tasks. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -25,23 +26,11 @@
 #include "aifs/ratelimit.h"
 #include "aifs/readahead.h"
 #include "aifs/strmap.h"
+#include "media_int.h"
 
 #define FAIL_MEMORY 1.0       /* seconds a failed range answers at once */
 #define BACKOFF_CAP 8.0
 #define ESTOP 100000          /* sink: the range we wanted is in; not an error */
-
-struct media {
-	struct http *http;
-	struct blobcache *cache;
-	struct media_opts o;
-	struct http_opts hopts;
-	struct pool *dl;
-	pthread_mutex_t mu;       /* files map, probe count */
-	pthread_cond_t probe_cv;
-	int probing;
-	struct strmap files;
-	atomic_bool stopping;     /* unmounting: queued downloads are dropped */
-};
 
 /* An output's size and validator: their one owner. The tree holds it for
  * stat, open files read it, and a download that finds the server's copy
@@ -122,37 +111,14 @@ static int file_url(struct media_file *f, bool renew, unsigned seen, char **url,
 	return *url ? 0 : -ENOMEM;
 }
 
-/* ---- size probes ---- */
+/* ---- sizes, validators, answers ---- */
 
-struct probe_sink {
-	struct http_head head;
-	size_t body;
-};
-
-static int probe_head(void *ctx, const struct http_head *h)
-{
-	struct probe_sink *ps = ctx;
-	ps->head = *h;
-	return 0;
-}
-
-static int probe_data(void *ctx, const char *p, size_t n)
-{
-	struct probe_sink *ps = ctx;
-	(void)p;
-	ps->body += n;
-	/* a server ignoring Range sends the whole file: its length is enough */
-	if (ps->head.status == 200 || ps->body > 65536)
-		return -E2BIG;
-	return 0;
-}
-
-static void take_validator(char *dst, const struct http_head *h)
+void media_take_validator(char *dst, const struct http_head *h)
 {
 	snprintf(dst, MEDIA_VALIDATOR_MAX, "%s", h->etag[0] ? h->etag : h->last_modified);
 }
 
-static struct media_out *out_new(uint64_t size, const char *validator)
+struct media_out *media_out_new(uint64_t size, const char *validator)
 {
 	struct media_out *o = calloc(1, sizeof *o);
 	if (!o)
@@ -183,8 +149,7 @@ void media_out_free(struct media_out *o)
 	free(o);
 }
 
-/* Sorts an HTTP answer that is not the one wanted into errno and retry kind. */
-static int answer_error(const struct http_head *h, const char *what, struct aifs_err *err)
+int media_answer_error(const struct http_head *h, const char *what, struct aifs_err *err)
 {
 	int rc;
 	if (h->status == 403 || h->status == 410)
@@ -198,122 +163,6 @@ static int answer_error(const struct http_head *h, const char *what, struct aifs
 	rc = aifs_err_set(err, -EIO, "%s: HTTP %ld", what, h->status);
 	if (h->status == 408 || h->status >= 500)
 		err->retry = AIFS_RETRY_TRANSIENT;
-	return rc;
-}
-
-/* One probe of url: HEAD, and when that answers unhelpfully (a URL signed
- * for GET answers HEAD with 403), a one-byte range. 0 or -errno with
- * err->retry set; -EKEYEXPIRED when the URL was refused. */
-static int probe_once(struct media *m, const char *url, struct media_meta *out,
-		      struct aifs_err *err)
-{
-	struct http_req req = { 0 };
-	struct probe_sink ps = { 0 };
-	struct http_sink sink = { probe_head, probe_data, &ps };
-	struct http_head h;
-	int rc;
-
-	if ((rc = http_req_init(&req, "HEAD", "%s", url)))
-		return rc;
-	req.what = strdup("HEAD output");
-	rc = http_stream(m->http, &m->hopts, &req, &sink, &h, err);
-	if (rc) {
-		err->retry = AIFS_RETRY_TRANSIENT; /* no answer: try again, not another way */
-		goto out;
-	}
-	if (h.status / 100 == 2 && h.content_length >= 0) {
-		out->size = (uint64_t)h.content_length;
-		take_validator(out->validator, &h);
-		goto out;
-	}
-	if (h.status == 429 || h.status == 408 || h.status >= 500) {
-		rc = answer_error(&h, "HEAD output", err);
-		goto out;
-	}
-	http_req_clear(&req);
-	memset(&ps, 0, sizeof ps);
-	if ((rc = http_req_init(&req, "GET", "%s", url)) ||
-	    (rc = http_req_header(&req, "Range: bytes=0-0")))
-		goto out;
-	req.what = strdup("GET output bytes=0-0");
-	rc = http_stream(m->http, &m->hopts, &req, &sink, &h, err);
-	if (rc == -E2BIG && ps.head.status == 200 && ps.head.content_length >= 0) {
-		out->size = (uint64_t)ps.head.content_length;
-		take_validator(out->validator, &ps.head);
-		rc = 0;
-		goto out;
-	}
-	if (rc) {
-		err->retry = AIFS_RETRY_TRANSIENT;
-		goto out;
-	}
-	if (h.status == 206 && h.range_total >= 0)
-		out->size = (uint64_t)h.range_total;
-	else if (h.status == 416 && h.range_total == 0)
-		out->size = 0;
-	else if (h.status == 200 && h.content_length >= 0)
-		out->size = (uint64_t)h.content_length;
-	else
-		rc = answer_error(&h, "output size", err);
-	if (rc == 0)
-		take_validator(out->validator, &h);
-out:
-	http_req_clear(&req);
-	return rc;
-}
-
-int media_probe(struct media *m, const char *key, size_t key_len, const struct media_src *src,
-		struct media_out **outp, struct aifs_err *err)
-{
-	struct media_meta meta = { 0 }, *out = &meta;
-	bool complete = false;
-	int rc;
-
-	*outp = NULL;
-	if (blobcache_peek(m->cache, key, key_len, &out->size, &complete) == 0 && complete) {
-		*outp = out_new(out->size, ""); /* served from disk: no network at all */
-		return *outp ? 0 : aifs_err_set(err, -ENOMEM, "out of memory");
-	}
-
-	pthread_mutex_lock(&m->mu);
-	while (m->probing >= m->o.probes)
-		pthread_cond_wait(&m->probe_cv, &m->mu);
-	m->probing++;
-	pthread_mutex_unlock(&m->mu);
-
-	bool renewed = false;
-	for (int attempt = 0;; attempt++) {
-		char *url = NULL;
-		aifs_err_clear(err);
-		rc = src->url(src->ctx, renewed, &url);
-		if (rc) {
-			aifs_err_set(err, rc, "no URL for the output");
-			break;
-		}
-		rc = probe_once(m, url, out, err);
-		free(url);
-		if (rc == -ECANCELED)
-			err->retry = AIFS_RETRY_NO;
-		if (rc == -EKEYEXPIRED && !renewed) {
-			renewed = true;
-			attempt--;
-			continue;
-		}
-		if (!rc || err->retry == AIFS_RETRY_NO || attempt >= m->o.retries)
-			break;
-		double delay = aifs_retry_delay(attempt, err->retry_after, rand() / (double)RAND_MAX);
-		if (delay < 0 || http_pause(m->http, delay))
-			break;
-	}
-	if (rc == -EKEYEXPIRED)
-		rc = -EACCES;
-
-	pthread_mutex_lock(&m->mu);
-	m->probing--;
-	pthread_cond_signal(&m->probe_cv);
-	pthread_mutex_unlock(&m->mu);
-	if (rc == 0 && !(*outp = out_new(meta.size, meta.validator)))
-		rc = aifs_err_set(err, -ENOMEM, "out of memory");
 	return rc;
 }
 
@@ -442,7 +291,7 @@ static int dl_check(struct dl_sink *s, const struct http_head *h)
 	char v[MEDIA_VALIDATOR_MAX], known[MEDIA_VALIDATOR_MAX];
 	int64_t total = h->status == 206 ? h->range_total : h->status == 200 ? h->content_length : -1;
 
-	take_validator(v, h);
+	media_take_validator(v, h);
 	out_validator(f->out, known);
 	if (total >= 0 && known[0] && v[0] && strcmp(v, known)) {
 		s->new_size = (uint64_t)total;
@@ -463,7 +312,7 @@ static int dl_check(struct dl_sink *s, const struct http_head *h)
 			return aifs_err_set(s->err, -EIO, "download: no range support, length %lld",
 					    (long long)h->content_length);
 	} else {
-		return answer_error(h, "download", s->err);
+		return media_answer_error(h, "download", s->err);
 	}
 	return 0;
 }
