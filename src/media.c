@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "aifs/backoff.h"
 #include "aifs/blobcache.h"
 #include "aifs/err.h"
 #include "aifs/http.h"
@@ -29,7 +30,6 @@
 #include "media_int.h"
 
 #define FAIL_MEMORY 1.0       /* seconds a failed range answers at once */
-#define BACKOFF_CAP 8.0
 #define ESTOP 100000          /* sink: the range we wanted is in; not an error */
 
 /* An output's size and validator: their one owner. The tree holds it for
@@ -77,7 +77,7 @@ struct dl_job {
 
 static double deadline_of(const struct media *m)
 {
-	return m->o.timeout * (m->o.retries + 2) + BACKOFF_CAP * m->o.retries + 5;
+	return m->o.timeout * (m->o.retries + 2) + backoff_pauses_max(m->o.retries) + 5;
 }
 
 /* ---- URLs ---- */
@@ -466,6 +466,7 @@ static void dl_run(struct pool_job *pj)
 	struct dl_sink s = { .f = f, .pos = j->first * BLOB_CHUNK, .chunk_done = j->first,
 			     .gen = j->gen, .err = &err };
 	uint64_t last_byte = (j->last + 1) * BLOB_CHUNK;
+	struct backoff bo;
 	bool renewed = false;
 	unsigned gen = 0;
 	int rc = 0;
@@ -481,7 +482,8 @@ static void dl_run(struct pool_job *pj)
 		s.buf = NULL;
 		rc = aifs_err_set(&err, -ECANCELED, "unmounting");
 	}
-	for (int attempt = 0; s.buf; attempt++) {
+	backoff_init(&bo, m->http, m->o.retries, (unsigned)rand());
+	while (s.buf) {
 		struct http_req req = { 0 };
 		struct http_sink sink = { dl_head, dl_data, &s };
 		char *url = NULL;
@@ -507,8 +509,7 @@ static void dl_run(struct pool_job *pj)
 			rc = aifs_err_set(&err, -EIO, "download ended at byte %llu of %llu",
 					  (unsigned long long)s.pos, (unsigned long long)s.end + 1);
 		if (rc == -EKEYEXPIRED && !renewed) {
-			renewed = true; /* ask the API for a fresh URL, once */
-			attempt--;
+			renewed = true; /* ask the API for a fresh URL, once: not a retry */
 			continue;
 		}
 		if (rc == -ESTALE) {
@@ -518,13 +519,10 @@ static void dl_run(struct pool_job *pj)
 		/* no answer or a cut one is worth another try; a refused one if it says so */
 		bool again = s.refused ? err.retry != AIFS_RETRY_NO
 				       : rc != -ENOMEM && rc != -EPROTO && rc != -ECANCELED;
-		if (!again || attempt >= m->o.retries)
-			break;
-		double delay = aifs_retry_delay(attempt, err.retry_after, rand() / (double)RAND_MAX);
-		if (delay < 0)
+		if (!again || backoff_spent(&bo) || backoff_next(&bo, err.retry_after))
 			break;
 		log_msg(LOGL_DEBUG, "download: %s; retrying", err.msg);
-		if (http_pause(m->http, delay))
+		if (backoff_wait(&bo))
 			break;
 	}
 	if (rc) {

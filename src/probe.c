@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aifs/backoff.h"
 #include "aifs/blobcache.h"
 #include "aifs/err.h"
 #include "aifs/http.h"
@@ -120,8 +121,10 @@ int media_probe(struct media *m, const char *key, size_t key_len, const struct m
 	m->probing++;
 	pthread_mutex_unlock(&m->mu);
 
+	struct backoff bo;
 	bool renewed = false;
-	for (int attempt = 0;; attempt++) {
+	backoff_init(&bo, m->http, m->o.retries, (unsigned)rand());
+	for (;;) {
 		char *url = NULL;
 		aifs_err_clear(err);
 		rc = src->url(src->ctx, renewed, &url);
@@ -134,14 +137,11 @@ int media_probe(struct media *m, const char *key, size_t key_len, const struct m
 		if (rc == -ECANCELED)
 			err->retry = AIFS_RETRY_NO;
 		if (rc == -EKEYEXPIRED && !renewed) {
-			renewed = true;
-			attempt--;
+			renewed = true; /* a fresh URL, once: not a retry */
 			continue;
 		}
-		if (!rc || err->retry == AIFS_RETRY_NO || attempt >= m->o.retries)
-			break;
-		double delay = aifs_retry_delay(attempt, err->retry_after, rand() / (double)RAND_MAX);
-		if (delay < 0 || http_pause(m->http, delay))
+		if (!rc || err->retry == AIFS_RETRY_NO || backoff_spent(&bo) ||
+		    backoff_next(&bo, err->retry_after) || backoff_wait(&bo))
 			break;
 	}
 	if (rc == -EKEYEXPIRED)
