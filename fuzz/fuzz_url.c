@@ -1,6 +1,6 @@
 /* fuzz_url.c: the URL helpers take any string.
  *
- * The input, up to its first NUL, is a URL: media_url_expires_soon() at
+ * The input, up to its first NUL, is a URL: urlexp_expires_soon() at
  * several clocks, http_url_allowed() with and without plain http,
  * url_split() and url_host_is_loopback(), and, for the names of output
  * files, task_url_ext() and http_escape(). None may crash or overflow;
@@ -8,9 +8,9 @@
 #include <stdint.h>
 
 #include "aifs/http.h"
-#include "aifs/media.h"
 #include "aifs/task.h"
 #include "aifs/url.h"
+#include "aifs/urlexp.h"
 #include "fuzz.h"
 
 const char fuzz_target_name[] = "url";
@@ -73,7 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *url = fuzz_dup(data, size);
 
 	for (size_t i = 0; i < sizeof clocks / sizeof clocks[0]; i++)
-		(void)media_url_expires_soon(url, clocks[i]);
+		(void)urlexp_expires_soon(url, clocks[i]);
 	(void)http_url_allowed(url, false);
 	(void)http_url_allowed(url, true);
 	fu_split(url);

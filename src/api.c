@@ -1,11 +1,11 @@
 /* api.c: drives a provider's pure request builders and parsers over http.
  *
- * Here live the rate limiter, the retry loop (exponential backoff with
- * jitter, Retry-After honoured up to a minute) and the access token (fetched
- * once, single-flight, renewed before it expires and once when the provider
- * refuses it; one said to be expired already is used until refused). A
- * create has a loop of its own: it is sent again only where the API surely
- * did not take it. Knows no FUSE, no cache and no JSON. */
+ * Here live the rate limiter, the retry loop (paced by backoff.c:
+ * exponential, with jitter, Retry-After honoured up to a minute) and the
+ * access token (fetched once, single-flight, renewed before it expires and
+ * once when the provider refuses it; one said to be expired already is used
+ * until refused). A create has a loop of its own: it is sent again only
+ * where the API surely did not take it. Knows no FUSE, no cache and no JSON. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "aifs/api.h"
+#include "aifs/backoff.h"
 #include "aifs/config.h"
 #include "aifs/err.h"
 #include "aifs/http.h"
@@ -25,7 +26,6 @@
 #include "aifs/task.h"
 
 #define API_MAX_BODY (64u << 20)
-#define BACKOFF_CAP 8.0
 #define TOKEN_MARGIN 60 /* renew a token this many seconds before it expires */
 
 struct api {
@@ -108,16 +108,17 @@ double api_deadline(const struct api *a)
 {
 	const struct tunables *t = &a->pc->tun;
 	/* attempts, their backoff, and a token request of the same shape */
-	double one = t->timeout * (t->retries + 1) + BACKOFF_CAP * t->retries + t->timeout;
+	double one = t->timeout * (t->retries + 1) + backoff_pauses_max(t->retries) + t->timeout;
 	return 2 * one + 5;
 }
 
-static double jitter(struct api *a)
+/* A seed for one call's backoff: calls in parallel pause apart. */
+static unsigned jitter_seed(struct api *a)
 {
 	pthread_mutex_lock(&a->mu);
-	double r = rand_r(&a->rand_state) / (double)RAND_MAX;
+	unsigned seed = (unsigned)rand_r(&a->rand_state);
 	pthread_mutex_unlock(&a->mu);
-	return r;
+	return seed;
 }
 
 /* Replaces every copy of secret in s with "***": providers echo keys back. */
@@ -159,11 +160,12 @@ static int fetch_token(struct api *a, unsigned *gen, char **cred, struct aifs_er
 /* The retry loop around one call. */
 static int run(struct api *a, const struct call *c, struct aifs_err *err)
 {
-	const struct tunables *t = &a->pc->tun;
+	struct backoff bo;
 	bool reauthed = false;
 	int rc;
 
-	for (int attempt = 0;; attempt++) {
+	backoff_init(&bo, a->http, a->pc->tun.retries, jitter_seed(a));
+	for (;;) {
 		char *cred = NULL;
 		unsigned gen = 0;
 
@@ -193,27 +195,25 @@ static int run(struct api *a, const struct call *c, struct aifs_err *err)
 			pthread_mutex_unlock(&a->mu);
 			reauthed = true;
 			log_failure(a, c->what, err, LOGL_INFO, "; getting a new token");
-			attempt--;
-			continue;
+			continue; /* not a retry */
 		}
 		if (err->retry == AIFS_RETRY_REAUTH)
 			err->retry = AIFS_RETRY_NO; /* a fresh token did not help: EACCES */
 
 		bool again = err->retry == AIFS_RETRY_TRANSIENT || err->retry == AIFS_RETRY_THROTTLED;
-		if (!again || attempt >= t->retries) {
+		if (!again || backoff_spent(&bo)) {
 			/* an unknown id is an answer, not a fault: shells probe names */
 			log_failure(a, c->what, err, rc == -ENOENT ? LOGL_DEBUG : LOGL_WARN,
-				    attempt ? " after retries" : "");
+				    bo.attempt ? " after retries" : "");
 			return rc;
 		}
-		double delay = aifs_retry_delay(attempt, err->retry_after, jitter(a));
-		if (delay < 0) {
+		if (backoff_next(&bo, err->retry_after)) {
 			log_failure(a, c->what, err, LOGL_WARN, "; Retry-After too long");
 			return aifs_err_set(err, -EAGAIN, "throttled: retry after %.0f s",
 					    err->retry_after);
 		}
 		log_failure(a, c->what, err, LOGL_DEBUG, "; retrying");
-		if (http_pause(a->http, delay))
+		if (backoff_wait(&bo))
 			return aifs_err_set(err, -ECANCELED, "unmounting");
 	}
 }
@@ -494,7 +494,9 @@ int api_create(struct api *a, const char *body, size_t len, char **id, bool *unk
 	if (!a->ops->create_request || !a->ops->create_parse)
 		return aifs_err_set(err, -EOPNOTSUPP, "%s cannot create tasks", a->ops->type);
 
-	for (int attempt = 0;; attempt++) {
+	struct backoff bo;
+	backoff_init(&bo, a->http, t->retries, jitter_seed(a));
+	for (;;) {
 		enum create_fate fate;
 		char *cred = NULL;
 		unsigned gen = 0;
@@ -523,23 +525,21 @@ int api_create(struct api *a, const char *body, size_t len, char **id, bool *unk
 			token_forget(a, gen);
 			reauthed = true;
 			log_failure(a, "create", err, LOGL_INFO, "; getting a new token");
-			attempt--;
-			continue;
+			continue; /* not a retry */
 		}
-		if (fate != CREATE_AGAIN || attempt >= t->retries) {
+		if (fate != CREATE_AGAIN || backoff_spent(&bo)) {
 			if (fate == CREATE_REAUTH)
 				err->retry = AIFS_RETRY_NO; /* a fresh token did not help: EACCES */
-			log_failure(a, "create", err, LOGL_WARN, attempt ? " after retries" : "");
+			log_failure(a, "create", err, LOGL_WARN, bo.attempt ? " after retries" : "");
 			return rc;
 		}
-		double delay = aifs_retry_delay(attempt, err->retry_after, jitter(a));
-		if (delay < 0) {
+		if (backoff_next(&bo, err->retry_after)) {
 			log_failure(a, "create", err, LOGL_WARN, "; Retry-After too long");
 			return aifs_err_set(err, -EAGAIN, "throttled: retry after %.0f s",
 					    err->retry_after);
 		}
 		log_failure(a, "create", err, LOGL_DEBUG, "; not taken, sending again");
-		if (http_pause(a->http, delay))
+		if (backoff_wait(&bo))
 			return aifs_err_set(err, -ECANCELED, "unmounting");
 	}
 }

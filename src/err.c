@@ -5,7 +5,6 @@
  * `error` file, and cuts what does not fit where a reader expects a cut:
  * between words, never inside a UTF-8 character. */
 #include <errno.h>
-#include <math.h>
 #include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -104,14 +103,5 @@ const char *aifs_errno_name(int code)
 		return "OK";
 	name = strerrorname_np(code);
 	return name ? name : "EUNKNOWN";
-}
-
-double aifs_retry_delay(int attempt, double retry_after, double jitter)
-{
-	double d = fmin(8.0, 0.5 * ldexp(1.0, attempt < 30 ? attempt : 30));
-	d = d / 2 + d / 2 * jitter;
-	if (retry_after > 60.0)
-		return -1;
-	return retry_after > d ? retry_after : d;
 }
 

@@ -1,13 +1,13 @@
 /* media.c: output files, downloaded in ranges into the blob cache.
  *
  * A read names the chunks it touches; those missing are claimed and handed
- * to the download threads in runs, together with a read-ahead window that
- * doubles while a reader goes forward (as rclone and mountpoint-s3 do) and
- * falls back to one chunk when it jumps. Readers wait on the file's condition
- * variable until their chunks are marked present. Each range answer is
- * checked against Content-Range, the known size and the validator before a
- * byte is written; a chunk is marked only when all of it arrived. Knows no
- * FUSE, no JSON, no tasks. */
+ * to the download threads in runs, together with the read-ahead window
+ * readahead.c chooses for the reader's handle. Readers wait on the file's
+ * condition variable until their chunks are marked present. Each range
+ * answer is checked against Content-Range, the known size and the validator
+ * before a byte is written; a chunk is marked only when all of it arrived.
+ * Here too is the one owner of an output's size and validator, which
+ * probe.c learns first. Knows no FUSE, no JSON, no tasks. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "aifs/backoff.h"
 #include "aifs/blobcache.h"
 #include "aifs/err.h"
 #include "aifs/http.h"
@@ -24,26 +25,12 @@
 #include "aifs/media.h"
 #include "aifs/pool.h"
 #include "aifs/ratelimit.h"
+#include "aifs/readahead.h"
 #include "aifs/strmap.h"
+#include "media_int.h"
 
-#define WINDOW_MAX (64ull << 20)
-#define JOB_CHUNKS 8          /* chunks one range request covers at most */
 #define FAIL_MEMORY 1.0       /* seconds a failed range answers at once */
-#define BACKOFF_CAP 8.0
 #define ESTOP 100000          /* sink: the range we wanted is in; not an error */
-
-struct media {
-	struct http *http;
-	struct blobcache *cache;
-	struct media_opts o;
-	struct http_opts hopts;
-	struct pool *dl;
-	pthread_mutex_t mu;       /* files map, probe count */
-	pthread_cond_t probe_cv;
-	int probing;
-	struct strmap files;
-	atomic_bool stopping;     /* unmounting: queued downloads are dropped */
-};
 
 /* An output's size and validator: their one owner. The tree holds it for
  * stat, open files read it, and a download that finds the server's copy
@@ -90,7 +77,7 @@ struct dl_job {
 
 static double deadline_of(const struct media *m)
 {
-	return m->o.timeout * (m->o.retries + 2) + BACKOFF_CAP * m->o.retries + 5;
+	return m->o.timeout * (m->o.retries + 2) + backoff_pauses_max(m->o.retries) + 5;
 }
 
 /* ---- URLs ---- */
@@ -124,87 +111,14 @@ static int file_url(struct media_file *f, bool renew, unsigned seen, char **url,
 	return *url ? 0 : -ENOMEM;
 }
 
-/* The value of query parameter name in url, copied into out; false if none. */
-static bool query_param(const char *url, const char *name, char *out, size_t outsz)
-{
-	const char *q = strchr(url, '?');
-	size_t n = strlen(name);
-	while (q) {
-		q++;
-		if (!strncmp(q, name, n) && q[n] == '=') {
-			const char *v = q + n + 1;
-			size_t len = strcspn(v, "&#");
-			if (len >= outsz)
-				return false;
-			memcpy(out, v, len);
-			out[len] = '\0';
-			return true;
-		}
-		q = strchr(q, '&');
-	}
-	return false;
-}
+/* ---- sizes, validators, answers ---- */
 
-/* "20250331T175019Z" as Unix time, or -1. */
-static int64_t amz_date(const char *s)
-{
-	struct tm tm = { 0 };
-	const char *end = strptime(s, "%Y%m%dT%H%M%SZ", &tm);
-	return end && !*end ? (int64_t)timegm(&tm) : -1;
-}
-
-bool media_url_expires_soon(const char *url, int64_t now)
-{
-	static const char *const dated[][2] = { { "X-Tos-Date", "X-Tos-Expires" },
-						{ "X-Amz-Date", "X-Amz-Expires" } };
-	char a[64], b[64];
-	int64_t at = -1;
-
-	for (size_t i = 0; i < 2 && at < 0; i++) {
-		int64_t date;
-
-		if (query_param(url, dated[i][0], a, sizeof a) &&
-		    query_param(url, dated[i][1], b, sizeof b) && (date = amz_date(a)) >= 0 &&
-		    __builtin_add_overflow(date, (int64_t)strtoll(b, NULL, 10), &at))
-			at = INT64_MAX; /* expires too far ahead to matter */
-	}
-	if (at < 0 && (query_param(url, "Expires", a, sizeof a) ||
-		       query_param(url, "expires", a, sizeof a)))
-		at = strtoll(a, NULL, 10);
-	return at > 0 && at - 60 <= now;
-}
-
-/* ---- size probes ---- */
-
-struct probe_sink {
-	struct http_head head;
-	size_t body;
-};
-
-static int probe_head(void *ctx, const struct http_head *h)
-{
-	struct probe_sink *ps = ctx;
-	ps->head = *h;
-	return 0;
-}
-
-static int probe_data(void *ctx, const char *p, size_t n)
-{
-	struct probe_sink *ps = ctx;
-	(void)p;
-	ps->body += n;
-	/* a server ignoring Range sends the whole file: its length is enough */
-	if (ps->head.status == 200 || ps->body > 65536)
-		return -E2BIG;
-	return 0;
-}
-
-static void take_validator(char *dst, const struct http_head *h)
+void media_take_validator(char *dst, const struct http_head *h)
 {
 	snprintf(dst, MEDIA_VALIDATOR_MAX, "%s", h->etag[0] ? h->etag : h->last_modified);
 }
 
-static struct media_out *out_new(uint64_t size, const char *validator)
+struct media_out *media_out_new(uint64_t size, const char *validator)
 {
 	struct media_out *o = calloc(1, sizeof *o);
 	if (!o)
@@ -235,8 +149,7 @@ void media_out_free(struct media_out *o)
 	free(o);
 }
 
-/* Sorts an HTTP answer that is not the one wanted into errno and retry kind. */
-static int answer_error(const struct http_head *h, const char *what, struct aifs_err *err)
+int media_answer_error(const struct http_head *h, const char *what, struct aifs_err *err)
 {
 	int rc;
 	if (h->status == 403 || h->status == 410)
@@ -250,122 +163,6 @@ static int answer_error(const struct http_head *h, const char *what, struct aifs
 	rc = aifs_err_set(err, -EIO, "%s: HTTP %ld", what, h->status);
 	if (h->status == 408 || h->status >= 500)
 		err->retry = AIFS_RETRY_TRANSIENT;
-	return rc;
-}
-
-/* One probe of url: HEAD, and when that answers unhelpfully (a URL signed
- * for GET answers HEAD with 403), a one-byte range. 0 or -errno with
- * err->retry set; -EKEYEXPIRED when the URL was refused. */
-static int probe_once(struct media *m, const char *url, struct media_meta *out,
-		      struct aifs_err *err)
-{
-	struct http_req req = { 0 };
-	struct probe_sink ps = { 0 };
-	struct http_sink sink = { probe_head, probe_data, &ps };
-	struct http_head h;
-	int rc;
-
-	if ((rc = http_req_init(&req, "HEAD", "%s", url)))
-		return rc;
-	req.what = strdup("HEAD output");
-	rc = http_stream(m->http, &m->hopts, &req, &sink, &h, err);
-	if (rc) {
-		err->retry = AIFS_RETRY_TRANSIENT; /* no answer: try again, not another way */
-		goto out;
-	}
-	if (h.status / 100 == 2 && h.content_length >= 0) {
-		out->size = (uint64_t)h.content_length;
-		take_validator(out->validator, &h);
-		goto out;
-	}
-	if (h.status == 429 || h.status == 408 || h.status >= 500) {
-		rc = answer_error(&h, "HEAD output", err);
-		goto out;
-	}
-	http_req_clear(&req);
-	memset(&ps, 0, sizeof ps);
-	if ((rc = http_req_init(&req, "GET", "%s", url)) ||
-	    (rc = http_req_header(&req, "Range: bytes=0-0")))
-		goto out;
-	req.what = strdup("GET output bytes=0-0");
-	rc = http_stream(m->http, &m->hopts, &req, &sink, &h, err);
-	if (rc == -E2BIG && ps.head.status == 200 && ps.head.content_length >= 0) {
-		out->size = (uint64_t)ps.head.content_length;
-		take_validator(out->validator, &ps.head);
-		rc = 0;
-		goto out;
-	}
-	if (rc) {
-		err->retry = AIFS_RETRY_TRANSIENT;
-		goto out;
-	}
-	if (h.status == 206 && h.range_total >= 0)
-		out->size = (uint64_t)h.range_total;
-	else if (h.status == 416 && h.range_total == 0)
-		out->size = 0;
-	else if (h.status == 200 && h.content_length >= 0)
-		out->size = (uint64_t)h.content_length;
-	else
-		rc = answer_error(&h, "output size", err);
-	if (rc == 0)
-		take_validator(out->validator, &h);
-out:
-	http_req_clear(&req);
-	return rc;
-}
-
-int media_probe(struct media *m, const char *key, size_t key_len, const struct media_src *src,
-		struct media_out **outp, struct aifs_err *err)
-{
-	struct media_meta meta = { 0 }, *out = &meta;
-	bool complete = false;
-	int rc;
-
-	*outp = NULL;
-	if (blobcache_peek(m->cache, key, key_len, &out->size, &complete) == 0 && complete) {
-		*outp = out_new(out->size, ""); /* served from disk: no network at all */
-		return *outp ? 0 : aifs_err_set(err, -ENOMEM, "out of memory");
-	}
-
-	pthread_mutex_lock(&m->mu);
-	while (m->probing >= m->o.probes)
-		pthread_cond_wait(&m->probe_cv, &m->mu);
-	m->probing++;
-	pthread_mutex_unlock(&m->mu);
-
-	bool renewed = false;
-	for (int attempt = 0;; attempt++) {
-		char *url = NULL;
-		aifs_err_clear(err);
-		rc = src->url(src->ctx, renewed, &url);
-		if (rc) {
-			aifs_err_set(err, rc, "no URL for the output");
-			break;
-		}
-		rc = probe_once(m, url, out, err);
-		free(url);
-		if (rc == -ECANCELED)
-			err->retry = AIFS_RETRY_NO;
-		if (rc == -EKEYEXPIRED && !renewed) {
-			renewed = true;
-			attempt--;
-			continue;
-		}
-		if (!rc || err->retry == AIFS_RETRY_NO || attempt >= m->o.retries)
-			break;
-		double delay = aifs_retry_delay(attempt, err->retry_after, rand() / (double)RAND_MAX);
-		if (delay < 0 || http_pause(m->http, delay))
-			break;
-	}
-	if (rc == -EKEYEXPIRED)
-		rc = -EACCES;
-
-	pthread_mutex_lock(&m->mu);
-	m->probing--;
-	pthread_cond_signal(&m->probe_cv);
-	pthread_mutex_unlock(&m->mu);
-	if (rc == 0 && !(*outp = out_new(meta.size, meta.validator)))
-		rc = aifs_err_set(err, -ENOMEM, "out of memory");
 	return rc;
 }
 
@@ -502,7 +299,7 @@ static int dl_check(struct dl_sink *s, const struct http_head *h)
 	char v[MEDIA_VALIDATOR_MAX], known[MEDIA_VALIDATOR_MAX];
 	int64_t total = h->status == 206 ? h->range_total : h->status == 200 ? h->content_length : -1;
 
-	take_validator(v, h);
+	media_take_validator(v, h);
 	out_validator(f->out, known);
 	if (total >= 0 && known[0] && v[0] && strcmp(v, known)) {
 		s->new_size = (uint64_t)total;
@@ -523,7 +320,7 @@ static int dl_check(struct dl_sink *s, const struct http_head *h)
 			return aifs_err_set(s->err, -EIO, "download: no range support, length %lld",
 					    (long long)h->content_length);
 	} else {
-		return answer_error(h, "download", s->err);
+		return media_answer_error(h, "download", s->err);
 	}
 	return 0;
 }
@@ -677,6 +474,7 @@ static void dl_run(struct pool_job *pj)
 	struct dl_sink s = { .f = f, .pos = j->first * BLOB_CHUNK, .chunk_done = j->first,
 			     .gen = j->gen, .err = &err };
 	uint64_t last_byte = (j->last + 1) * BLOB_CHUNK;
+	struct backoff bo;
 	bool renewed = false;
 	unsigned gen = 0;
 	int rc = 0;
@@ -692,7 +490,8 @@ static void dl_run(struct pool_job *pj)
 		s.buf = NULL;
 		rc = aifs_err_set(&err, -ECANCELED, "unmounting");
 	}
-	for (int attempt = 0; s.buf; attempt++) {
+	backoff_init(&bo, m->http, m->o.retries, (unsigned)rand());
+	while (s.buf) {
 		struct http_req req = { 0 };
 		struct http_sink sink = { dl_head, dl_data, &s };
 		char *url = NULL;
@@ -718,8 +517,7 @@ static void dl_run(struct pool_job *pj)
 			rc = aifs_err_set(&err, -EIO, "download ended at byte %llu of %llu",
 					  (unsigned long long)s.pos, (unsigned long long)s.end + 1);
 		if (rc == -EKEYEXPIRED && !renewed) {
-			renewed = true; /* ask the API for a fresh URL, once */
-			attempt--;
+			renewed = true; /* ask the API for a fresh URL, once: not a retry */
 			continue;
 		}
 		if (rc == -ESTALE) {
@@ -729,13 +527,10 @@ static void dl_run(struct pool_job *pj)
 		/* no answer or a cut one is worth another try; a refused one if it says so */
 		bool again = s.refused ? err.retry != AIFS_RETRY_NO
 				       : rc != -ENOMEM && rc != -EPROTO && rc != -ECANCELED;
-		if (!again || attempt >= m->o.retries)
-			break;
-		double delay = aifs_retry_delay(attempt, err.retry_after, rand() / (double)RAND_MAX);
-		if (delay < 0)
+		if (!again || backoff_spent(&bo) || backoff_next(&bo, err.retry_after))
 			break;
 		log_msg(LOGL_DEBUG, "download: %s; retrying", err.msg);
-		if (http_pause(m->http, delay))
+		if (backoff_wait(&bo))
 			break;
 	}
 	if (rc) {
@@ -762,7 +557,7 @@ static void schedule(struct media_file *f, uint64_t first, uint64_t last)
 			continue;
 		}
 		uint64_t end = c;
-		while (end + 1 <= last && end + 1 - c < JOB_CHUNKS && !f->fetching[end + 1] &&
+		while (end + 1 <= last && end + 1 - c < READAHEAD_JOB_CHUNKS && !f->fetching[end + 1] &&
 		       !blob_has(f->blob, end + 1))
 			end++;
 		struct dl_job *j = calloc(1, sizeof *j);
@@ -783,47 +578,15 @@ static void schedule(struct media_file *f, uint64_t first, uint64_t last)
 	}
 }
 
-/* Reading on from where the handle was widens the window to twice what was
- * read in order (as the kernel's own read-ahead ramps up); a jump resets
- * it, so a probe that reads a header and seeks costs little. The kernel may
- * send a handle's reads a little out of order. Caller holds f->mu. */
-static void cursor_advance(struct media_cursor *cur, uint64_t o, size_t size)
-{
-	bool forward = o == 0 ? cur->next == 0 : o + BLOB_CHUNK >= cur->next && o <= cur->next + BLOB_CHUNK;
-	cur->run = forward ? cur->run + size : size;
-	cur->window = cur->run >= BLOB_CHUNK ? 2 * cur->run : 0;
-	if (cur->window > WINDOW_MAX)
-		cur->window = WINDOW_MAX;
-	if (!forward || o + size > cur->next)
-		cur->next = o + size;
-}
-
-/* The last chunk to have on disk or on its way after a read ending in
- * chunk last: the window, rounded up to a whole job so that requests stay
- * large while a reader moves on one chunk at a time. */
-static uint64_t read_ahead_end(const struct media_file *f, const struct media_cursor *cur,
-			       uint64_t last)
-{
-	uint64_t ahead = last + cur->window / BLOB_CHUNK;
-	if (cur->window >= JOB_CHUNKS * BLOB_CHUNK)
-		ahead = (ahead / JOB_CHUNKS + 1) * JOB_CHUNKS - 1;
-	return ahead < f->n_chunks ? ahead : f->n_chunks - 1;
-}
-
 /* A reader going forward through bytes on disk: have the kernel read the
  * cache file ahead of it, a window at a time, as it would for the reader's
  * own file. Caller holds f->mu. */
 static void advise(struct media_file *f, struct media_cursor *cur)
 {
-	uint64_t want = cur->next + cur->window;
-	if (!cur->window || want <= cur->advised + cur->window / 2)
-		return;
-	uint64_t from = cur->advised > cur->next ? cur->advised : cur->next;
-	if (want > f->size)
-		want = f->size;
-	if (want > from)
-		posix_fadvise(blob_fd(f->blob), (off_t)from, (off_t)(want - from), POSIX_FADV_WILLNEED);
-	cur->advised = want;
+	uint64_t from, len;
+
+	if (readahead_advise(&cur->ra, f->size, &from, &len))
+		posix_fadvise(blob_fd(f->blob), (off_t)from, (off_t)len, POSIX_FADV_WILLNEED);
 }
 
 /* Clamps [off, off + *size) to the file as it is now. False at or past
@@ -855,13 +618,14 @@ int media_read_fd(struct media_file *f, struct media_cursor *cur, size_t size, o
 	uint64_t first = (uint64_t)off / BLOB_CHUNK;
 	uint64_t last = ((uint64_t)off + size - 1) / BLOB_CHUNK;
 	if (blob_complete(f->blob)) {
-		cursor_advance(cur, (uint64_t)off, size);
+		readahead_advance(&cur->ra, (uint64_t)off, size);
 		advise(f, cur);
 	} else if (blob_first_missing(f->blob, first, last) >= 0) {
 		rc = -EWOULDBLOCK; /* media_read() moves the cursor and waits */
 	} else {
-		cursor_advance(cur, (uint64_t)off, size);
-		schedule(f, last + 1 < f->n_chunks ? last + 1 : last, read_ahead_end(f, cur, last));
+		readahead_advance(&cur->ra, (uint64_t)off, size);
+		schedule(f, last + 1 < f->n_chunks ? last + 1 : last,
+			 readahead_end(&cur->ra, last, f->n_chunks));
 		advise(f, cur);
 	}
 	pthread_mutex_unlock(&f->mu);
@@ -895,7 +659,7 @@ ssize_t media_read(struct media_file *f, struct media_cursor *cur, char *buf, si
 	uint64_t first = (uint64_t)off / BLOB_CHUNK;
 	uint64_t last = ((uint64_t)off + size - 1) / BLOB_CHUNK;
 	unsigned gen = f->gen;
-	cursor_advance(cur, (uint64_t)off, size);
+	readahead_advance(&cur->ra, (uint64_t)off, size);
 	/* The kernel reads again at once when a read fails: give it the same
 	 * answer instead of a second round of retries. */
 	if (!blob_complete(f->blob) && f->fail_at > 0 && ratelimit_now() - f->fail_at < FAIL_MEMORY &&
@@ -903,7 +667,7 @@ ssize_t media_read(struct media_file *f, struct media_cursor *cur, char *buf, si
 	    blob_first_missing(f->blob, first, last) >= 0) {
 		rc = f->fail_rc;
 	} else if (!blob_complete(f->blob)) {
-		uint64_t ahead = read_ahead_end(f, cur, last);
+		uint64_t ahead = readahead_end(&cur->ra, last, f->n_chunks);
 
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += (time_t)deadline_of(f->m);

@@ -16,6 +16,7 @@
 #include "aifs/media.h"
 #include "aifs/task.h"
 #include "aifs/tree.h"
+#include "aifs/urlexp.h"
 #include "tree_int.h"
 
 /* The slot of an output name, making one when new. NULL when full or out
@@ -80,7 +81,7 @@ static int slot_url(void *ctx, bool renew, char **url)
 
 	pthread_mutex_lock(&tk->p->mu);
 	out = outputs_at(tk, K_OUTPUT + sl->index);
-	if (renew || !out || !out->url || media_url_expires_soon(out->url, time(NULL))) {
+	if (renew || !out || !out->url || urlexp_expires_soon(out->url, time(NULL))) {
 		rc = fresh_task(tk, RENEW);
 		out = outputs_at(tk, K_OUTPUT + sl->index);
 	}

@@ -15,9 +15,13 @@
  *   fs        pending_mu                      (leaf)
  *   tree      provider mu -> lru_mu           (no disk I/O, no network,
  *                                              no call into media under mu)
- *   media     gen_lock -> file mu -> out mu
- *             file mu -> media mu -> cache mu -> blob sync_mu -> blob mu
- *   api       api mu (the token), the rate limiter's lock (leaves)
+ *   media     gen_lock -> file mu -> out mu    (media.c; probe.c takes
+ *             file mu -> media mu -> cache mu   media mu alone)
+ *               -> blob sync_mu -> blob mu
+ *   api       api mu (the token, the jitter seed), the rate limiter's lock
+ *             (leaves)
+ *   backoff   none of its own: a pause waits on http's stop_mu, and no
+ *             retry loop holds a lock across it
  *   http      curl share locks, stop_mu       (leaves)
  *   log       reopen mu                       (leaf)
  *

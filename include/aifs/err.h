@@ -42,10 +42,4 @@ size_t aifs_text_cut(char *dst, size_t size, const char *src);
 /* "ENOENT", "EACCES", ...: the symbolic name of a positive or negative errno. */
 const char *aifs_errno_name(int code);
 
-/* The pause before retry number attempt + 1 (attempt counts from 0): 0.5 s x
- * 2^attempt, at most 8 s, the upper half of it chosen by jitter (0..1); at
- * least retry_after when the server gave one (>= 0). -1 when retry_after
- * exceeds a minute: the caller gives up at once. */
-double aifs_retry_delay(int attempt, double retry_after, double jitter);
-
 #endif

@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "aifs/readahead.h"
+
 struct aifs_err;
 struct blobcache;
 struct http;
@@ -48,12 +50,10 @@ struct media_file;
 /* An output's size and validator, kept up to date by the downloads. */
 struct media_out;
 
-/* Per open file handle: where the last read ended and how far ahead to read. */
+/* Per open file handle: how it has read so far, and so how far ahead to
+ * read for it. All zero before its first read. */
 struct media_cursor {
-	uint64_t next;    /* where the last read ended */
-	uint64_t run;     /* bytes read in order since the last jump */
-	uint64_t window;  /* how far past a read to fetch: twice the run, capped */
-	uint64_t advised; /* the cache file is being read ahead up to here */
+	struct readahead ra;
 };
 
 /* Returns a new engine over http and cache (borrowed); free with media_free().
@@ -102,9 +102,5 @@ void media_read_fd_done(struct media_file *f);
  * what arrived whole stays cached). */
 ssize_t media_read(struct media_file *f, struct media_cursor *cur, char *buf, size_t size,
 		   off_t off);
-
-/* True when url carries an expiry (X-Tos-/X-Amz-Date with -Expires, or a
- * Unix "expires"/"Expires" parameter) that falls within a minute of now. */
-bool media_url_expires_soon(const char *url, int64_t now);
 
 #endif

@@ -189,12 +189,6 @@ ssize_t media_read(struct media_file *f, struct media_cursor *cur, char *buf, si
 	return -EIO;
 }
 
-bool media_url_expires_soon(const char *url, int64_t now)
-{
-	(void)url, (void)now;
-	return false;
-}
-
 /* ---- a tree over one fake provider ---- */
 
 struct fixture {
