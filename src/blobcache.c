@@ -39,17 +39,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "aifs/bcmap.h"
 #include "aifs/blobcache.h"
 #include "aifs/log.h"
 
-#define BC_MAGIC "aifsmap\n"
-#define BC_VERSION 1u
-#define BC_HDR 32u /* magic 8, version 4, chunk 4, size 8, key len 4, validator len 4 */
-#define BC_KEY_MAX 4096u
-#define BC_VAL_MAX 1024u
-#define BC_SIZE_MAX ((uint64_t)1 << 40) /* 1 TiB: a 128 KiB bitmap */
 #define BC_SYNC_EVERY ((uint64_t)64 << 20)
-#define BC_FNV_BASIS 0xcbf29ce484222325ull
 #define BC_NAME 32
 #define BC_LOCK_WAIT 5.0 /* seconds a new mount waits for the old one to go */
 
@@ -93,67 +87,6 @@ struct blob {
 	uint64_t unsynced; /* bytes marked since the last map snapshot */
 	bool dirty;
 };
-
-struct bc_map { /* a map read back */
-	uint64_t size;
-	char *validator;
-	uint8_t *bits;
-};
-
-static uint64_t bc_fnv(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *s = p;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= s[i];
-		h *= 0x100000001b3ull;
-	}
-	return h;
-}
-
-static uint64_t bc_nchunks(uint64_t size)
-{
-	return (size + BLOB_CHUNK - 1) / BLOB_CHUNK;
-}
-
-static size_t bc_bitmap_len(uint64_t nchunks)
-{
-	return (size_t)((nchunks + 7) / 8);
-}
-
-static size_t bc_map_len(size_t key_len, size_t val_len, uint64_t size)
-{
-	return BC_HDR + key_len + val_len + bc_bitmap_len(bc_nchunks(size)) + 8;
-}
-
-static bool bc_bit(const uint8_t *bits, uint64_t i)
-{
-	return bits[i / 8] >> (i % 8) & 1;
-}
-
-static uint64_t bc_count(const uint8_t *bits, uint64_t nchunks)
-{
-	uint64_t n = 0;
-
-	for (size_t i = 0; i < bc_bitmap_len(nchunks); i++)
-		n += (uint64_t)__builtin_popcount(bits[i]);
-	return n;
-}
-
-static void bc_put(uint8_t *p, uint64_t v, int n)
-{
-	for (int i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> 8 * i);
-}
-
-static uint64_t bc_get(const uint8_t *p, int n)
-{
-	uint64_t v = 0;
-
-	while (n-- > 0)
-		v = v << 8 | p[n];
-	return v;
-}
 
 static void bc_name(char *buf, uint64_t hash, int kind)
 {
@@ -215,16 +148,9 @@ static int bc_pwrite_full(int fd, const void *buf, size_t len, uint64_t off)
 
 /* ---- maps ---- */
 
-static void bc_map_clear(struct bc_map *m)
-{
-	free(m->validator);
-	free(m->bits);
-	memset(m, 0, sizeof *m);
-}
-
 /* Reads hash's map for key: 0, -ENOMEM, or another -errno that means
  * "nothing usable" (missing, short, corrupt, another key's). */
-static int bc_map_read(int dirfd, uint64_t hash, const char *key, size_t key_len, struct bc_map *m)
+static int bc_map_read(int dirfd, uint64_t hash, const char *key, size_t key_len, struct bcmap *m)
 {
 	char name[BC_NAME];
 	uint8_t *buf = NULL;
@@ -240,8 +166,8 @@ static int bc_map_read(int dirfd, uint64_t hash, const char *key, size_t key_len
 		rc = -errno;
 		goto out;
 	}
-	if (!S_ISREG(st.st_mode) || st.st_size < (off_t)BC_HDR + 8 ||
-	    (uint64_t)st.st_size > bc_map_len(BC_KEY_MAX, BC_VAL_MAX, BC_SIZE_MAX))
+	if (!S_ISREG(st.st_mode) || st.st_size < (off_t)BCMAP_LEN_MIN ||
+	    (uint64_t)st.st_size > bcmap_len(BCMAP_KEY_MAX, BCMAP_VAL_MAX, BCMAP_SIZE_MAX))
 		goto out;
 	size_t len = (size_t)st.st_size;
 	if (!(buf = malloc(len))) {
@@ -250,30 +176,12 @@ static int bc_map_read(int dirfd, uint64_t hash, const char *key, size_t key_len
 	}
 	if (bc_pread_full(fd, buf, len, 0) != (ssize_t)len)
 		goto out;
-	uint64_t size = bc_get(buf + 16, 8);
-	size_t klen = (size_t)bc_get(buf + 24, 4), vlen = (size_t)bc_get(buf + 28, 4);
-	if (memcmp(buf, BC_MAGIC, 8) || bc_get(buf + 8, 4) != BC_VERSION ||
-	    bc_get(buf + 12, 4) != BLOB_CHUNK || size > BC_SIZE_MAX || klen > BC_KEY_MAX ||
-	    vlen > BC_VAL_MAX || len != bc_map_len(klen, vlen, size) ||
-	    bc_get(buf + len - 8, 8) != bc_fnv(BC_FNV_BASIS, buf, len - 8))
+	if ((rc = bcmap_decode(buf, len, m, NULL)))
 		goto out;
-	const uint8_t *k = buf + BC_HDR, *v = k + klen, *bits = v + vlen;
-	uint64_t n = bc_nchunks(size);
-	size_t blen = bc_bitmap_len(n);
-	if (klen != key_len || (klen && memcmp(k, key, klen)) || memchr(v, 0, vlen))
-		goto out;
-	if (n % 8 && bits[blen - 1] >> (n % 8))
-		goto out; /* bits past the last chunk */
-	m->size = size;
-	m->validator = strndup((const char *)v, vlen);
-	m->bits = malloc(blen + 1);
-	if (!m->validator || !m->bits) {
-		bc_map_clear(m);
-		rc = -ENOMEM;
-		goto out;
+	if (m->key_len != key_len || (key_len && memcmp(m->key, key, key_len))) {
+		bcmap_clear(m);
+		rc = -EBADMSG;
 	}
-	memcpy(m->bits, bits, blen);
-	rc = 0;
 out:
 	free(buf);
 	close(fd);
@@ -287,25 +195,12 @@ static int bc_map_write(struct blob *b, const char *validator, uint64_t size, co
 			bool dir_sync)
 {
 	char tmp[BC_NAME], name[BC_NAME];
-	size_t vlen = strlen(validator), blen = bc_bitmap_len(bc_nchunks(size));
-	size_t len = bc_map_len(b->key_len, vlen, size);
 	int dirfd = b->c->dirfd, fd = -1, rc;
-	uint8_t *buf = malloc(len), *p;
+	uint8_t *buf;
+	size_t len;
 
-	if (!buf)
-		return -ENOMEM;
-	memcpy(buf, BC_MAGIC, 8);
-	bc_put(buf + 8, BC_VERSION, 4);
-	bc_put(buf + 12, BLOB_CHUNK, 4);
-	bc_put(buf + 16, size, 8);
-	bc_put(buf + 24, b->key_len, 4);
-	bc_put(buf + 28, vlen, 4);
-	p = buf + BC_HDR;
-	memcpy(p, b->key, b->key_len);
-	memcpy(p += b->key_len, validator, vlen);
-	memcpy(p += vlen, bits, blen);
-	bc_put(p + blen, bc_fnv(BC_FNV_BASIS, buf, len - 8), 8);
-
+	if ((rc = bcmap_encode(b->key, b->key_len, validator, size, bits, &buf, &len)))
+		return rc;
 	bc_name(tmp, b->hash, BC_TMP);
 	bc_name(name, b->hash, BC_MAP);
 	/* whatever lies at the temporary name goes: never write through it */
@@ -344,7 +239,7 @@ out:
  * is emptied. Caller holds b->sync_mu (or b is not yet shared). */
 static int bc_drop(struct blob *b, const char *validator, uint64_t size)
 {
-	uint8_t *zero = calloc(bc_bitmap_len(bc_nchunks(size)) + 1, 1);
+	uint8_t *zero = calloc(bcmap_bitmap_len(bcmap_nchunks(size)) + 1, 1);
 	int rc;
 
 	if (!zero)
@@ -367,7 +262,7 @@ static void bc_poison(struct blob *b)
 
 	pthread_mutex_lock(&b->mu);
 	atomic_store(&b->broken, true);
-	memset(b->bits, 0, bc_bitmap_len(b->nchunks));
+	memset(b->bits, 0, bcmap_bitmap_len(b->nchunks));
 	b->nmarked = 0;
 	b->dirty = false;
 	atomic_store(&b->complete, b->nchunks == 0);
@@ -431,7 +326,7 @@ static void bc_measure(struct blobcache *c, struct blob *b)
 	uint64_t bytes;
 
 	pthread_mutex_lock(&b->mu);
-	bytes = bc_map_len(b->key_len, strlen(b->validator), atomic_load(&b->size));
+	bytes = bcmap_len(b->key_len, strlen(b->validator), atomic_load(&b->size));
 	pthread_mutex_unlock(&b->mu);
 	if (fstat(b->fd, &st) == 0)
 		bytes += (uint64_t)st.st_blocks * 512;
@@ -533,13 +428,13 @@ static struct blob *bc_blob_new(struct blobcache *c, uint64_t hash, const char *
 	b->hash = hash;
 	pthread_mutex_init(&b->sync_mu, NULL);
 	pthread_mutex_init(&b->mu, NULL);
-	b->nchunks = bc_nchunks(size);
+	b->nchunks = bcmap_nchunks(size);
 	atomic_init(&b->size, size);
 	atomic_init(&b->complete, b->nchunks == 0);
 	atomic_init(&b->broken, false);
 	b->key = malloc(key_len + 1);
 	b->validator = strdup(validator);
-	b->bits = calloc(bc_bitmap_len(b->nchunks) + 1, 1);
+	b->bits = calloc(bcmap_bitmap_len(b->nchunks) + 1, 1);
 	if (!b->key || !b->validator || !b->bits) {
 		bc_blob_free(b);
 		return NULL;
@@ -557,7 +452,7 @@ static struct blob *bc_blob_new(struct blobcache *c, uint64_t hash, const char *
 static int bc_load(struct blobcache *c, uint64_t hash, const char *key, size_t key_len,
 		   uint64_t size, const char *validator, struct blob **out)
 {
-	struct bc_map m = { 0 };
+	struct bcmap m = { 0 };
 	char name[BC_NAME];
 	struct blob *b;
 	struct stat st;
@@ -593,7 +488,7 @@ static int bc_load(struct blobcache *c, uint64_t hash, const char *key, size_t k
 			b->validator = m.validator;
 			m.validator = NULL;
 		}
-		b->nmarked = bc_count(b->bits, b->nchunks);
+		b->nmarked = bcmap_count(b->bits, b->nchunks);
 		atomic_store(&b->complete, b->nmarked == b->nchunks);
 		b->map_durable = true;
 	} else if (mrc == -ENOENT) { /* no map names anything: no hurry */
@@ -604,7 +499,7 @@ static int bc_load(struct blobcache *c, uint64_t hash, const char *key, size_t k
 		rc = bc_drop(b, b->validator, size);
 	}
 out:
-	bc_map_clear(&m);
+	bcmap_clear(&m);
 	if (rc) {
 		bc_blob_free(b);
 		b = NULL;
@@ -782,17 +677,6 @@ long blobcache_holder(const char *dir)
 	return pid;
 }
 
-static int bc_check(const char *key, size_t key_len, uint64_t size, const char *validator)
-{
-	if (!key && key_len)
-		return -EINVAL;
-	if (key_len > BC_KEY_MAX)
-		return -ENAMETOOLONG;
-	if (size > BC_SIZE_MAX)
-		return -EFBIG;
-	return strlen(validator) > BC_VAL_MAX ? -EINVAL : 0;
-}
-
 int blobcache_open(struct blobcache *c, const char *key, size_t key_len, uint64_t size,
 		   const char *validator, struct blob **out)
 {
@@ -805,9 +689,9 @@ int blobcache_open(struct blobcache *c, const char *key, size_t key_len, uint64_
 	*out = NULL;
 	if (!validator)
 		validator = "";
-	if ((rc = bc_check(key, key_len, size, validator)))
+	if ((rc = bcmap_check(key, key_len, size, validator)))
 		return rc;
-	hash = bc_fnv(BC_FNV_BASIS, key, key_len);
+	hash = bcmap_hash(key, key_len);
 	pthread_mutex_lock(&c->mu);
 	e = bc_find(c, hash);
 	if (e && e->open) {
@@ -864,14 +748,14 @@ int blobcache_peek(struct blobcache *c, const char *key, size_t key_len, uint64_
 {
 	char name[BC_NAME];
 	struct bc_entry *e;
-	struct bc_map m;
+	struct bcmap m;
 	struct stat st;
 	uint64_t hash;
 	int rc = -ENOENT;
 
 	if (!key && key_len)
 		return -EINVAL;
-	hash = bc_fnv(BC_FNV_BASIS, key, key_len);
+	hash = bcmap_hash(key, key_len);
 	pthread_mutex_lock(&c->mu);
 	e = bc_find(c, hash);
 	if (e && e->open) {
@@ -889,11 +773,11 @@ int blobcache_peek(struct blobcache *c, const char *key, size_t key_len, uint64_
 			rc = -ENOENT;
 		if (!rc) {
 			*size = m.size;
-			*complete = bc_count(m.bits, bc_nchunks(m.size)) == bc_nchunks(m.size);
+			*complete = bcmap_count(m.bits, bcmap_nchunks(m.size)) == bcmap_nchunks(m.size);
 		} else if (rc != -ENOMEM) {
 			rc = -ENOENT;
 		}
-		bc_map_clear(&m);
+		bcmap_clear(&m);
 	}
 	pthread_mutex_unlock(&c->mu);
 	return rc;
@@ -938,7 +822,7 @@ int64_t blob_first_missing(struct blob *b, uint64_t first, uint64_t last)
 	if (b->nchunks && last >= b->nchunks)
 		last = b->nchunks - 1;
 	for (uint64_t i = first; b->nchunks && i <= last; i++)
-		if (!bc_bit(b->bits, i)) {
+		if (!bcmap_bit(b->bits, i)) {
 			miss = (int64_t)i;
 			break;
 		}
@@ -951,7 +835,7 @@ bool blob_has(struct blob *b, uint64_t chunk)
 	bool has;
 
 	pthread_mutex_lock(&b->mu);
-	has = chunk < b->nchunks && bc_bit(b->bits, chunk);
+	has = chunk < b->nchunks && bcmap_bit(b->bits, chunk);
 	pthread_mutex_unlock(&b->mu);
 	return has;
 }
@@ -996,10 +880,10 @@ int blob_mark(struct blob *b, uint64_t chunk)
 		rc = -EIO;
 	} else if (chunk >= b->nchunks) {
 		rc = -EINVAL;
-	} else if (!bc_bit(b->bits, chunk)) {
+	} else if (!bcmap_bit(b->bits, chunk)) {
 		uint64_t size = atomic_load(&b->size), start = chunk * BLOB_CHUNK;
 		fresh = true;
-		b->bits[chunk / 8] |= (uint8_t)(1u << chunk % 8);
+		bcmap_set(b->bits, chunk);
 		b->unsynced += size - start < BLOB_CHUNK ? size - start : BLOB_CHUNK;
 		b->dirty = true;
 		if (++b->nmarked == b->nchunks)
@@ -1028,7 +912,7 @@ int blob_sync(struct blob *b)
 	if (atomic_load(&b->broken)) {
 		rc = -EIO;
 	} else if (b->dirty) {
-		size_t blen = bc_bitmap_len(b->nchunks);
+		size_t blen = bcmap_bitmap_len(b->nchunks);
 		bits = malloc(blen + 1);
 		val = strdup(b->validator);
 		if (bits && val) {
@@ -1069,9 +953,9 @@ int blob_reset(struct blob *b, uint64_t size, const char *validator)
 
 	if (!validator)
 		validator = "";
-	if ((rc = bc_check(NULL, 0, size, validator)))
+	if ((rc = bcmap_check(NULL, 0, size, validator)))
 		return rc;
-	bits = calloc(bc_bitmap_len(bc_nchunks(size)) + 1, 1);
+	bits = calloc(bcmap_bitmap_len(bcmap_nchunks(size)) + 1, 1);
 	val = strdup(validator);
 	if (!bits || !val) {
 		free(bits);
@@ -1085,7 +969,7 @@ int blob_reset(struct blob *b, uint64_t size, const char *validator)
 	b->bits = bits;
 	b->validator = val;
 	atomic_store(&b->size, size);
-	b->nchunks = bc_nchunks(size);
+	b->nchunks = bcmap_nchunks(size);
 	b->nmarked = b->unsynced = 0;
 	b->dirty = false;
 	atomic_store(&b->complete, b->nchunks == 0);
