@@ -8,10 +8,16 @@
  * other entry is open. Eviction works from memory: one record per map with
  * its bytes on disk and last use, scanned at start (the map's mtime) and
  * stamped at open and close. An open entry is never evicted, so reads need
- * not touch the index. One process per directory (flock); a new one waits a
- * few seconds for the lock, so that a remount right after an unmount finds
- * the old daemon gone. A directory removed under a running mount is made
- * anew at the next open (what was closed is gone with it).
+ * not touch the index. Records are found by hash in a hash map (strmap over
+ * the hash's 8 bytes). The closed ones also sit on a ring, least recently
+ * used first, so eviction takes the first at once, with no scan: stamps
+ * only grow and a record joins the ring's end when it closes, so the ring
+ * stays in order; at start the scanned records are sorted once.
+ *
+ * One process per directory (flock); a new one waits a few seconds for the
+ * lock, so that a remount right after an unmount finds the old daemon gone.
+ * A directory removed under a running mount is made anew at the next open
+ * (what was closed is gone with it).
  *
  * Locks: c->mu guards the index and each blob's refs; a blob's own locks
  * (blob.c) come after it, and b->mu is always taken last.
@@ -34,15 +40,17 @@
 #include "aifs/bcmap.h"
 #include "aifs/blobcache.h"
 #include "aifs/log.h"
+#include "aifs/strmap.h"
 #include "blobcache_int.h"
 
 #define BC_LOCK_WAIT 5.0 /* seconds a new mount waits for the old one to go */
 
 struct bc_entry {
-	uint64_t hash;
+	uint64_t hash;     /* its 8 bytes are the entry's key in the index */
 	uint64_t bytes;    /* on disk: the data file's blocks plus the map */
 	int64_t used_at;   /* ns since the epoch: the LRU order */
 	struct blob *open; /* NULL when closed: only then evictable */
+	struct bc_entry *prev, *next; /* on c->lru; NULL when not */
 };
 
 struct blobcache {
@@ -50,9 +58,9 @@ struct blobcache {
 	int dirfd;          /* DIR/blobs, flock'ed; replaced in place (dup3) if removed */
 	char *path;         /* DIR */
 	uint64_t max_bytes, used;
-	int64_t clock; /* the last stamp handed out */
-	struct bc_entry **ents;
-	size_t n, cap;
+	int64_t clock;       /* the last stamp handed out */
+	struct strmap index; /* every entry, by hash */
+	struct bc_entry lru; /* a ring of the closed entries, oldest first */
 };
 
 /* ---- the index; all under c->mu ---- */
@@ -69,37 +77,49 @@ static int64_t bc_stamp(struct blobcache *c)
 
 static struct bc_entry *bc_find(struct blobcache *c, uint64_t hash)
 {
-	for (size_t i = 0; i < c->n; i++)
-		if (c->ents[i]->hash == hash)
-			return c->ents[i];
-	return NULL;
+	return strmap_get(&c->index, (const char *)&hash, sizeof hash);
 }
 
+/* A new entry for hash, in the index but not yet on the LRU ring. */
 static int bc_add(struct blobcache *c, uint64_t hash, struct bc_entry **out)
 {
-	struct bc_entry *e;
+	struct bc_entry *e = calloc(1, sizeof *e);
 
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? 2 * c->cap : 64;
-		struct bc_entry **p = realloc(c->ents, cap * sizeof *p);
-		if (!p)
-			return -ENOMEM;
-		c->ents = p;
-		c->cap = cap;
-	}
-	if (!(e = calloc(1, sizeof *e)))
+	if (!e)
 		return -ENOMEM;
 	e->hash = hash;
-	c->ents[c->n++] = e;
+	if (strmap_put(&c->index, (const char *)&e->hash, sizeof e->hash, e)) {
+		free(e);
+		return -ENOMEM;
+	}
 	*out = e;
 	return 0;
 }
 
-static void bc_remove(struct blobcache *c, size_t i)
+/* Puts closed e last on the ring: the most recently used. */
+static void bc_lru_push(struct blobcache *c, struct bc_entry *e)
 {
-	c->used -= c->ents[i]->bytes;
-	free(c->ents[i]);
-	c->ents[i] = c->ents[--c->n];
+	e->prev = c->lru.prev;
+	e->next = &c->lru;
+	e->prev->next = e;
+	c->lru.prev = e;
+}
+
+static void bc_lru_take(struct bc_entry *e)
+{
+	if (!e->next)
+		return;
+	e->prev->next = e->next;
+	e->next->prev = e->prev;
+	e->prev = e->next = NULL;
+}
+
+static void bc_remove(struct blobcache *c, struct bc_entry *e)
+{
+	bc_lru_take(e);
+	strmap_del(&c->index, (const char *)&e->hash, sizeof e->hash);
+	c->used -= e->bytes;
+	free(e);
 }
 
 /* Brings b's entry's bytes up to date: the data file's blocks plus its map. */
@@ -111,25 +131,59 @@ static void bc_measure(struct blobcache *c, struct blob *b)
 	b->e->bytes = bytes;
 }
 
-/* Least recently used closed entries go until the total fits; the map
- * first: a data file without a map is garbage the next scan removes. */
+/* Least recently used closed entries go until the total fits (with only
+ * open entries left, the overshoot is allowed); the map first: a data file
+ * without a map is garbage the next scan removes. */
 static void bc_evict(struct blobcache *c)
 {
 	char name[BLOB_NAME];
 
-	while (c->used > c->max_bytes) {
-		size_t v = c->n;
-		for (size_t i = 0; i < c->n; i++)
-			if (!c->ents[i]->open && (v == c->n || c->ents[i]->used_at < c->ents[v]->used_at))
-				v = i;
-		if (v == c->n)
-			return; /* only open entries: the overshoot is allowed */
+	while (c->used > c->max_bytes && c->lru.next != &c->lru) {
+		struct bc_entry *v = c->lru.next;
 		for (enum blob_file k = BLOB_MAP; k <= BLOB_TMP; k++) {
-			blob_name(name, c->ents[v]->hash, k);
+			blob_name(name, v->hash, k);
 			unlinkat(c->dirfd, name, 0);
 		}
 		bc_remove(c, v);
 	}
+}
+
+struct bc_all {
+	struct bc_entry **ents;
+	size_t n;
+};
+
+static void bc_all_add(void *val, void *ctx)
+{
+	struct bc_all *all = ctx;
+
+	all->ents[all->n++] = val;
+}
+
+static int bc_by_use(const void *a, const void *b)
+{
+	const struct bc_entry *x = *(struct bc_entry *const *)a, *y = *(struct bc_entry *const *)b;
+
+	return (x->used_at > y->used_at) - (x->used_at < y->used_at);
+}
+
+/* Puts the scanned entries on the ring, oldest first, and sums their bytes. */
+static int bc_order(struct blobcache *c)
+{
+	struct bc_all all = { NULL, 0 };
+
+	if (!c->index.count)
+		return 0;
+	if (!(all.ents = malloc(c->index.count * sizeof *all.ents)))
+		return -ENOMEM;
+	strmap_each(&c->index, bc_all_add, &all);
+	qsort(all.ents, all.n, sizeof *all.ents, bc_by_use);
+	for (size_t i = 0; i < all.n; i++) {
+		bc_lru_push(c, all.ents[i]);
+		c->used += all.ents[i]->bytes;
+	}
+	free(all.ents);
+	return 0;
 }
 
 /* One entry per map; data files add their blocks. Data files without a map
@@ -170,8 +224,7 @@ static int bc_scan(struct blobcache *c)
 		else if (kind == BLOB_DATA || kind == BLOB_TMP)
 			unlinkat(c->dirfd, de->d_name, 0);
 	}
-	for (size_t i = 0; i < c->n; i++)
-		c->used += c->ents[i]->bytes;
+	rc = bc_order(c);
 out:
 	closedir(d);
 	return rc;
@@ -225,9 +278,8 @@ static int bc_revive(struct blobcache *c)
 		rc = rc ? rc : -errno;
 		goto out;
 	}
-	for (size_t i = c->n; i-- > 0;)
-		if (!c->ents[i]->open)
-			bc_remove(c, i);
+	while (c->lru.next != &c->lru)
+		bc_remove(c, c->lru.next);
 	log_msg(LOGL_WARN, "the cache directory %s was removed; made anew", c->path);
 out:
 	if (rc)
@@ -261,6 +313,8 @@ struct blobcache *blobcache_new(const char *dir, uint64_t max_bytes, int *err)
 		goto out;
 	}
 	pthread_mutex_init(&c->mu, NULL);
+	strmap_init(&c->index);
+	c->lru.prev = c->lru.next = &c->lru;
 	c->dirfd = -1;
 	c->max_bytes = max_bytes;
 	if (!(c->path = strdup(dir))) {
@@ -287,18 +341,26 @@ out:
 	return c;
 }
 
+/* Frees an entry and its blob, if open; the index goes next, so its keys
+ * (inside the entries) are not read again. */
+static void bc_free_entry(void *val, void *ctx)
+{
+	struct bc_entry *e = val;
+
+	(void)ctx;
+	if (e->open) {
+		blob_sync(e->open);
+		blob_free(e->open);
+	}
+	free(e);
+}
+
 void blobcache_free(struct blobcache *c)
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < c->n; i++) {
-		if (c->ents[i]->open) {
-			blob_sync(c->ents[i]->open);
-			blob_free(c->ents[i]->open);
-		}
-		free(c->ents[i]);
-	}
-	free(c->ents);
+	strmap_each(&c->index, bc_free_entry, NULL);
+	strmap_free(&c->index);
 	if (c->dirfd >= 0)
 		close(c->dirfd);
 	pthread_mutex_destroy(&c->mu);
@@ -386,8 +448,7 @@ int blobcache_open(struct blobcache *c, const char *key, size_t key_len, uint64_
 	}
 	rc = blob_load(c, c->dirfd, hash, key, key_len, size, validator, &b);
 	if (rc == -ENOENT && bc_revive(c) == 0) {
-		if (!(e = bc_find(c, hash))) { /* the revival dropped it */
-			added = false;
+		if (!(e = bc_find(c, hash))) { /* the revival dropped it: it was closed */
 			if ((rc = bc_add(c, hash, &e)))
 				goto out;
 			added = true;
@@ -396,6 +457,7 @@ int blobcache_open(struct blobcache *c, const char *key, size_t key_len, uint64_
 	}
 	if (rc)
 		goto out;
+	bc_lru_take(e);
 	b->e = e;
 	b->refs = 1;
 	e->open = b;
@@ -404,7 +466,7 @@ int blobcache_open(struct blobcache *c, const char *key, size_t key_len, uint64_
 	*out = b;
 out:
 	if (rc && added)
-		bc_remove(c, c->n - 1);
+		bc_remove(c, e);
 	pthread_mutex_unlock(&c->mu);
 	return rc;
 }
@@ -465,6 +527,7 @@ void blob_close(struct blob *b)
 	bc_measure(c, b);
 	b->e->open = NULL;
 	b->e->used_at = bc_stamp(c);
+	bc_lru_push(c, b->e);
 	bc_evict(c);
 	pthread_mutex_unlock(&c->mu);
 	blob_free(b);
