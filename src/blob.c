@@ -35,7 +35,7 @@
 
 #define BLOB_SYNC_EVERY ((uint64_t)64 << 20)
 
-static const char *const blob_suffix[] = { ".map", ".data", ".map.tmp" };
+static const char *const blob_suffix[] = { ".map", ".data", ".map.tmp", ".gone" };
 
 void blob_name(char *buf, uint64_t hash, enum blob_file kind)
 {
@@ -53,7 +53,7 @@ int blob_parse_name(const char *name, uint64_t *hash)
 			return -1;
 		h = h << 4 | (uint64_t)d;
 	}
-	for (int k = BLOB_MAP; k <= BLOB_TMP; k++)
+	for (int k = BLOB_MAP; k <= BLOB_GONE; k++)
 		if (!strcmp(name + 16, blob_suffix[k])) {
 			*hash = h;
 			return k;

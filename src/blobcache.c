@@ -19,8 +19,11 @@
  * A directory removed under a running mount is made anew at the next open
  * (what was closed is gone with it).
  *
- * Locks: c->mu guards the index and each blob's refs; a blob's own locks
- * (blob.c) come after it, and b->mu is always taken last.
+ * Locks: c->mu guards the index, the ring, the byte count, the BLOB_GONE
+ * numbers and each blob's e and refs. Under it a blob's b->mu may be taken
+ * (to measure it), b->mu being always the last; b->sync_mu (blob.c) is
+ * never held with c->mu, in either order. No lock is held while evicted
+ * files are unlinked (bc_evict says why that is safe).
  *
  * Knows no map format (bcmap.c) and no blob's insides beyond blobcache_int.h.
  * Knows no HTTP and no FUSE. */
@@ -59,6 +62,7 @@ struct blobcache {
 	char *path;         /* DIR */
 	uint64_t max_bytes, used;
 	int64_t clock;       /* the last stamp handed out */
+	uint64_t gone;       /* the next BLOB_GONE name's number */
 	struct strmap index; /* every entry, by hash */
 	struct bc_entry lru; /* a ring of the closed entries, oldest first */
 };
@@ -131,20 +135,53 @@ static void bc_measure(struct blobcache *c, struct blob *b)
 	b->e->bytes = bytes;
 }
 
+/* Evicted files, renamed to BLOB_GONE names numbered first to end - 1:
+ * unlinked by bc_trash_empty() once c->mu is released. */
+struct bc_trash {
+	uint64_t first, end;
+};
+
 /* Least recently used closed entries go until the total fits (with only
  * open entries left, the overshoot is allowed); the map first: a data file
- * without a map is garbage the next scan removes. */
-static void bc_evict(struct blobcache *c)
+ * without a map is garbage the next scan removes. Caller holds c->mu, then
+ * releases it and calls bc_trash_empty(c, t).
+ *
+ * Unlinking frees a file's blocks, which for a large file is slow, so it
+ * waits until c->mu is released. That is safe because the names a record
+ * owns are given up here, under c->mu, by renaming: by the time an open
+ * can look for this key again, its record is gone from the index and its
+ * files from their names, so the open starts a fresh record over fresh
+ * files, and the unlinks that follow touch only BLOB_GONE names, each used
+ * once and never a record's. A file that cannot be renamed is unlinked at
+ * once, so no name outlives its record. */
+static void bc_evict(struct blobcache *c, struct bc_trash *t)
 {
-	char name[BLOB_NAME];
+	char name[BLOB_NAME], gone[BLOB_NAME];
 
+	t->first = t->end = c->gone;
 	while (c->used > c->max_bytes && c->lru.next != &c->lru) {
 		struct bc_entry *v = c->lru.next;
 		for (enum blob_file k = BLOB_MAP; k <= BLOB_TMP; k++) {
 			blob_name(name, v->hash, k);
-			unlinkat(c->dirfd, name, 0);
+			blob_name(gone, c->gone, BLOB_GONE);
+			if (renameat(c->dirfd, name, c->dirfd, gone) == 0)
+				c->gone++;
+			else if (errno != ENOENT)
+				unlinkat(c->dirfd, name, 0);
 		}
 		bc_remove(c, v);
+	}
+	t->end = c->gone;
+}
+
+/* Unlinks what bc_evict() renamed; c->mu not held. */
+static void bc_trash_empty(struct blobcache *c, const struct bc_trash *t)
+{
+	char gone[BLOB_NAME];
+
+	for (uint64_t n = t->first; n != t->end; n++) {
+		blob_name(gone, n, BLOB_GONE);
+		unlinkat(c->dirfd, gone, 0);
 	}
 }
 
@@ -186,8 +223,9 @@ static int bc_order(struct blobcache *c)
 	return 0;
 }
 
-/* One entry per map; data files add their blocks. Data files without a map
- * and temporary maps are what a crash left: they go. Others' files stay. */
+/* One entry per map; data files add their blocks. Data files without a map,
+ * temporary maps and evicted files are what a crash left: they go. Others'
+ * files stay. */
 static int bc_scan(struct blobcache *c)
 {
 	int fd = fcntl(c->dirfd, F_DUPFD_CLOEXEC, 0), rc = 0;
@@ -221,7 +259,7 @@ static int bc_scan(struct blobcache *c)
 		if (e && fstatat(c->dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    S_ISREG(st.st_mode))
 			e->bytes += (uint64_t)st.st_blocks * 512;
-		else if (kind == BLOB_DATA || kind == BLOB_TMP)
+		else if (kind == BLOB_DATA || kind == BLOB_TMP || kind == BLOB_GONE)
 			unlinkat(c->dirfd, de->d_name, 0);
 	}
 	rc = bc_order(c);
@@ -295,6 +333,7 @@ out:
 
 struct blobcache *blobcache_new(const char *dir, uint64_t max_bytes, int *err)
 {
+	struct bc_trash trash = { 0, 0 };
 	struct blobcache *c = NULL;
 	int dfd = -1, rc = 0;
 
@@ -328,7 +367,8 @@ struct blobcache *blobcache_new(const char *dir, uint64_t max_bytes, int *err)
 	}
 	if ((rc = bc_scan(c)))
 		goto out;
-	bc_evict(c); /* the cap may have shrunk */
+	bc_evict(c, &trash); /* the cap may have shrunk */
+	bc_trash_empty(c, &trash);
 out:
 	if (dfd >= 0)
 		close(dfd);
@@ -513,6 +553,7 @@ int blobcache_peek(struct blobcache *c, const char *key, size_t key_len, uint64_
 
 void blob_close(struct blob *b)
 {
+	struct bc_trash trash = { 0, 0 };
 	struct blobcache *c;
 
 	if (!b)
@@ -528,18 +569,22 @@ void blob_close(struct blob *b)
 	b->e->open = NULL;
 	b->e->used_at = bc_stamp(c);
 	bc_lru_push(c, b->e);
-	bc_evict(c);
+	bc_evict(c, &trash);
 	pthread_mutex_unlock(&c->mu);
+	bc_trash_empty(c, &trash);
 	blob_free(b);
 }
 
 void blobcache_account(struct blobcache *c, struct blob *b, bool evict)
 {
+	struct bc_trash trash = { 0, 0 };
+
 	pthread_mutex_lock(&c->mu);
 	bc_measure(c, b);
 	if (evict)
-		bc_evict(c);
+		bc_evict(c, &trash);
 	pthread_mutex_unlock(&c->mu);
+	bc_trash_empty(c, &trash);
 }
 
 uint64_t blobcache_used(struct blobcache *c)

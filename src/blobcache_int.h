@@ -18,8 +18,10 @@ struct bcmap;
 struct bc_entry;
 struct blobcache;
 
-/* A blob's files in the cache's directory: <16 hex digits><suffix>. */
-enum blob_file { BLOB_MAP, BLOB_DATA, BLOB_TMP };
+/* A blob's files in the cache's directory: <16 hex digits><suffix>, the
+ * digits being its hash; BLOB_GONE's are an evicted file's, to be unlinked,
+ * and its digits a number the cache hands out once. */
+enum blob_file { BLOB_MAP, BLOB_DATA, BLOB_TMP, BLOB_GONE };
 #define BLOB_NAME 32 /* bytes for any of them, NUL included */
 
 struct blob {
