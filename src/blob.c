@@ -1,6 +1,6 @@
-/* blob.c: one open entry of the blob cache: its data file
- * (DIR/blobs/<hash>.data, sparse) and map (<hash>.map, which chunks are
- * present), its bitmap in memory, marking, syncs and resets.
+/* blob.c: one entry of the blob cache: its data file (DIR/blobs/<hash>.data,
+ * sparse) and map (<hash>.map, which chunks are present); while it is open,
+ * its bitmap in memory, marking, syncs and resets.
  *
  * Crash safety is one order: bytes are written, then marked in memory
  * (readers here may use them at once: they are in the page cache), and a
@@ -96,7 +96,10 @@ static int blob_pwrite_full(int fd, const void *buf, size_t len, uint64_t off)
 
 /* ---- maps ---- */
 
-int blob_map_read(int dirfd, uint64_t hash, const char *key, size_t key_len, struct bcmap *m)
+/* Reads hash's map for key: 0, -ENOMEM, or another -errno that means
+ * "nothing usable" (missing, short, corrupt, another key's). */
+static int blob_map_read(int dirfd, uint64_t hash, const char *key, size_t key_len,
+			 struct bcmap *m)
 {
 	char name[BLOB_NAME];
 	uint8_t *buf = NULL;
@@ -131,6 +134,28 @@ int blob_map_read(int dirfd, uint64_t hash, const char *key, size_t key_len, str
 out:
 	free(buf);
 	close(fd);
+	return rc;
+}
+
+int blob_peek(int dirfd, uint64_t hash, const char *key, size_t key_len, uint64_t *size,
+	      bool *complete)
+{
+	char name[BLOB_NAME];
+	struct bcmap m;
+	struct stat st;
+	int rc = blob_map_read(dirfd, hash, key, key_len, &m);
+
+	blob_name(name, hash, BLOB_DATA);
+	if (!rc && (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
+		    (uint64_t)st.st_size != m.size))
+		rc = -ENOENT;
+	if (!rc) {
+		*size = m.size;
+		*complete = bcmap_count(m.bits, bcmap_nchunks(m.size)) == bcmap_nchunks(m.size);
+	} else if (rc != -ENOMEM) {
+		rc = -ENOENT;
+	}
+	bcmap_clear(&m);
 	return rc;
 }
 

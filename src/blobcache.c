@@ -25,8 +25,8 @@
  * never held with c->mu, in either order. No lock is held while evicted
  * files are unlinked (bc_evict says why that is safe).
  *
- * Knows no map format (bcmap.c) and no blob's insides beyond blobcache_int.h.
- * Knows no HTTP and no FUSE. */
+ * Knows no map format (bcmap.c gives it the key's hash and the caps), no
+ * blob's insides beyond blobcache_int.h, no HTTP and no FUSE. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -514,10 +514,7 @@ out:
 int blobcache_peek(struct blobcache *c, const char *key, size_t key_len, uint64_t *size,
 		   bool *complete)
 {
-	char name[BLOB_NAME];
 	struct bc_entry *e;
-	struct bcmap m;
-	struct stat st;
 	uint64_t hash;
 	int rc = -ENOENT;
 
@@ -534,18 +531,7 @@ int blobcache_peek(struct blobcache *c, const char *key, size_t key_len, uint64_
 			rc = 0;
 		}
 	} else if (e) {
-		rc = blob_map_read(c->dirfd, hash, key, key_len, &m);
-		blob_name(name, hash, BLOB_DATA);
-		if (!rc && (fstatat(c->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-			    !S_ISREG(st.st_mode) || (uint64_t)st.st_size != m.size))
-			rc = -ENOENT;
-		if (!rc) {
-			*size = m.size;
-			*complete = bcmap_count(m.bits, bcmap_nchunks(m.size)) == bcmap_nchunks(m.size);
-		} else if (rc != -ENOMEM) {
-			rc = -ENOENT;
-		}
-		bcmap_clear(&m);
+		rc = blob_peek(c->dirfd, hash, key, key_len, size, complete);
 	}
 	pthread_mutex_unlock(&c->mu);
 	return rc;

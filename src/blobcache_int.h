@@ -14,7 +14,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct bcmap;
 struct bc_entry;
 struct blobcache;
 
@@ -58,10 +57,11 @@ void blob_name(char *buf, uint64_t hash, enum blob_file kind);
 /* Which of our files name is, with its hash; -1 when it is not ours. */
 int blob_parse_name(const char *name, uint64_t *hash);
 
-/* Reads hash's map for key into m (free with bcmap_clear()): 0, -ENOMEM, or
- * another -errno that means "nothing usable" (missing, short, corrupt,
- * another key's). */
-int blob_map_read(int dirfd, uint64_t hash, const char *key, size_t key_len, struct bcmap *m);
+/* What hash's files in dirfd hold for key, read without making a blob: 0
+ * with the file's size and whether all its chunks are present, -ENOENT when
+ * nothing usable is there, or -ENOMEM. Caller holds c->mu. */
+int blob_peek(int dirfd, uint64_t hash, const char *key, size_t key_len, uint64_t *size,
+	      bool *complete);
 
 /* Returns in *out a new blob over hash's files in dirfd, with no reference
  * counted yet; free with blob_free(). Caller holds c->mu. 0 or -errno;
