@@ -60,6 +60,7 @@ lint:
 	@! grep -ln '<fuse' src/*.c src/provider/*.c include/aifs/*.h | grep -v -E '^src/(fs|main).c$$' | grep . || { echo 'fuse outside fs/main'; false; }
 	@! grep -ln '<jansson.h>' src/*.c include/aifs/*.h | grep -v -E '^src/(json).c$$' | grep . || { echo 'jansson outside provider/json'; false; }
 	@! grep -ln '"tree_int.h"' src/*.c src/provider/*.c include/aifs/*.h | grep -v -E '^src/(tree|fresh|slim|outputs).c$$' | grep . || { echo 'tree_int.h outside the tree'; false; }
+	@! grep -ln '"blobcache_int.h"' src/*.c src/provider/*.c include/aifs/*.h | grep -v -E '^src/(blob|blobcache).c$$' | grep . || { echo 'blobcache_int.h outside the blob cache'; false; }
 	@! grep -ln '"aifs/aifs.h"' src/*.c src/provider/*.c include/aifs/*.h | grep -v -E '^src/(aifs|main).c$$' | grep . || { echo 'aifs.h below main'; false; }
 	@! grep -ln '"aifs/fs.h"' src/*.c src/provider/*.c include/aifs/*.h | grep -v -E '^src/(fs|main).c$$' | grep . || { echo 'fs.h outside fs/main'; false; }
 	@! grep -ln -E '"aifs/(fs|tree|media|blobcache|api).h"' src/provider/*.c | grep . || { echo 'a provider reaching up'; false; }

@@ -1,10 +1,10 @@
 /* blobcache_int.h: PRIVATE to src/blob.c and src/blobcache.c; nothing else
- * includes it. What the two share: a blob's fields, the names of its files,
- * and the few calls each makes into the other.
+ * includes it (make lint checks). What the two share: a blob's fields, the
+ * names of its files, and the few calls each makes into the other.
  *
- * blob.c owns one open entry (its files, bitmap, marking and syncs);
- * blobcache.c owns the index of entries, eviction and the directory. A blob
- * reaches its cache only through blobcache_account(). */
+ * blob.c owns one entry's files and, while it is open, its bitmap, marks
+ * and syncs; blobcache.c owns the index of entries, eviction and the
+ * directory. A blob reaches its cache only through blobcache_account(). */
 #ifndef AIFS_BLOBCACHE_INT_H
 #define AIFS_BLOBCACHE_INT_H
 
