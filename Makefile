@@ -60,8 +60,9 @@ lint:
 	@! grep -ln '<fuse' src/*.c src/provider/*.c include/aifs/*.h | grep -v -E '^src/(fs|main).c$$' | grep . || { echo 'fuse outside fs/main'; false; }
 	@! grep -ln '<jansson.h>' src/*.c include/aifs/*.h | grep -v -E '^src/(json).c$$' | grep . || { echo 'jansson outside provider/json'; false; }
 	@! grep -ln '<ini.h>' src/*.c src/provider/*.c include/aifs/*.h | grep -v '^src/ini.c$$' | grep . || { echo 'inih outside ini.c'; false; }
-	@! grep -ln '"tree_int.h"' src/*.c src/provider/*.c include/aifs/*.h | grep -v -E '^src/(tree|fresh|slim|outputs).c$$' | grep . || { echo 'tree_int.h outside the tree'; false; }
+	@! grep -ln '"tree_int.h"' src/*.c src/provider/*.c include/aifs/*.h | grep -v -E '^src/(tree|fresh|slim|outputs|labels|wait).c$$' | grep . || { echo 'tree_int.h outside the tree'; false; }
 	@! grep -ln '"media_int.h"' src/*.c src/provider/*.c include/aifs/*.h | grep -v -E '^src/(media|probe).c$$' | grep . || { echo 'media_int.h outside media'; false; }
+	@! grep -ln '"blobcache_int.h"' src/*.c src/provider/*.c include/aifs/*.h | grep -v -E '^src/(blob|blobcache).c$$' | grep . || { echo 'blobcache_int.h outside the blob cache'; false; }
 	@! grep -ln '"aifs/aifs.h"' src/*.c src/provider/*.c include/aifs/*.h | grep -v -E '^src/(aifs|main).c$$' | grep . || { echo 'aifs.h below main'; false; }
 	@! grep -ln '"aifs/fs.h"' src/*.c src/provider/*.c include/aifs/*.h | grep -v -E '^src/(fs|main).c$$' | grep . || { echo 'fs.h outside fs/main'; false; }
 	@! grep -ln -E '"aifs/(fs|tree|media|blobcache|api).h"' src/provider/*.c | grep . || { echo 'a provider reaching up'; false; }
@@ -93,7 +94,7 @@ clean:
 # targets, built by $(CC) like the unit tests (SANITIZE= applies), quickly.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= ark chanjing config idenc url
+FUZZ_TARGETS ?= ark bcmap chanjing config idenc url
 FUZZ_FLAGS   ?=
 FUZZ_O       := build-fuzz
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -pthread -g -O1 $(filter-out -Werror,$(WARN)) -Iinclude \

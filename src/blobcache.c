@@ -1,14 +1,6 @@
-/* blobcache.c: output files on disk, as DIR/blobs/<hash>.data (sparse, the
- * file's bytes) and <hash>.map (which chunks of it are present).
- *
- * Crash safety is one order: bytes are written, then marked in memory
- * (readers here may use them at once: they are in the page cache), and a
- * sync fdatasyncs the data before it renames a new map over the old one. A
- * map that does not check out (magic, version, length, checksum, key, size)
- * names nothing. Whenever chunks are dropped, the emptied map is made
- * durable before a new byte can land. A failed fdatasync poisons the blob:
- * pages may be lost while the page cache still shows them, so its chunks
- * are forgotten and writes refused until it is reset or reopened.
+/* blobcache.c: the blob cache's index of entries, DIR/blobs/<hash>.data
+ * and <hash>.map (see blob.c for one entry's files), its eviction and its
+ * directory.
  *
  * <hash> is the 64-bit FNV-1a of the key, in hex. The key is stored in the
  * map: a key that finds another key's map in its slot takes the slot over
@@ -16,21 +8,30 @@
  * other entry is open. Eviction works from memory: one record per map with
  * its bytes on disk and last use, scanned at start (the map's mtime) and
  * stamped at open and close. An open entry is never evicted, so reads need
- * not touch the index. One process per directory (flock); a new one waits a
- * few seconds for the lock, so that a remount right after an unmount finds
- * the old daemon gone. A directory removed under a running mount is made
- * anew at the next open (what was closed is gone with it).
+ * not touch the index. Records are found by hash in a hash map (strmap over
+ * the hash's 8 bytes). The closed ones also sit on a ring, least recently
+ * used first, so eviction takes the first at once, with no scan: stamps
+ * only grow and a record joins the ring's end when it closes, so the ring
+ * stays in order; at start the scanned records are sorted once.
  *
- * Locks: c->mu guards the index and each blob's refs; b->sync_mu admits one
- * map writer at a time; b->mu guards the bitmap and is always taken last.
- * Knows no HTTP and no FUSE. */
+ * One process per directory (flock); a new one waits a few seconds for the
+ * lock, so that a remount right after an unmount finds the old daemon gone.
+ * A directory removed under a running mount is made anew at the next open
+ * (what was closed is gone with it).
+ *
+ * Locks: c->mu guards the index, the ring, the byte count, the BLOB_GONE
+ * numbers and each blob's e and refs. Under it a blob's b->mu may be taken
+ * (to measure it), b->mu being always the last; b->sync_mu (blob.c) is
+ * never held with c->mu, in either order. No lock is held while evicted
+ * files are unlinked (bc_evict says why that is safe).
+ *
+ * Knows no map format (bcmap.c gives it the key's hash and the caps), no
+ * blob's insides beyond blobcache_int.h, no HTTP and no FUSE. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,28 +40,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "aifs/bcmap.h"
 #include "aifs/blobcache.h"
 #include "aifs/log.h"
+#include "aifs/strmap.h"
+#include "blobcache_int.h"
 
-#define BC_MAGIC "aifsmap\n"
-#define BC_VERSION 1u
-#define BC_HDR 32u /* magic 8, version 4, chunk 4, size 8, key len 4, validator len 4 */
-#define BC_KEY_MAX 4096u
-#define BC_VAL_MAX 1024u
-#define BC_SIZE_MAX ((uint64_t)1 << 40) /* 1 TiB: a 128 KiB bitmap */
-#define BC_SYNC_EVERY ((uint64_t)64 << 20)
-#define BC_FNV_BASIS 0xcbf29ce484222325ull
-#define BC_NAME 32
 #define BC_LOCK_WAIT 5.0 /* seconds a new mount waits for the old one to go */
 
-enum { BC_MAP, BC_DATA, BC_TMP };
-static const char *const bc_suffix[] = { ".map", ".data", ".map.tmp" };
-
 struct bc_entry {
-	uint64_t hash;
+	uint64_t hash;     /* its 8 bytes are the entry's key in the index */
 	uint64_t bytes;    /* on disk: the data file's blocks plus the map */
 	int64_t used_at;   /* ns since the epoch: the LRU order */
 	struct blob *open; /* NULL when closed: only then evictable */
+	struct bc_entry *prev, *next; /* on c->lru; NULL when not */
 };
 
 struct blobcache {
@@ -68,314 +61,11 @@ struct blobcache {
 	int dirfd;          /* DIR/blobs, flock'ed; replaced in place (dup3) if removed */
 	char *path;         /* DIR */
 	uint64_t max_bytes, used;
-	int64_t clock; /* the last stamp handed out */
-	struct bc_entry **ents;
-	size_t n, cap;
+	int64_t clock;       /* the last stamp handed out */
+	uint64_t gone;       /* the next BLOB_GONE name's number */
+	struct strmap index; /* every entry, by hash */
+	struct bc_entry lru; /* a ring of the closed entries, oldest first */
 };
-
-struct blob {
-	struct blobcache *c;
-	struct bc_entry *e; /* e and refs: under c->mu */
-	int refs;
-	int fd;
-	uint64_t hash;
-	char *key;
-	size_t key_len;
-	atomic_bool broken;      /* poisoned: writes refused */
-	pthread_mutex_t sync_mu; /* one map writer; taken before mu */
-	bool map_durable;        /* the map's name is known to survive a crash */
-	pthread_mutex_t mu;      /* the rest; size, validator also need sync_mu to change */
-	_Atomic uint64_t size;
-	atomic_bool complete;
-	char *validator;
-	uint8_t *bits;
-	uint64_t nchunks, nmarked;
-	uint64_t unsynced; /* bytes marked since the last map snapshot */
-	bool dirty;
-};
-
-struct bc_map { /* a map read back */
-	uint64_t size;
-	char *validator;
-	uint8_t *bits;
-};
-
-static uint64_t bc_fnv(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *s = p;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= s[i];
-		h *= 0x100000001b3ull;
-	}
-	return h;
-}
-
-static uint64_t bc_nchunks(uint64_t size)
-{
-	return (size + BLOB_CHUNK - 1) / BLOB_CHUNK;
-}
-
-static size_t bc_bitmap_len(uint64_t nchunks)
-{
-	return (size_t)((nchunks + 7) / 8);
-}
-
-static size_t bc_map_len(size_t key_len, size_t val_len, uint64_t size)
-{
-	return BC_HDR + key_len + val_len + bc_bitmap_len(bc_nchunks(size)) + 8;
-}
-
-static bool bc_bit(const uint8_t *bits, uint64_t i)
-{
-	return bits[i / 8] >> (i % 8) & 1;
-}
-
-static uint64_t bc_count(const uint8_t *bits, uint64_t nchunks)
-{
-	uint64_t n = 0;
-
-	for (size_t i = 0; i < bc_bitmap_len(nchunks); i++)
-		n += (uint64_t)__builtin_popcount(bits[i]);
-	return n;
-}
-
-static void bc_put(uint8_t *p, uint64_t v, int n)
-{
-	for (int i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> 8 * i);
-}
-
-static uint64_t bc_get(const uint8_t *p, int n)
-{
-	uint64_t v = 0;
-
-	while (n-- > 0)
-		v = v << 8 | p[n];
-	return v;
-}
-
-static void bc_name(char *buf, uint64_t hash, int kind)
-{
-	snprintf(buf, BC_NAME, "%016" PRIx64 "%s", hash, bc_suffix[kind]);
-}
-
-/* Which of our files name is (BC_MAP...), with its hash; -1 when not ours. */
-static int bc_parse_name(const char *name, uint64_t *hash)
-{
-	uint64_t h = 0;
-
-	for (int i = 0; i < 16; i++) {
-		char ch = name[i];
-		int d = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
-		if (d < 0)
-			return -1;
-		h = h << 4 | (uint64_t)d;
-	}
-	for (int k = BC_MAP; k <= BC_TMP; k++)
-		if (!strcmp(name + 16, bc_suffix[k])) {
-			*hash = h;
-			return k;
-		}
-	return -1;
-}
-
-/* Like pread(2), but short only at the end of the file. */
-static ssize_t bc_pread_full(int fd, void *buf, size_t len, uint64_t off)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t r = pread(fd, (char *)buf + done, len - done, (off_t)(off + done));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return done ? (ssize_t)done : -errno;
-		if (r == 0)
-			break;
-		done += (size_t)r;
-	}
-	return (ssize_t)done;
-}
-
-static int bc_pwrite_full(int fd, const void *buf, size_t len, uint64_t off)
-{
-	while (len) {
-		ssize_t r = pwrite(fd, buf, len, (off_t)off);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return r < 0 ? -errno : -EIO;
-		buf = (const char *)buf + r;
-		len -= (size_t)r;
-		off += (uint64_t)r;
-	}
-	return 0;
-}
-
-/* ---- maps ---- */
-
-static void bc_map_clear(struct bc_map *m)
-{
-	free(m->validator);
-	free(m->bits);
-	memset(m, 0, sizeof *m);
-}
-
-/* Reads hash's map for key: 0, -ENOMEM, or another -errno that means
- * "nothing usable" (missing, short, corrupt, another key's). */
-static int bc_map_read(int dirfd, uint64_t hash, const char *key, size_t key_len, struct bc_map *m)
-{
-	char name[BC_NAME];
-	uint8_t *buf = NULL;
-	struct stat st;
-	int fd, rc = -EBADMSG;
-
-	memset(m, 0, sizeof *m);
-	bc_name(name, hash, BC_MAP);
-	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		rc = -errno;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size < (off_t)BC_HDR + 8 ||
-	    (uint64_t)st.st_size > bc_map_len(BC_KEY_MAX, BC_VAL_MAX, BC_SIZE_MAX))
-		goto out;
-	size_t len = (size_t)st.st_size;
-	if (!(buf = malloc(len))) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	if (bc_pread_full(fd, buf, len, 0) != (ssize_t)len)
-		goto out;
-	uint64_t size = bc_get(buf + 16, 8);
-	size_t klen = (size_t)bc_get(buf + 24, 4), vlen = (size_t)bc_get(buf + 28, 4);
-	if (memcmp(buf, BC_MAGIC, 8) || bc_get(buf + 8, 4) != BC_VERSION ||
-	    bc_get(buf + 12, 4) != BLOB_CHUNK || size > BC_SIZE_MAX || klen > BC_KEY_MAX ||
-	    vlen > BC_VAL_MAX || len != bc_map_len(klen, vlen, size) ||
-	    bc_get(buf + len - 8, 8) != bc_fnv(BC_FNV_BASIS, buf, len - 8))
-		goto out;
-	const uint8_t *k = buf + BC_HDR, *v = k + klen, *bits = v + vlen;
-	uint64_t n = bc_nchunks(size);
-	size_t blen = bc_bitmap_len(n);
-	if (klen != key_len || (klen && memcmp(k, key, klen)) || memchr(v, 0, vlen))
-		goto out;
-	if (n % 8 && bits[blen - 1] >> (n % 8))
-		goto out; /* bits past the last chunk */
-	m->size = size;
-	m->validator = strndup((const char *)v, vlen);
-	m->bits = malloc(blen + 1);
-	if (!m->validator || !m->bits) {
-		bc_map_clear(m);
-		rc = -ENOMEM;
-		goto out;
-	}
-	memcpy(m->bits, bits, blen);
-	rc = 0;
-out:
-	free(buf);
-	close(fd);
-	return rc;
-}
-
-/* Writes b's map for (validator, size, bits): a temporary file, fsync'd,
- * renamed over the map; the directory is fsync'd too with dir_sync or the
- * first time. Caller holds b->sync_mu (or b is not yet shared). */
-static int bc_map_write(struct blob *b, const char *validator, uint64_t size, const uint8_t *bits,
-			bool dir_sync)
-{
-	char tmp[BC_NAME], name[BC_NAME];
-	size_t vlen = strlen(validator), blen = bc_bitmap_len(bc_nchunks(size));
-	size_t len = bc_map_len(b->key_len, vlen, size);
-	int dirfd = b->c->dirfd, fd = -1, rc;
-	uint8_t *buf = malloc(len), *p;
-
-	if (!buf)
-		return -ENOMEM;
-	memcpy(buf, BC_MAGIC, 8);
-	bc_put(buf + 8, BC_VERSION, 4);
-	bc_put(buf + 12, BLOB_CHUNK, 4);
-	bc_put(buf + 16, size, 8);
-	bc_put(buf + 24, b->key_len, 4);
-	bc_put(buf + 28, vlen, 4);
-	p = buf + BC_HDR;
-	memcpy(p, b->key, b->key_len);
-	memcpy(p += b->key_len, validator, vlen);
-	memcpy(p += vlen, bits, blen);
-	bc_put(p + blen, bc_fnv(BC_FNV_BASIS, buf, len - 8), 8);
-
-	bc_name(tmp, b->hash, BC_TMP);
-	bc_name(name, b->hash, BC_MAP);
-	/* whatever lies at the temporary name goes: never write through it */
-	if (unlinkat(dirfd, tmp, 0) < 0 && errno != ENOENT) {
-		rc = -errno;
-		goto out;
-	}
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		rc = -errno;
-		goto out;
-	}
-	if ((rc = bc_pwrite_full(fd, buf, len, 0)))
-		goto out;
-	if (fsync(fd) < 0 || renameat(dirfd, tmp, dirfd, name) < 0) {
-		rc = -errno;
-		goto out;
-	}
-	if (dir_sync || !b->map_durable) {
-		if (fsync(dirfd) < 0) {
-			rc = -errno;
-			goto out;
-		}
-		b->map_durable = true;
-	}
-out:
-	if (fd >= 0)
-		close(fd);
-	if (rc)
-		unlinkat(dirfd, tmp, 0);
-	free(buf);
-	return rc;
-}
-
-/* Forgets every chunk on disk: an empty map, durable, before the data file
- * is emptied. Caller holds b->sync_mu (or b is not yet shared). */
-static int bc_drop(struct blob *b, const char *validator, uint64_t size)
-{
-	uint8_t *zero = calloc(bc_bitmap_len(bc_nchunks(size)) + 1, 1);
-	int rc;
-
-	if (!zero)
-		return -ENOMEM;
-	rc = bc_map_write(b, validator, size, zero, true);
-	free(zero);
-	if (rc)
-		return rc;
-	if (ftruncate(b->fd, 0) < 0 || ftruncate(b->fd, (off_t)size) < 0)
-		return -errno;
-	return 0;
-}
-
-/* After a failed fdatasync, written pages may be gone while the page cache
- * still shows them (the error is reported once): forget every chunk and
- * let no map name any. Caller holds b->sync_mu. */
-static void bc_poison(struct blob *b)
-{
-	char name[BC_NAME];
-
-	pthread_mutex_lock(&b->mu);
-	atomic_store(&b->broken, true);
-	memset(b->bits, 0, bc_bitmap_len(b->nchunks));
-	b->nmarked = 0;
-	b->dirty = false;
-	atomic_store(&b->complete, b->nchunks == 0);
-	pthread_mutex_unlock(&b->mu);
-	bc_name(name, b->hash, BC_MAP);
-	if (unlinkat(b->c->dirfd, name, 0) == 0)
-		fsync(b->c->dirfd);
-}
 
 /* ---- the index; all under c->mu ---- */
 
@@ -391,77 +81,154 @@ static int64_t bc_stamp(struct blobcache *c)
 
 static struct bc_entry *bc_find(struct blobcache *c, uint64_t hash)
 {
-	for (size_t i = 0; i < c->n; i++)
-		if (c->ents[i]->hash == hash)
-			return c->ents[i];
-	return NULL;
+	return strmap_get(&c->index, (const char *)&hash, sizeof hash);
 }
 
+/* A new entry for hash, in the index but not yet on the LRU ring. */
 static int bc_add(struct blobcache *c, uint64_t hash, struct bc_entry **out)
 {
-	struct bc_entry *e;
+	struct bc_entry *e = calloc(1, sizeof *e);
 
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? 2 * c->cap : 64;
-		struct bc_entry **p = realloc(c->ents, cap * sizeof *p);
-		if (!p)
-			return -ENOMEM;
-		c->ents = p;
-		c->cap = cap;
-	}
-	if (!(e = calloc(1, sizeof *e)))
+	if (!e)
 		return -ENOMEM;
 	e->hash = hash;
-	c->ents[c->n++] = e;
+	if (strmap_put(&c->index, (const char *)&e->hash, sizeof e->hash, e)) {
+		free(e);
+		return -ENOMEM;
+	}
 	*out = e;
 	return 0;
 }
 
-static void bc_remove(struct blobcache *c, size_t i)
+/* Puts closed e last on the ring: the most recently used. */
+static void bc_lru_push(struct blobcache *c, struct bc_entry *e)
 {
-	c->used -= c->ents[i]->bytes;
-	free(c->ents[i]);
-	c->ents[i] = c->ents[--c->n];
+	e->prev = c->lru.prev;
+	e->next = &c->lru;
+	e->prev->next = e;
+	c->lru.prev = e;
+}
+
+static void bc_lru_take(struct bc_entry *e)
+{
+	if (!e->next)
+		return;
+	e->prev->next = e->next;
+	e->next->prev = e->prev;
+	e->prev = e->next = NULL;
+}
+
+static void bc_remove(struct blobcache *c, struct bc_entry *e)
+{
+	bc_lru_take(e);
+	strmap_del(&c->index, (const char *)&e->hash, sizeof e->hash);
+	c->used -= e->bytes;
+	free(e);
 }
 
 /* Brings b's entry's bytes up to date: the data file's blocks plus its map. */
 static void bc_measure(struct blobcache *c, struct blob *b)
 {
-	struct stat st;
-	uint64_t bytes;
+	uint64_t bytes = blob_disk_bytes(b);
 
-	pthread_mutex_lock(&b->mu);
-	bytes = bc_map_len(b->key_len, strlen(b->validator), atomic_load(&b->size));
-	pthread_mutex_unlock(&b->mu);
-	if (fstat(b->fd, &st) == 0)
-		bytes += (uint64_t)st.st_blocks * 512;
 	c->used = c->used - b->e->bytes + bytes;
 	b->e->bytes = bytes;
 }
 
-/* Least recently used closed entries go until the total fits; the map
- * first: a data file without a map is garbage the next scan removes. */
-static void bc_evict(struct blobcache *c)
-{
-	char name[BC_NAME];
+/* Evicted files, renamed to BLOB_GONE names numbered first to end - 1:
+ * unlinked by bc_trash_empty() once c->mu is released. */
+struct bc_trash {
+	uint64_t first, end;
+};
 
-	while (c->used > c->max_bytes) {
-		size_t v = c->n;
-		for (size_t i = 0; i < c->n; i++)
-			if (!c->ents[i]->open && (v == c->n || c->ents[i]->used_at < c->ents[v]->used_at))
-				v = i;
-		if (v == c->n)
-			return; /* only open entries: the overshoot is allowed */
-		for (int k = BC_MAP; k <= BC_TMP; k++) {
-			bc_name(name, c->ents[v]->hash, k);
+/* Least recently used closed entries go until the total fits (with only
+ * open entries left, the overshoot is allowed); the map first: a data file
+ * without a map is garbage the next scan removes. Caller holds c->mu, then
+ * releases it and calls bc_trash_empty(c, t).
+ *
+ * Unlinking frees a file's blocks, which for a large file is slow, so it
+ * waits until c->mu is released. That is safe because the names a record
+ * owns are given up here, under c->mu, by renaming: by the time an open
+ * can look for this key again, its record is gone from the index and its
+ * files from their names, so the open starts a fresh record over fresh
+ * files, and the unlinks that follow touch only BLOB_GONE names, each used
+ * once and never a record's. A file that cannot be renamed is unlinked at
+ * once, so no name outlives its record. */
+static void bc_discard(struct blobcache *c, struct bc_entry *v)
+{
+	char name[BLOB_NAME], gone[BLOB_NAME];
+
+	for (enum blob_file k = BLOB_MAP; k <= BLOB_TMP; k++) {
+		blob_name(name, v->hash, k);
+		blob_name(gone, c->gone, BLOB_GONE);
+		if (renameat(c->dirfd, name, c->dirfd, gone) == 0)
+			c->gone++;
+		else if (errno != ENOENT)
 			unlinkat(c->dirfd, name, 0);
-		}
-		bc_remove(c, v);
+	}
+	bc_remove(c, v);
+}
+
+static void bc_evict(struct blobcache *c, struct bc_trash *t)
+{
+	t->first = t->end = c->gone;
+	while (c->used > c->max_bytes && c->lru.next != &c->lru)
+		bc_discard(c, c->lru.next);
+	t->end = c->gone;
+}
+
+/* Unlinks what bc_evict() renamed; c->mu not held. */
+static void bc_trash_empty(struct blobcache *c, const struct bc_trash *t)
+{
+	char gone[BLOB_NAME];
+
+	for (uint64_t n = t->first; n != t->end; n++) {
+		blob_name(gone, n, BLOB_GONE);
+		unlinkat(c->dirfd, gone, 0);
 	}
 }
 
-/* One entry per map; data files add their blocks. Data files without a map
- * and temporary maps are what a crash left: they go. Others' files stay. */
+struct bc_all {
+	struct bc_entry **ents;
+	size_t n;
+};
+
+static void bc_all_add(void *val, void *ctx)
+{
+	struct bc_all *all = ctx;
+
+	all->ents[all->n++] = val;
+}
+
+static int bc_by_use(const void *a, const void *b)
+{
+	const struct bc_entry *x = *(struct bc_entry *const *)a, *y = *(struct bc_entry *const *)b;
+
+	return (x->used_at > y->used_at) - (x->used_at < y->used_at);
+}
+
+/* Puts the scanned entries on the ring, oldest first, and sums their bytes. */
+static int bc_order(struct blobcache *c)
+{
+	struct bc_all all = { NULL, 0 };
+
+	if (!c->index.count)
+		return 0;
+	if (!(all.ents = malloc(c->index.count * sizeof *all.ents)))
+		return -ENOMEM;
+	strmap_each(&c->index, bc_all_add, &all);
+	qsort(all.ents, all.n, sizeof *all.ents, bc_by_use);
+	for (size_t i = 0; i < all.n; i++) {
+		bc_lru_push(c, all.ents[i]);
+		c->used += all.ents[i]->bytes;
+	}
+	free(all.ents);
+	return 0;
+}
+
+/* One entry per map; data files add their blocks. Data files without a map,
+ * temporary maps and evicted files are what a crash left: they go. Others'
+ * files stay. */
 static int bc_scan(struct blobcache *c)
 {
 	int fd = fcntl(c->dirfd, F_DUPFD_CLOEXEC, 0), rc = 0;
@@ -478,7 +245,7 @@ static int bc_scan(struct blobcache *c)
 		return rc;
 	}
 	while ((de = readdir(d)))
-		if (bc_parse_name(de->d_name, &hash) == BC_MAP &&
+		if (blob_parse_name(de->d_name, &hash) == BLOB_MAP &&
 		    fstatat(c->dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    S_ISREG(st.st_mode)) {
 			if ((rc = bc_add(c, hash, &e)))
@@ -490,126 +257,17 @@ static int bc_scan(struct blobcache *c)
 		}
 	rewinddir(d);
 	while ((de = readdir(d))) {
-		int kind = bc_parse_name(de->d_name, &hash);
-		e = kind == BC_DATA ? bc_find(c, hash) : NULL;
+		int kind = blob_parse_name(de->d_name, &hash);
+		e = kind == BLOB_DATA ? bc_find(c, hash) : NULL;
 		if (e && fstatat(c->dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    S_ISREG(st.st_mode))
 			e->bytes += (uint64_t)st.st_blocks * 512;
-		else if (kind == BC_DATA || kind == BC_TMP)
+		else if (kind == BLOB_DATA || kind == BLOB_TMP || kind == BLOB_GONE)
 			unlinkat(c->dirfd, de->d_name, 0);
 	}
-	for (size_t i = 0; i < c->n; i++)
-		c->used += c->ents[i]->bytes;
+	rc = bc_order(c);
 out:
 	closedir(d);
-	return rc;
-}
-
-/* ---- blobs ---- */
-
-static void bc_blob_free(struct blob *b)
-{
-	if (!b)
-		return;
-	if (b->fd >= 0)
-		close(b->fd);
-	pthread_mutex_destroy(&b->sync_mu);
-	pthread_mutex_destroy(&b->mu);
-	free(b->key);
-	free(b->validator);
-	free(b->bits);
-	free(b);
-}
-
-static struct blob *bc_blob_new(struct blobcache *c, uint64_t hash, const char *key,
-				size_t key_len, uint64_t size, const char *validator)
-{
-	struct blob *b = calloc(1, sizeof *b);
-
-	if (!b)
-		return NULL;
-	b->c = c;
-	b->fd = -1;
-	b->hash = hash;
-	pthread_mutex_init(&b->sync_mu, NULL);
-	pthread_mutex_init(&b->mu, NULL);
-	b->nchunks = bc_nchunks(size);
-	atomic_init(&b->size, size);
-	atomic_init(&b->complete, b->nchunks == 0);
-	atomic_init(&b->broken, false);
-	b->key = malloc(key_len + 1);
-	b->validator = strdup(validator);
-	b->bits = calloc(bc_bitmap_len(b->nchunks) + 1, 1);
-	if (!b->key || !b->validator || !b->bits) {
-		bc_blob_free(b);
-		return NULL;
-	}
-	if (key_len)
-		memcpy(b->key, key, key_len);
-	b->key_len = key_len;
-	return b;
-}
-
-/* A new blob over hash's files: the stored chunks when the map is key's,
- * with this size and validator, and its data file is there; otherwise none,
- * with an empty map made durable first when an old one could name chunks.
- * Caller holds c->mu. */
-static int bc_load(struct blobcache *c, uint64_t hash, const char *key, size_t key_len,
-		   uint64_t size, const char *validator, struct blob **out)
-{
-	struct bc_map m = { 0 };
-	char name[BC_NAME];
-	struct blob *b;
-	struct stat st;
-	bool fresh = false;
-	int rc = 0, mrc;
-
-	if (!(b = bc_blob_new(c, hash, key, key_len, size, validator)))
-		return -ENOMEM;
-	bc_name(name, hash, BC_DATA);
-	b->fd = openat(c->dirfd, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	if (b->fd < 0 && errno == ENOENT) {
-		fresh = true;
-		b->fd = openat(c->dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	}
-	if (b->fd < 0 || fstat(b->fd, &st) < 0) {
-		rc = -errno;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		rc = -EINVAL;
-		goto out;
-	}
-	mrc = bc_map_read(c->dirfd, hash, key, key_len, &m);
-	if (mrc == -ENOMEM) {
-		rc = mrc;
-	} else if (!mrc && !fresh && (uint64_t)st.st_size == size && m.size == size &&
-		   (!*validator || !strcmp(validator, m.validator))) {
-		free(b->bits);
-		b->bits = m.bits;
-		m.bits = NULL;
-		if (!*validator) { /* keep what the stored bytes are versions of */
-			free(b->validator);
-			b->validator = m.validator;
-			m.validator = NULL;
-		}
-		b->nmarked = bc_count(b->bits, b->nchunks);
-		atomic_store(&b->complete, b->nmarked == b->nchunks);
-		b->map_durable = true;
-	} else if (mrc == -ENOENT) { /* no map names anything: no hurry */
-		b->dirty = true;
-		if ((!fresh && ftruncate(b->fd, 0) < 0) || ftruncate(b->fd, (off_t)size) < 0)
-			rc = -errno;
-	} else {
-		rc = bc_drop(b, b->validator, size);
-	}
-out:
-	bc_map_clear(&m);
-	if (rc) {
-		bc_blob_free(b);
-		b = NULL;
-	}
-	*out = b;
 	return rc;
 }
 
@@ -661,9 +319,8 @@ static int bc_revive(struct blobcache *c)
 		rc = rc ? rc : -errno;
 		goto out;
 	}
-	for (size_t i = c->n; i-- > 0;)
-		if (!c->ents[i]->open)
-			bc_remove(c, i);
+	while (c->lru.next != &c->lru)
+		bc_remove(c, c->lru.next);
 	log_msg(LOGL_WARN, "the cache directory %s was removed; made anew", c->path);
 out:
 	if (rc)
@@ -679,6 +336,7 @@ out:
 
 struct blobcache *blobcache_new(const char *dir, uint64_t max_bytes, int *err)
 {
+	struct bc_trash trash = { 0, 0 };
 	struct blobcache *c = NULL;
 	int dfd = -1, rc = 0;
 
@@ -697,6 +355,8 @@ struct blobcache *blobcache_new(const char *dir, uint64_t max_bytes, int *err)
 		goto out;
 	}
 	pthread_mutex_init(&c->mu, NULL);
+	strmap_init(&c->index);
+	c->lru.prev = c->lru.next = &c->lru;
 	c->dirfd = -1;
 	c->max_bytes = max_bytes;
 	if (!(c->path = strdup(dir))) {
@@ -710,7 +370,8 @@ struct blobcache *blobcache_new(const char *dir, uint64_t max_bytes, int *err)
 	}
 	if ((rc = bc_scan(c)))
 		goto out;
-	bc_evict(c); /* the cap may have shrunk */
+	bc_evict(c, &trash); /* the cap may have shrunk */
+	bc_trash_empty(c, &trash);
 out:
 	if (dfd >= 0)
 		close(dfd);
@@ -723,18 +384,26 @@ out:
 	return c;
 }
 
+/* Frees an entry and its blob, if open; the index goes next, so its keys
+ * (inside the entries) are not read again. */
+static void bc_free_entry(void *val, void *ctx)
+{
+	struct bc_entry *e = val;
+
+	(void)ctx;
+	if (e->open) {
+		blob_sync(e->open);
+		blob_free(e->open);
+	}
+	free(e);
+}
+
 void blobcache_free(struct blobcache *c)
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < c->n; i++) {
-		if (c->ents[i]->open) {
-			blob_sync(c->ents[i]->open);
-			bc_blob_free(c->ents[i]->open);
-		}
-		free(c->ents[i]);
-	}
-	free(c->ents);
+	strmap_each(&c->index, bc_free_entry, NULL);
+	strmap_free(&c->index);
 	if (c->dirfd >= 0)
 		close(c->dirfd);
 	pthread_mutex_destroy(&c->mu);
@@ -782,47 +451,33 @@ long blobcache_holder(const char *dir)
 	return pid;
 }
 
-static int bc_check(const char *key, size_t key_len, uint64_t size, const char *validator)
-{
-	if (!key && key_len)
-		return -EINVAL;
-	if (key_len > BC_KEY_MAX)
-		return -ENAMETOOLONG;
-	if (size > BC_SIZE_MAX)
-		return -EFBIG;
-	return strlen(validator) > BC_VAL_MAX ? -EINVAL : 0;
-}
-
 int blobcache_open(struct blobcache *c, const char *key, size_t key_len, uint64_t size,
 		   const char *validator, struct blob **out)
 {
 	struct blob *b = NULL;
 	struct bc_entry *e;
-	bool added = false, stale;
+	bool added = false;
 	uint64_t hash;
 	int rc;
 
 	*out = NULL;
 	if (!validator)
 		validator = "";
-	if ((rc = bc_check(key, key_len, size, validator)))
+	if ((rc = bcmap_check(key, key_len, size, validator)))
 		return rc;
-	hash = bc_fnv(BC_FNV_BASIS, key, key_len);
+	hash = bcmap_hash(key, key_len);
 	pthread_mutex_lock(&c->mu);
 	e = bc_find(c, hash);
 	if (e && e->open) {
 		b = e->open;
-		if (b->key_len != key_len || (key_len && memcmp(b->key, key, key_len))) {
+		if (!blob_is(b, key, key_len)) {
 			pthread_mutex_unlock(&c->mu);
 			return -EBUSY; /* a hash collision with an open entry */
 		}
 		b->refs++;
 		e->used_at = bc_stamp(c);
 		pthread_mutex_unlock(&c->mu);
-		pthread_mutex_lock(&b->mu);
-		stale = atomic_load(&b->size) != size || (*validator && strcmp(validator, b->validator));
-		pthread_mutex_unlock(&b->mu);
-		if (stale && (rc = blob_reset(b, size, validator))) {
+		if ((rc = blob_revalidate(b, size, validator))) {
 			blob_close(b);
 			return rc;
 		}
@@ -834,18 +489,18 @@ int blobcache_open(struct blobcache *c, const char *key, size_t key_len, uint64_
 			goto out;
 		added = true;
 	}
-	rc = bc_load(c, hash, key, key_len, size, validator, &b);
+	rc = blob_load(c, c->dirfd, hash, key, key_len, size, validator, &b);
 	if (rc == -ENOENT && bc_revive(c) == 0) {
-		if (!(e = bc_find(c, hash))) { /* the revival dropped it */
-			added = false;
+		if (!(e = bc_find(c, hash))) { /* the revival dropped it: it was closed */
 			if ((rc = bc_add(c, hash, &e)))
 				goto out;
 			added = true;
 		}
-		rc = bc_load(c, hash, key, key_len, size, validator, &b);
+		rc = blob_load(c, c->dirfd, hash, key, key_len, size, validator, &b);
 	}
 	if (rc)
 		goto out;
+	bc_lru_take(e);
 	b->e = e;
 	b->refs = 1;
 	e->open = b;
@@ -854,76 +509,55 @@ int blobcache_open(struct blobcache *c, const char *key, size_t key_len, uint64_
 	*out = b;
 out:
 	if (rc && added)
-		bc_remove(c, c->n - 1);
+		bc_remove(c, e);
 	pthread_mutex_unlock(&c->mu);
 	return rc;
 }
 
 int blobcache_remove(struct blobcache *c, const char *key, size_t key_len)
 {
-	char name[BC_NAME];
-	uint64_t hash;
+	struct bc_trash t;
 	int rc = 0;
 
 	if (!key && key_len)
 		return -EINVAL;
-	hash = bc_fnv(BC_FNV_BASIS, key, key_len);
+	uint64_t hash = bcmap_hash(key, key_len);
 	pthread_mutex_lock(&c->mu);
+	t.first = t.end = c->gone;
 	struct bc_entry *e = bc_find(c, hash);
-	if (!e) {
+	if (!e)
 		rc = -ENOENT;
-	} else if (e->open) {
+	else if (e->open)
 		rc = -EBUSY; /* a reader has it: it goes with the LRU later */
-	} else {
-		for (int k = BC_MAP; k <= BC_TMP; k++) {
-			bc_name(name, hash, k);
-			unlinkat(c->dirfd, name, 0);
-		}
-		for (size_t i = 0; i < c->n; i++)
-			if (c->ents[i] == e) {
-				bc_remove(c, i);
-				break;
-			}
-	}
+	else
+		bc_discard(c, e); /* as an eviction: renamed now, unlinked below */
+	t.end = c->gone;
 	pthread_mutex_unlock(&c->mu);
+	bc_trash_empty(c, &t);
 	return rc;
 }
 
 int blobcache_peek(struct blobcache *c, const char *key, size_t key_len, uint64_t *size,
 		   bool *complete)
 {
-	char name[BC_NAME];
 	struct bc_entry *e;
-	struct bc_map m;
-	struct stat st;
 	uint64_t hash;
 	int rc = -ENOENT;
 
 	if (!key && key_len)
 		return -EINVAL;
-	hash = bc_fnv(BC_FNV_BASIS, key, key_len);
+	hash = bcmap_hash(key, key_len);
 	pthread_mutex_lock(&c->mu);
 	e = bc_find(c, hash);
 	if (e && e->open) {
 		struct blob *b = e->open;
-		if (b->key_len == key_len && (!key_len || !memcmp(b->key, key, key_len))) {
+		if (blob_is(b, key, key_len)) {
 			*size = blob_size(b);
 			*complete = blob_complete(b);
 			rc = 0;
 		}
 	} else if (e) {
-		rc = bc_map_read(c->dirfd, hash, key, key_len, &m);
-		bc_name(name, hash, BC_DATA);
-		if (!rc && (fstatat(c->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-			    !S_ISREG(st.st_mode) || (uint64_t)st.st_size != m.size))
-			rc = -ENOENT;
-		if (!rc) {
-			*size = m.size;
-			*complete = bc_count(m.bits, bc_nchunks(m.size)) == bc_nchunks(m.size);
-		} else if (rc != -ENOMEM) {
-			rc = -ENOENT;
-		}
-		bc_map_clear(&m);
+		rc = blob_peek(c->dirfd, hash, key, key_len, size, complete);
 	}
 	pthread_mutex_unlock(&c->mu);
 	return rc;
@@ -931,6 +565,7 @@ int blobcache_peek(struct blobcache *c, const char *key, size_t key_len, uint64_
 
 void blob_close(struct blob *b)
 {
+	struct bc_trash trash = { 0, 0 };
 	struct blobcache *c;
 
 	if (!b)
@@ -945,192 +580,23 @@ void blob_close(struct blob *b)
 	bc_measure(c, b);
 	b->e->open = NULL;
 	b->e->used_at = bc_stamp(c);
-	bc_evict(c);
+	bc_lru_push(c, b->e);
+	bc_evict(c, &trash);
 	pthread_mutex_unlock(&c->mu);
-	bc_blob_free(b);
+	bc_trash_empty(c, &trash);
+	blob_free(b);
 }
 
-uint64_t blob_size(const struct blob *b)
+void blobcache_account(struct blobcache *c, struct blob *b, bool evict)
 {
-	return atomic_load(&b->size);
-}
+	struct bc_trash trash = { 0, 0 };
 
-bool blob_complete(const struct blob *b)
-{
-	return atomic_load(&b->complete);
-}
-
-int64_t blob_first_missing(struct blob *b, uint64_t first, uint64_t last)
-{
-	int64_t miss = -1;
-
-	pthread_mutex_lock(&b->mu);
-	if (b->nchunks && last >= b->nchunks)
-		last = b->nchunks - 1;
-	for (uint64_t i = first; b->nchunks && i <= last; i++)
-		if (!bc_bit(b->bits, i)) {
-			miss = (int64_t)i;
-			break;
-		}
-	pthread_mutex_unlock(&b->mu);
-	return miss;
-}
-
-bool blob_has(struct blob *b, uint64_t chunk)
-{
-	bool has;
-
-	pthread_mutex_lock(&b->mu);
-	has = chunk < b->nchunks && bc_bit(b->bits, chunk);
-	pthread_mutex_unlock(&b->mu);
-	return has;
-}
-
-int blob_fd(const struct blob *b)
-{
-	return b->fd;
-}
-
-ssize_t blob_pread(struct blob *b, void *buf, size_t len, uint64_t off)
-{
-	uint64_t size = atomic_load(&b->size);
-
-	if (off >= size)
-		return 0;
-	if (len > size - off)
-		len = (size_t)(size - off);
-	if (len > SSIZE_MAX)
-		len = SSIZE_MAX;
-	return bc_pread_full(b->fd, buf, len, off);
-}
-
-int blob_pwrite(struct blob *b, const void *buf, size_t len, uint64_t off)
-{
-	uint64_t size = atomic_load(&b->size);
-
-	if (atomic_load(&b->broken))
-		return -EIO;
-	if (off > size || len > size - off)
-		return -EINVAL;
-	return bc_pwrite_full(b->fd, buf, len, off);
-}
-
-int blob_mark(struct blob *b, uint64_t chunk)
-{
-	struct blobcache *c = b->c;
-	bool fresh = false, sync = false;
-	int rc = 0;
-
-	pthread_mutex_lock(&b->mu);
-	if (atomic_load(&b->broken)) {
-		rc = -EIO;
-	} else if (chunk >= b->nchunks) {
-		rc = -EINVAL;
-	} else if (!bc_bit(b->bits, chunk)) {
-		uint64_t size = atomic_load(&b->size), start = chunk * BLOB_CHUNK;
-		fresh = true;
-		b->bits[chunk / 8] |= (uint8_t)(1u << chunk % 8);
-		b->unsynced += size - start < BLOB_CHUNK ? size - start : BLOB_CHUNK;
-		b->dirty = true;
-		if (++b->nmarked == b->nchunks)
-			atomic_store(&b->complete, true);
-		sync = b->unsynced >= BC_SYNC_EVERY || b->nmarked == b->nchunks;
-	}
-	pthread_mutex_unlock(&b->mu);
-	if (!fresh)
-		return rc;
 	pthread_mutex_lock(&c->mu);
 	bc_measure(c, b);
-	bc_evict(c);
+	if (evict)
+		bc_evict(c, &trash);
 	pthread_mutex_unlock(&c->mu);
-	return sync ? blob_sync(b) : 0;
-}
-
-int blob_sync(struct blob *b)
-{
-	uint8_t *bits = NULL;
-	char *val = NULL;
-	uint64_t size = 0;
-	int rc = 0;
-
-	pthread_mutex_lock(&b->sync_mu);
-	pthread_mutex_lock(&b->mu);
-	if (atomic_load(&b->broken)) {
-		rc = -EIO;
-	} else if (b->dirty) {
-		size_t blen = bc_bitmap_len(b->nchunks);
-		bits = malloc(blen + 1);
-		val = strdup(b->validator);
-		if (bits && val) {
-			memcpy(bits, b->bits, blen);
-			size = atomic_load(&b->size);
-			b->dirty = false;
-			b->unsynced = 0;
-		} else {
-			rc = -ENOMEM;
-		}
-	}
-	pthread_mutex_unlock(&b->mu);
-	if (rc || !bits)
-		goto out;
-	/* the snapshot names chunks written before now: make those durable */
-	if (fdatasync(b->fd) < 0) {
-		rc = -errno;
-		bc_poison(b);
-		goto out;
-	}
-	if ((rc = bc_map_write(b, val, size, bits, false))) {
-		pthread_mutex_lock(&b->mu);
-		b->dirty = true;
-		pthread_mutex_unlock(&b->mu);
-	}
-out:
-	pthread_mutex_unlock(&b->sync_mu);
-	free(bits);
-	free(val);
-	return rc;
-}
-
-int blob_reset(struct blob *b, uint64_t size, const char *validator)
-{
-	uint8_t *bits, *old_bits;
-	char *val, *old_val;
-	int rc;
-
-	if (!validator)
-		validator = "";
-	if ((rc = bc_check(NULL, 0, size, validator)))
-		return rc;
-	bits = calloc(bc_bitmap_len(bc_nchunks(size)) + 1, 1);
-	val = strdup(validator);
-	if (!bits || !val) {
-		free(bits);
-		free(val);
-		return -ENOMEM;
-	}
-	pthread_mutex_lock(&b->sync_mu);
-	pthread_mutex_lock(&b->mu);
-	old_bits = b->bits;
-	old_val = b->validator;
-	b->bits = bits;
-	b->validator = val;
-	atomic_store(&b->size, size);
-	b->nchunks = bc_nchunks(size);
-	b->nmarked = b->unsynced = 0;
-	b->dirty = false;
-	atomic_store(&b->complete, b->nchunks == 0);
-	pthread_mutex_unlock(&b->mu);
-	/* validator is ours to read: changing it takes sync_mu */
-	rc = bc_drop(b, b->validator, size);
-	/* on failure the old map may still name chunks: no new byte may land */
-	atomic_store(&b->broken, rc != 0);
-	pthread_mutex_unlock(&b->sync_mu);
-	free(old_bits);
-	free(old_val);
-	pthread_mutex_lock(&b->c->mu);
-	bc_measure(b->c, b);
-	pthread_mutex_unlock(&b->c->mu);
-	return rc;
+	bc_trash_empty(c, &trash);
 }
 
 uint64_t blobcache_used(struct blobcache *c)

@@ -17,7 +17,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define BLOB_CHUNK (1u << 20) /* the unit of presence */
+#include "aifs/bcmap.h"
+
+#define BLOB_CHUNK BCMAP_CHUNK /* the unit of presence: 1 MiB */
 
 struct blobcache;
 struct blob;

@@ -668,6 +668,59 @@ TEST(eviction_is_lru_and_spares_open)
 	rm_root(root);
 }
 
+/* Many entries: each new file evicts exactly the least recently used closed
+ * one, whether it was last used by a write or only by an open. */
+TEST(many_entries_evict_oldest_first)
+{
+	char *root = tmp_root(), key[16];
+	struct blobcache *c;
+	struct blob *b;
+	uint64_t per, size;
+	bool complete;
+	int err;
+
+	CHECK(root);
+	CHECK((c = blobcache_new(root, GIB, &err)));
+	CHECK_INT(make_file(c, "k000", 1, "", 0), 0);
+	per = blobcache_used(c); /* one 1-byte file and its map */
+	CHECK(per > 0);
+	blobcache_free(c);
+	rm_root(root);
+
+	CHECK((root = tmp_root()));
+	CHECK((c = blobcache_new(root, 100 * per, &err)));
+	for (int i = 0; i < 100; i++) {
+		snprintf(key, sizeof key, "k%03d", i);
+		CHECK_INT(make_file(c, key, 1, "", (unsigned)i), 0);
+	}
+	CHECK_INT(blobcache_used(c), 100 * per);
+	for (int i = 0; i < 100; i += 2) { /* the even ones are used again */
+		snprintf(key, sizeof key, "k%03d", i);
+		CHECK_INT(blobcache_open(c, key, 4, 1, "", &b), 0);
+		CHECK(blob_complete(b));
+		blob_close(b);
+	}
+	for (int i = 100; i < 150; i++) { /* each evicts the oldest odd one */
+		snprintf(key, sizeof key, "k%03d", i);
+		CHECK_INT(make_file(c, key, 1, "", (unsigned)i), 0);
+		snprintf(key, sizeof key, "k%03d", 2 * (i - 100) + 1);
+		CHECK_INT(peek(c, key, &size, &complete), -ENOENT);
+		if (i < 149) {
+			snprintf(key, sizeof key, "k%03d", 2 * (i - 100) + 3);
+			CHECK_INT(peek(c, key, &size, &complete), 0);
+		}
+	}
+	for (int i = 0; i < 150; i++) {
+		snprintf(key, sizeof key, "k%03d", i);
+		CHECK_INT(peek(c, key, &size, &complete), i < 100 && i % 2 ? -ENOENT : 0);
+	}
+	CHECK_INT(blobcache_used(c), 100 * per);
+	CHECK_INT(blobcache_used(c), disk_usage(root));
+	CHECK_INT(names(root, ".map", NULL, 0), 100);
+	blobcache_free(c);
+	rm_root(root);
+}
+
 TEST(sync_every_64_mib)
 {
 	char *root = tmp_root();
@@ -779,6 +832,69 @@ static int walk_one(const char *p, const struct stat *st, int flag, struct FTW *
 	return 0;
 }
 
+#define CHURN_KEYS 6
+#define CHURN_ROUNDS 150
+#define CHURN_SIZE 5000
+
+/* Opens, fills or checks, and closes small files under a cap that holds
+ * about three of the six, so evictions run beside opens of what they evict. */
+static void *churn_run(void *arg)
+{
+	struct worker *w = arg;
+	struct blob *b;
+	char key[16];
+
+	for (unsigned i = 0; !w->rc && i < CHURN_ROUNDS; i++) {
+		unsigned k = (i * 7 + w->t * 3) % CHURN_KEYS;
+		snprintf(key, sizeof key, "churn%u", k);
+		if ((w->rc = blobcache_open(w->c, key, strlen(key), CHURN_SIZE, "", &b)))
+			break;
+		if (blob_has(b, 0))
+			w->rc = chunk_ok(b, 0, 60 + k); /* a marked chunk reads back */
+		else
+			w->rc = put_chunk(b, 0, 60 + k, 1);
+		blob_close(b);
+	}
+	return NULL;
+}
+
+TEST(evictions_beside_opens_lose_nothing)
+{
+	char *root = tmp_root(), p[1024];
+	struct worker w[N_THREADS];
+	pthread_t th[N_THREADS];
+	struct blobcache *c;
+	int err;
+
+	CHECK(root);
+	/* what an eviction cut short by a crash left goes at start; a name
+	 * that is not the cache's stays */
+	snprintf(p, sizeof p, "%s/blobs", root);
+	CHECK_INT(mkdir(p, 0700), 0);
+	path_of(p, sizeof p, root, "00000000000000ff.gone");
+	CHECK_INT(spit(p, (const uint8_t *)"x", 1), 0);
+	path_of(p, sizeof p, root, "notours.gone");
+	CHECK_INT(spit(p, (const uint8_t *)"x", 1), 0);
+	CHECK((c = blobcache_new(root, 3 * (8192 + 64), &err)));
+	CHECK_INT(names(root, ".gone", NULL, 0), 1);
+	CHECK(access(p, F_OK) == 0);
+	CHECK_INT(unlink(p), 0);
+
+	for (unsigned i = 0; i < N_THREADS; i++) {
+		w[i] = (struct worker){ .c = c, .t = i };
+		CHECK_INT(pthread_create(&th[i], NULL, churn_run, &w[i]), 0);
+	}
+	for (unsigned i = 0; i < N_THREADS; i++)
+		pthread_join(th[i], NULL);
+	for (unsigned i = 0; i < N_THREADS; i++)
+		CHECK_INT(w[i].rc, 0);
+	CHECK(names(root, ".map", NULL, 0) < CHURN_KEYS);
+	CHECK_INT(names(root, ".gone", NULL, 0), 0);
+	CHECK_INT(blobcache_used(c), disk_usage(root));
+	blobcache_free(c);
+	rm_root(root);
+}
+
 TEST(keys_never_name_paths)
 {
 	static const char nul_key[] = "\0../\0/";
@@ -872,5 +988,7 @@ T_MAIN(T_CASE(write_mark_read), T_CASE(persists_across_restart),
        T_CASE(size_or_validator_change_drops), T_CASE(reset_drops_and_resizes),
        T_CASE(crash_keeps_only_synced_chunks), T_CASE(corrupt_or_truncated_map_names_nothing),
        T_CASE(another_keys_map_in_the_slot), T_CASE(eviction_is_lru_and_spares_open),
-       T_CASE(sync_every_64_mib), T_CASE(threads_share_one_blob), T_CASE(keys_never_name_paths),
+       T_CASE(many_entries_evict_oldest_first),
+       T_CASE(sync_every_64_mib), T_CASE(threads_share_one_blob),
+       T_CASE(evictions_beside_opens_lose_nothing), T_CASE(keys_never_name_paths),
        T_CASE(planted_symlinks_are_not_followed))
