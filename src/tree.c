@@ -52,10 +52,14 @@ size_t tree_n_providers(const struct tree *t)
 	return t->n_provs;
 }
 
-/* The provider of a provider-directory inode, or NULL. */
-static struct tprov *prov_dir(struct tree *t, uint64_t ino)
+struct tprov *tree_prov_dir(struct tree *t, uint64_t ino)
 {
 	return ino >= 2 && ino < 2 + t->n_provs ? &t->provs[ino - 2] : NULL;
+}
+
+static struct tprov *prov_dir(struct tree *t, uint64_t ino)
+{
+	return tree_prov_dir(t, ino);
 }
 
 struct tprov *tree_label_prov(struct tree *t, uint64_t ino)
@@ -189,92 +193,6 @@ void tree_task_take(struct task *tk, struct task_info *ti, bool from_get, double
 	slim_touch(tk);
 	if (task_status_finished(ti->status))
 		wait_kick(tk); /* its readers of .wait need not wait for their round */
-}
-
-/* ---- the known-ids registry ---- */
-
-/* Notes that tk joined or left the registry; the file follows at the next
- * tree_settle(), outside the provider's lock. Caller holds p->mu. */
-void tree_task_known(struct task *tk, bool known)
-{
-	struct tprov *p = tk->p;
-	if (tk->known == known || !tk->name)
-		return;
-	tk->known = known;
-	if (!known) {
-		p->reg_rewrite = true;
-	} else if (!p->reg_rewrite) {
-		if (p->n_reg_adds == p->cap_reg_adds) {
-			size_t cap = p->cap_reg_adds ? 2 * p->cap_reg_adds : 16;
-			struct task **a = realloc(p->reg_adds, cap * sizeof *a);
-			if (!a) {
-				p->reg_rewrite = true; /* the whole file then, later */
-				goto pending;
-			}
-			p->reg_adds = a;
-			p->cap_reg_adds = cap;
-		}
-		p->reg_adds[p->n_reg_adds++] = tk;
-	}
-pending:
-	atomic_store_explicit(&p->reg_pending, true, memory_order_release);
-}
-
-/* The ids to write: what was added since, or all that are known when one
- * left. Caller holds p->mu. New arrays, free(); *rewrite says which. */
-static int reg_take(struct tprov *p, const char ***ids, size_t **lens, size_t *n, bool *rewrite)
-{
-	size_t m = p->reg_rewrite ? p->n_tasks : p->n_reg_adds;
-	*ids = calloc(m + 1, sizeof **ids);
-	*lens = calloc(m + 1, sizeof **lens);
-	if (!*ids || !*lens)
-		return -ENOMEM;
-	*n = 0;
-	*rewrite = p->reg_rewrite;
-	for (size_t i = 0; i < m; i++) {
-		struct task *tk = *rewrite ? p->tasks[i] : p->reg_adds[i];
-		if (*rewrite && !tk->known)
-			continue;
-		(*ids)[*n] = tk->id; /* tasks and their ids live as long as the tree */
-		(*lens)[(*n)++] = tk->id_len;
-	}
-	p->n_reg_adds = 0;
-	p->reg_rewrite = false;
-	atomic_store_explicit(&p->reg_pending, false, memory_order_relaxed);
-	return 0;
-}
-
-/* Writes p's registry changes to disk. Holds no provider lock while it
- * does: reg_mu orders the writers, so the last snapshot taken is the last
- * written. */
-static void reg_settle(struct tprov *p)
-{
-	const char **ids = NULL;
-	size_t *lens = NULL, n = 0;
-	bool rewrite = false;
-	int rc;
-
-	pthread_mutex_lock(&p->reg_mu);
-	pthread_mutex_lock(&p->mu);
-	rc = reg_take(p, &ids, &lens, &n, &rewrite);
-	pthread_mutex_unlock(&p->mu);
-	if (rc == 0 && rewrite)
-		rc = registry_rewrite(p->reg, ids, lens, n);
-	for (size_t i = 0; rc == 0 && !rewrite && i < n; i++)
-		rc = registry_add(p->reg, ids[i], lens[i]);
-	pthread_mutex_unlock(&p->reg_mu);
-	if (rc)
-		log_msg(LOGL_WARN, "%s: cannot record the known ids: %s", p->pc->name,
-			strerror(-rc));
-	free(ids);
-	free(lens);
-}
-
-void tree_settle(struct tree *t)
-{
-	for (size_t i = 0; i < t->n_provs; i++)
-		if (atomic_load_explicit(&t->provs[i].reg_pending, memory_order_acquire))
-			reg_settle(&t->provs[i]);
 }
 
 /* ---- attributes ---- */
@@ -501,68 +419,6 @@ int tree_mkdir(struct tree *t, uint64_t parent, const char *name, struct tree_at
 	return rc;
 }
 
-/* SPEC: rmdir PROVIDER/ID cancels a queued task and, with delete = yes,
- * deletes a finished one: its directory, registry entry and cached outputs
- * go. */
-static int rmdir_(struct tree *t, uint64_t parent, const char *name)
-{
-	struct tprov *p = prov_dir(t, parent);
-	struct aifs_err err;
-	struct task *tk = NULL;
-	bool forget = false;
-	size_t len;
-	int rc;
-
-	if (!p)
-		return new_dir(t, parent) ? -ENOTDIR : -EPERM;
-	if (!strcmp(name, ".new"))
-		return -EPERM;
-	char *id = idenc_decode(name, &len);
-	if (!id)
-		return -ENOENT;
-	pthread_mutex_lock(&p->mu);
-	if (!(tk = strmap_get(&p->byid, id, len)) && !(tk = tree_task_get(p, id, len))) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	if ((rc = fresh_task(tk, 0)))
-		goto out;
-	enum task_status st = tk->info->status;
-	bool finished = task_status_finished(st);
-	if (!api_ops(p->api)->delete_request || (finished && !p->pc->allow_delete)) {
-		rc = -EPERM; /* nothing sent */
-		goto out;
-	}
-	pthread_mutex_unlock(&p->mu);
-	rc = api_delete(p->api, tk->id, &err);
-	pthread_mutex_lock(&p->mu);
-	if (rc == 0 && finished) {
-		tk->in_listing = false;
-		tk->neg_until = tree_now() + NEG_TTL;
-		slim_forget(tk);
-		task_info_unref(tk->info);
-		tk->info = NULL;
-		tree_task_known(tk, false);
-		forget = true;
-		log_msg(LOGL_INFO, "%s: deleted %s", p->pc->name, tk->id);
-	} else if (rc == 0) {
-		tk->fetched_at = 0; /* cancelled: the next look asks */
-		log_msg(LOGL_INFO, "%s: cancelled %s", p->pc->name, tk->id);
-	}
-out:
-	pthread_mutex_unlock(&p->mu);
-	if (forget)
-		outputs_forget(tk); /* the cached outputs go with it, outside the lock */
-	free(id);
-	return rc;
-}
-
-int tree_rmdir(struct tree *t, uint64_t parent, const char *name)
-{
-	int rc = rmdir_(t, parent, name);
-	tree_settle(t);
-	return rc;
-}
 
 int tree_dir_add(struct tree_dir *d, size_t *cap, const char *name, uint64_t ino, unsigned mode)
 {
@@ -808,15 +664,6 @@ void tree_release(struct tree_file *f)
 
 /* ---- setup ---- */
 
-static int load_known(void *ctx, const char *id, size_t len)
-{
-	struct tprov *p = ctx;
-	struct task *tk = tree_task_get(p, id, len);
-	if (!tk)
-		return -ENOMEM;
-	tk->known = true;
-	return 0;
-}
 
 struct tree *tree_new(const struct aifs_conf *conf, const struct tree_provider *provs, size_t n,
 		      struct media *media, atomic_uint *hup, struct aifs_err *err)
@@ -849,7 +696,7 @@ struct tree *tree_new(const struct aifs_conf *conf, const struct tree_provider *
 		strmap_init(&p->byid);
 		t->n_provs++;
 		pthread_cond_init(&p->wait_cv, NULL);
-		int rc = registry_load(p->reg, load_known, p);
+		int rc = registry_load(p->reg, known_load, p);
 		if (rc == -ENOMEM)
 			goto nomem;
 		if (rc)

@@ -205,12 +205,18 @@ uint64_t tree_task_ino(const struct task *tk, unsigned k);
 /* The provider of an inode in a .new directory (.new itself included), or
  * NULL. */
 struct tprov *tree_label_prov(struct tree *t, uint64_t ino);
+/* The provider of a provider-directory inode, or NULL. */
+struct tprov *tree_prov_dir(struct tree *t, uint64_t ino);
 /* Finds or makes the task for id. Caller holds p->mu. NULL on ENOMEM. */
 struct task *tree_task_get(struct tprov *p, const char *id, size_t len);
 /* Takes ti (one reference) into tk when it is the newer description.
  * Caller holds p->mu. */
 void tree_task_take(struct task *tk, struct task_info *ti, bool from_get, double now);
+
+/* known.c */
 void tree_task_known(struct task *tk, bool known);
+/* registry_load()'s callback over a struct tprov. */
+int known_load(void *ctx, const char *id, size_t len);
 /* Does the disk work that calls under a provider's lock left for later
  * (the known-ids file). Caller holds no tree lock. */
 void tree_settle(struct tree *t);
