@@ -17,6 +17,8 @@
 #include "aifs/tree.h"
 #include "tree_int.h"
 
+#define WAIT_SPACING 0.2 /* seconds between two rounds at least */
+
 static void unlink_waiter(struct tprov *p, struct tree_waiter *w)
 {
 	struct task *tk = w->task;
@@ -127,6 +129,27 @@ static void round_(struct tprov *p, bool refresh)
 	free(tasks);
 }
 
+/* When the next round is due: when the oldest state of a waited task gets
+ * ttl old (SPEC: no older than ttl; a listing or get made meanwhile for
+ * any other reason counts), but never sooner than WAIT_SPACING after the
+ * last round. Caller holds p->mu. */
+static double next_due(struct tprov *p)
+{
+	double oldest = -1;
+	size_t seen = 0;
+	for (size_t i = 0; i < p->n_tasks && seen < p->n_waiters; i++) {
+		const struct task *tk = p->tasks[i];
+		if (!tk->waiters)
+			continue;
+		for (const struct tree_waiter *w = tk->waiters; w; w = w->next)
+			seen++;
+		if (oldest < 0 || tk->fetched_at < oldest)
+			oldest = tk->fetched_at;
+	}
+	double due = oldest < 0 ? tree_now() : oldest + p->pc->tun.ttl;
+	return due > p->wait_last + WAIT_SPACING ? due : p->wait_last + WAIT_SPACING;
+}
+
 static void *waitd(void *arg)
 {
 	struct tprov *p = arg;
@@ -138,7 +161,7 @@ static void *waitd(void *arg)
 			pthread_cond_wait(&p->wait_cv, &p->mu);
 			continue;
 		}
-		double now = tree_now(), due = p->wait_last + p->pc->tun.ttl;
+		double now = tree_now(), due = next_due(p);
 		if (p->wait_kick) {
 			p->wait_kick = false;
 			round_(p, false);
@@ -239,10 +262,8 @@ void tree_wait(struct tree *t, struct tree_waiter *w)
 	tk->waiters = w;
 	w->listed = true;
 	p->n_waiters++;
-	/* a round is due when none ran for a ttl; else this waiter shares the
-	 * next one */
-	if (tree_now() - p->wait_last >= p->pc->tun.ttl)
-		pthread_cond_broadcast(&p->wait_cv);
+	/* the wait thread works out when this task's state is due */
+	pthread_cond_broadcast(&p->wait_cv);
 	pthread_mutex_unlock(&p->mu);
 }
 
