@@ -184,9 +184,16 @@ static int record_write(const struct label *l)
 		rc = -ENOMEM;
 		goto out;
 	}
-	if (mkdir(l->p->label_dir, 0700) < 0 && errno != EEXIST) {
-		rc = -errno;
-		goto out;
+	if (mkdir(l->p->label_dir, 0700) < 0 && errno == ENOENT) {
+		/* the cache directory was removed under the mount: made anew */
+		for (char *q = l->p->label_dir + 1; *q; q++) {
+			if (*q != '/')
+				continue;
+			*q = '\0';
+			mkdir(l->p->label_dir, 0700);
+			*q = '/';
+		}
+		mkdir(l->p->label_dir, 0700);
 	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {

@@ -341,3 +341,12 @@ def test_wait_on_a_task_the_api_forgets_is_enoent():
         if p.poll() is None:
             p.kill()
             p.wait(timeout=5)
+
+
+def test_a_label_is_recorded_after_the_cache_directory_was_removed():
+    f = fake({"ark": {"count": 1}})
+    m = Mount(f, providers=("volc",))
+    subprocess.run(["rm", "-rf", m.cache], check=True)
+    assert close_errno(m.path("volc", ".new", "after.json"), REQ) == 0
+    assert f.created("ark") == 1 and new_id(m, "volc", "after")
+    assert os.path.exists(os.path.join(m.cache, "labels", "volc", "after"))
