@@ -52,6 +52,8 @@ static int rmdir_(struct tree *t, uint64_t parent, const char *name)
 	}
 	pthread_mutex_unlock(&p->mu);
 	rc = api_delete(p->api, tk->id, &err);
+	if (rc == -ENOENT && tk->archived)
+		rc = 0; /* the API forgot it already; the archive's copy goes now */
 	pthread_mutex_lock(&p->mu);
 	if (rc == 0 && finished) {
 		tk->in_listing = false;
@@ -60,6 +62,7 @@ static int rmdir_(struct tree *t, uint64_t parent, const char *name)
 		task_info_unref(tk->info);
 		tk->info = NULL;
 		tree_task_known(tk, false);
+		tk->archived = false;
 		forget = true;
 		log_msg(LOGL_INFO, "%s: deleted %s", p->pc->name, tk->id);
 	} else if (rc == 0) {
@@ -68,8 +71,10 @@ static int rmdir_(struct tree *t, uint64_t parent, const char *name)
 	}
 out:
 	pthread_mutex_unlock(&p->mu);
-	if (forget)
+	if (forget) {
 		outputs_forget(tk); /* the cached outputs go with it, outside the lock */
+		archive_forget(tk);
+	}
 	free(id);
 	return rc;
 }

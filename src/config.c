@@ -55,8 +55,8 @@ struct conf_parse {
 };
 
 /* CK_TYPE_KEY: a key that some type in the provider table takes. */
-enum conf_kind { CK_UNKNOWN, CK_TYPE, CK_BASE_URL, CK_INSECURE, CK_DELETE, CK_TUN, CK_CACHE_DIR,
-		 CK_CACHE_MAX, CK_TYPE_KEY };
+enum conf_kind { CK_UNKNOWN, CK_TYPE, CK_BASE_URL, CK_INSECURE, CK_DELETE, CK_ARCHIVE,
+		 CK_MIN_FREE, CK_TUN, CK_CACHE_DIR, CK_CACHE_MAX, CK_TYPE_KEY };
 
 static int conf_fail(struct conf_parse *p, int line, int code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -266,7 +266,8 @@ static enum conf_kind conf_lookup(const char *key)
 	} plain[] = {
 		{ "type", CK_TYPE },		  { "base_url", CK_BASE_URL },
 		{ "insecure_http", CK_INSECURE }, { "cache_dir", CK_CACHE_DIR },
-		{ "delete", CK_DELETE },
+		{ "delete", CK_DELETE },	{ "archive", CK_ARCHIVE },
+		{ "archive_min_free", CK_MIN_FREE },
 		{ "cache_max", CK_CACHE_MAX },
 	};
 	const struct provider_ops *ops;
@@ -400,6 +401,18 @@ static void conf_provider_free(struct provider_conf *pc)
 	memset(pc, 0, sizeof *pc);
 }
 
+/* archive_min_free = SIZE ("1G", "0" allowed: never pause). */
+static int conf_min_free(struct conf_parse *p, const struct conf_kv *kv, uint64_t *out)
+{
+	char shown[CONF_SHOWN_MAX];
+	uint64_t v;
+	if (config_parse_size(kv->val, &v) < 0)
+		return conf_fail(p, kv->line, -EINVAL, "archive_min_free: '%s' is not a size such as 1G",
+				 conf_value(kv->val, shown));
+	*out = v ? v : 1; /* 1 byte: as good as none, and not "unset" */
+	return 0;
+}
+
 /* kv, the i-th line of section s, gives key k of the section's type. */
 static int conf_type_value(struct conf_parse *p, const struct conf_sect *s, size_t i,
 			   const struct provider_key *k, struct provider_conf *pc)
@@ -440,7 +453,7 @@ static int conf_provider(struct conf_parse *p, const struct conf_sect *s, const 
 	const struct conf_kv *url = NULL;
 	char shown[CONF_SHOWN_MAX], types[128];
 	struct aifs_err e;
-	int insecure = 0, del = 0, rc;
+	int insecure = 0, del = 0, archive = 0, rc;
 
 	tunables_unset(&pc->tun);
 	if (!(pc->name = strdup(s->name)))
@@ -479,6 +492,8 @@ static int conf_provider(struct conf_parse *p, const struct conf_sect *s, const 
 		case CK_BASE_URL: url = kv; break;
 		case CK_INSECURE: rc = conf_yes_no(p, kv, false, &insecure); break;
 		case CK_DELETE: rc = conf_yes_no(p, kv, false, &del); break;
+		case CK_ARCHIVE: rc = conf_yes_no(p, kv, false, &archive); break;
+		case CK_MIN_FREE: rc = conf_min_free(p, kv, &pc->archive_min_free); break;
 		case CK_TUN: rc = conf_tun_parse(p, kv, &pc->tun); break;
 		case CK_TYPE_KEY: rc = conf_type_value(p, s, i, k, pc); break;
 		default: break;
@@ -488,6 +503,7 @@ static int conf_provider(struct conf_parse *p, const struct conf_sect *s, const 
 	}
 	pc->insecure_http = insecure;
 	pc->allow_delete = del;
+	pc->archive = archive;
 	if (!url)
 		return conf_fail(p, s->line, -EINVAL, "[%s]: no base_url", s->name);
 	if ((rc = conf_url(p, url, insecure, &pc->base_url)) < 0)
@@ -501,7 +517,7 @@ static int conf_provider(struct conf_parse *p, const struct conf_sect *s, const 
 }
 
 static int conf_globals(struct conf_parse *p, struct tunables *gtun,
-			const struct conf_kv **cache_dir, uint64_t *cache_max)
+			const struct conf_kv **cache_dir, uint64_t *cache_max, uint64_t *min_free)
 {
 	const struct conf_sect *s = &p->sects[0];
 	char shown[CONF_SHOWN_MAX];
@@ -513,6 +529,7 @@ static int conf_globals(struct conf_parse *p, struct tunables *gtun,
 		switch (conf_lookup(kv->key)) {
 		case CK_TUN: rc = conf_tun_parse(p, kv, gtun); break;
 		case CK_CACHE_DIR: *cache_dir = kv; break;
+		case CK_MIN_FREE: rc = conf_min_free(p, kv, min_free); break;
 		case CK_CACHE_MAX:
 			if (config_parse_size(kv->val, cache_max) < 0 || *cache_max == 0)
 				rc = conf_fail(p, kv->line, -EINVAL,
@@ -604,7 +621,7 @@ int config_load(struct aifs_conf *c, struct aifs_err *err)
 	struct provider_conf *provs = NULL;
 	struct tunables gtun;
 	const struct conf_kv *cache_kv = NULL;
-	uint64_t cache_max = 0;
+	uint64_t cache_max = 0, min_free = 0;
 	char *path = NULL, *cache_dir = NULL, why[128];
 	size_t n = 0;
 	int rc;
@@ -621,7 +638,7 @@ int config_load(struct aifs_conf *c, struct aifs_err *err)
 		goto out;
 	}
 	p.path = path;
-	if ((rc = conf_read(&p)) < 0 || (rc = conf_globals(&p, &gtun, &cache_kv, &cache_max)) < 0)
+	if ((rc = conf_read(&p)) < 0 || (rc = conf_globals(&p, &gtun, &cache_kv, &cache_max, &min_free)) < 0)
 		goto out;
 	if (p.n_sects < 2) {
 		rc = conf_fail(&p, 0, -EINVAL, "no providers: add a [name] section for each");
@@ -632,9 +649,12 @@ int config_load(struct aifs_conf *c, struct aifs_err *err)
 		rc = conf_fail(&p, 0, -ENOMEM, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		if ((rc = conf_provider(&p, &p.sects[i + 1], c, &gtun, &provs[i])) < 0)
 			goto out;
+		if (!provs[i].archive_min_free) /* the section, the file's global key, 1G */
+			provs[i].archive_min_free = min_free ? min_free : CONFIG_DEFAULT_MIN_FREE;
+	}
 	if ((rc = conf_cache_dir(&p, c, cache_kv, &cache_dir)) < 0)
 		goto out;
 	for (size_t i = 0; i < c->n_providers; i++)

@@ -124,6 +124,10 @@ int fresh_task(struct task *tk, int flags)
 		tree_task_take(tk, ti, true, now);
 		if (!tk->in_listing && !tk->known)
 			tree_task_known(tk, true);
+	} else if (rc == -ENOENT && tk->archived && tk->info) {
+		/* SPEC: an archived task the API forgot stays, served from disk */
+		tk->fetched_at = now;
+		rc = 0;
 	} else if (rc == -ENOENT) {
 		tk->neg_until = now + NEG_TTL;
 		tk->in_listing = false;

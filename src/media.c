@@ -708,6 +708,53 @@ ssize_t media_read(struct media_file *f, struct media_cursor *cur, char *buf, si
 	return n;
 }
 
+/* Has every chunk of f on disk, a job at a time: one download in flight
+ * per caller, so that readers' own downloads are not queued behind a
+ * whole file (the archive). 0 when complete, or -errno. */
+int media_fetch_all(struct media_file *f)
+{
+	struct timespec until;
+	int rc = 0;
+
+	if (!f->m->dl)
+		return blob_complete(f->blob) ? 0 : -EIO;
+	pthread_mutex_lock(&f->mu);
+	unsigned gen = f->gen;
+	while (!rc && !blob_complete(f->blob)) {
+		int64_t miss = blob_first_missing(f->blob, 0, f->n_chunks ? f->n_chunks - 1 : 0);
+		if (miss < 0)
+			break;
+		uint64_t last = (uint64_t)miss + READAHEAD_JOB_CHUNKS - 1;
+		if (last >= f->n_chunks)
+			last = f->n_chunks - 1;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += (time_t)deadline_of(f->m);
+		unsigned seen = f->fail_seq;
+		schedule(f, (uint64_t)miss, last);
+		while (blob_first_missing(f->blob, (uint64_t)miss, last) >= 0) {
+			if (f->gen != gen || atomic_load(&f->m->stopping)) {
+				rc = f->gen != gen ? -ESTALE : -ECANCELED;
+				break;
+			}
+			if (f->fail_seq != seen) {
+				rc = f->fail_rc ? f->fail_rc : -EIO;
+				break;
+			}
+			if (pthread_cond_timedwait(&f->cv, &f->mu, &until) == ETIMEDOUT) {
+				rc = -ETIMEDOUT;
+				break;
+			}
+		}
+	}
+	pthread_mutex_unlock(&f->mu);
+	return rc;
+}
+
+int media_pin(struct media *m, const char *key, size_t key_len)
+{
+	return blobcache_pin(m->cache, key, key_len);
+}
+
 /* ---- setup ---- */
 
 struct media *media_new(struct http *http, struct blobcache *cache, const struct media_opts *o)

@@ -174,3 +174,22 @@ void outputs_forget(struct task *tk)
 		free(key);
 	}
 }
+
+int outputs_keep(struct tslot *sl)
+{
+	struct media *m = sl->tk->p->t->media;
+	struct media_file *mf = NULL;
+	size_t klen;
+	char *key = slot_key(sl, &klen);
+	if (!key)
+		return -ENOMEM;
+	struct media_src src = { slot_url, slot_changed, sl };
+	int rc = media_open(m, key, klen, sl->out, &src, &mf);
+	if (rc == 0)
+		rc = media_fetch_all(mf);
+	media_close(mf);
+	if (rc == 0)
+		rc = media_pin(m, key, klen);
+	free(key);
+	return rc;
+}

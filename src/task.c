@@ -255,6 +255,27 @@ bool task_url_usable(const char *url)
 	return task_host_ok(host, n);
 }
 
+int task_info_add_kept(struct task_info *ti, const char *name)
+{
+	if (!ti || !task_name_ok(name))
+		return -EINVAL;
+	for (size_t i = 0; i < ti->n_outputs; i++)
+		if (strcmp(ti->outputs[i].name, name) == 0)
+			return -EEXIST;
+	if (ti->n_outputs >= TASK_MAX_OUTPUTS)
+		return -E2BIG;
+	struct task_output *o = realloc(ti->outputs, (ti->n_outputs + 1) * sizeof *o);
+	if (!o)
+		return -ENOMEM;
+	ti->outputs = o;
+	o = &ti->outputs[ti->n_outputs];
+	o->url = NULL;
+	if (!(o->name = strdup(name)))
+		return -ENOMEM;
+	ti->n_outputs++;
+	return 0;
+}
+
 int task_info_add_output(struct task_info *ti, const char *name, const char *url)
 {
 	struct task_output *o;

@@ -171,6 +171,8 @@ void tree_task_take(struct task *tk, struct task_info *ti, bool from_get, double
 
 	if (!ti->mtime)
 		ti->mtime = tk->first_seen; /* SPEC: never 1970 */
+	if (ti->status == TASK_SUCCEEDED)
+		archive_note(tk);
 	if (old && !from_get && !old->slim) {
 		/* a list item never undoes a finished state, nor replaces the
 		 * richer single-task answer when nothing has changed */
@@ -677,6 +679,8 @@ struct tree *tree_new(const struct aifs_conf *conf, const struct tree_provider *
 	t->mount_time = time(NULL);
 	t->meta_max = conf->meta_max ? conf->meta_max : TREE_META_MAX;
 	pthread_mutex_init(&t->lru_mu, NULL);
+	pthread_mutex_init(&t->arch_mu, NULL);
+	pthread_cond_init(&t->arch_cv, NULL);
 	t->provs = calloc(n, sizeof *t->provs);
 	if (!t->provs)
 		goto nomem;
@@ -702,6 +706,9 @@ struct tree *tree_new(const struct aifs_conf *conf, const struct tree_provider *
 		if (rc)
 			log_msg(LOGL_WARN, "%s: cannot read the known ids: %s", pc->name,
 				strerror(-rc));
+		rc = archive_load(p, conf->cache_dir);
+		if (rc == -ENOMEM)
+			goto nomem;
 		rc = labels_load(p, conf->cache_dir);
 		if (rc == -ENOMEM)
 			goto nomem;
@@ -733,6 +740,7 @@ void tree_free(struct tree *t)
 		free(p->tasks);
 		free(p->reg_adds);
 		labels_free(p);
+		free(p->arch_dir);
 		pthread_cond_destroy(&p->wait_cv);
 		strmap_free(&p->byid);
 		pthread_mutex_destroy(&p->mu);
@@ -741,5 +749,8 @@ void tree_free(struct tree *t)
 	}
 	free(t->provs);
 	pthread_mutex_destroy(&t->lru_mu);
+	pthread_mutex_destroy(&t->arch_mu);
+	pthread_cond_destroy(&t->arch_cv);
+	free(t->arch_q);
 	free(t);
 }

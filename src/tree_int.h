@@ -93,6 +93,9 @@ struct task {
 	struct task *lru_prev, *lru_next; /* in the tree's LRU while info is full */
 	bool in_lru;
 	struct tree_waiter *waiters; /* reading its .wait */
+	bool archived;            /* its outputs and record are in the archive */
+	bool arch_queued;         /* waiting for an archiver */
+	double arch_retry_at;     /* monotonic: a failed archiving is tried after */
 };
 
 /* A label in .new (SPEC: Creating tasks). The record on disk follows each
@@ -154,6 +157,7 @@ struct tprov {
 	double wait_last;         /* monotonic: the last refresh for waiters */
 	pthread_t waitd;
 	bool waitd_running;
+	char *arch_dir;           /* CACHE_DIR/archive/PROVIDER; read-only */
 };
 
 struct tree {
@@ -168,6 +172,15 @@ struct tree {
 	/* Tasks whose metadata is held whole, most recently used first; past
 	 * meta_max the oldest are slimmed. Lock order: a provider's mu, then lru_mu. */
 	pthread_mutex_t lru_mu;
+	/* the archive's queue and threads; arch_mu is taken after a provider's
+	 * mu, never before it */
+	pthread_mutex_t arch_mu;
+	pthread_cond_t arch_cv;
+	struct task **arch_q;
+	size_t arch_n, arch_cap;
+	pthread_t arch_threads[2];
+	int n_arch_threads;
+	bool arch_stop, arch_running, arch_paused;
 	struct task *lru_head, *lru_tail;
 	size_t n_full, meta_max;
 };
@@ -280,7 +293,21 @@ void wait_stop(struct tprov *p);
  * holds p->mu. */
 void wait_kick(struct task *tk);
 
+/* archive.c */
+/* tk succeeded: queued for the archive when its provider keeps outputs.
+ * Caller holds p->mu. */
+void archive_note(struct task *tk);
+int archive_start(struct tree *t);
+void archive_stop(struct tree *t);
+/* Makes the archived tasks of p again from their records (before threads). */
+int archive_load(struct tprov *p, const char *cache_dir);
+/* Removes tk's record (deleted). Caller holds no lock. */
+void archive_forget(struct task *tk);
+
 /* outputs.c */
+/* Downloads output sl whole and pins it in the cache (the archive). Caller
+ * holds no tree lock. */
+int outputs_keep(struct tslot *sl);
 /* The slot of an output name, making one when new. NULL when full or out
  * of memory: that output is then not shown. */
 struct tslot *outputs_slot(struct task *tk, const char *name);

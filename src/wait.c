@@ -288,13 +288,14 @@ int tree_start(struct tree *t)
 		if (rc)
 			return rc;
 	}
-	return 0;
+	return archive_start(t);
 }
 
 void tree_stop(struct tree *t)
 {
 	if (!t)
 		return;
+	archive_stop(t);
 	for (size_t i = 0; i < t->n_provs; i++)
 		wait_stop(&t->provs[i]);
 }

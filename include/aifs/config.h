@@ -33,6 +33,8 @@ struct provider_conf {
 	enum list_mode list;
 	bool insecure_http;
 	bool allow_delete;   /* delete = yes: rmdir deletes finished tasks */
+	bool archive;        /* archive = yes: succeeded tasks' outputs are kept */
+	uint64_t archive_min_free; /* bytes free under which archiving pauses */
 	struct tunables tun; /* after config_finish(): every field set */
 };
 
@@ -50,6 +52,7 @@ struct aifs_conf {
 #define CONFIG_DEFAULT_RETRIES 4
 #define CONFIG_DEFAULT_TIMEOUT 30.0
 #define CONFIG_DEFAULT_CACHE_MAX (20ULL << 30)
+#define CONFIG_DEFAULT_MIN_FREE (1ULL << 30)
 #define CONFIG_MAX_PROVIDERS 60
 
 /* Sets every field to "not set". */

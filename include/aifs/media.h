@@ -84,6 +84,12 @@ void media_out_free(struct media_out *o);
 int media_open(struct media *m, const char *key, size_t key_len, struct media_out *o,
 	       const struct media_src *src, struct media_file **out);
 void media_close(struct media_file *f);
+/* Downloads whatever f lacks, one job at a time; 0 once it is complete on
+ * disk, or -errno (-ESTALE: the server's copy changed meanwhile). */
+int media_fetch_all(struct media_file *f);
+/* Keeps key's file for good: out of the cache's cap and its eviction (the
+ * archive). 0 or -errno. */
+int media_pin(struct media *m, const char *key, size_t key_len);
 /* Drops key's bytes from the cache (its task was deleted). */
 void media_forget(struct media *m, const char *key, size_t key_len);
 

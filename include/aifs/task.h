@@ -74,6 +74,10 @@ bool task_url_usable(const char *url);
  * component or the URL not usable, -E2BIG past TASK_MAX_OUTPUTS. */
 int task_info_add_output(struct task_info *ti, const char *name, const char *url);
 
+/* An output kept on disk (the archive), with no URL: name only. 0, -EINVAL,
+ * -EEXIST, -E2BIG or -ENOMEM. */
+int task_info_add_kept(struct task_info *ti, const char *name);
+
 /* The extension of the URL's path ("mp4" for ".../x.MP4?sig=1" is "MP4"):
  * letters and digits only, 1..8 of them, else def. Writes into out (>= 9 bytes). */
 const char *task_url_ext(const char *url, const char *def, char *out, size_t outsz);
