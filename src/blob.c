@@ -35,7 +35,7 @@
 
 #define BLOB_SYNC_EVERY ((uint64_t)64 << 20)
 
-static const char *const blob_suffix[] = { ".map", ".data", ".map.tmp", ".gone" };
+static const char *const blob_suffix[] = { ".map", ".data", ".map.tmp", ".pin", ".gone" };
 
 void blob_name(char *buf, uint64_t hash, enum blob_file kind)
 {
@@ -97,7 +97,7 @@ static int blob_pwrite_full(int fd, const void *buf, size_t len, uint64_t off)
 /* ---- maps ---- */
 
 /* Reads hash's map for key: 0, -ENOMEM, or another -errno that means
- * "nothing usable" (missing, short, corrupt, another key's). */
+ * "nothing usable" (missing, short, corrupt; -EEXIST: another key's). */
 static int blob_map_read(int dirfd, uint64_t hash, const char *key, size_t key_len,
 			 struct bcmap *m)
 {
@@ -129,7 +129,7 @@ static int blob_map_read(int dirfd, uint64_t hash, const char *key, size_t key_l
 		goto out;
 	if (m->key_len != key_len || (key_len && memcmp(m->key, key, key_len))) {
 		bcmap_clear(m);
-		rc = -EBADMSG;
+		rc = -EEXIST;
 	}
 out:
 	free(buf);
@@ -157,6 +157,15 @@ int blob_peek(int dirfd, uint64_t hash, const char *key, size_t key_len, uint64_
 	}
 	bcmap_clear(&m);
 	return rc;
+}
+
+bool blob_foreign(int dirfd, uint64_t hash, const char *key, size_t key_len)
+{
+	struct bcmap m;
+	int rc = blob_map_read(dirfd, hash, key, key_len, &m);
+
+	bcmap_clear(&m);
+	return rc == -EEXIST;
 }
 
 /* Writes b's map for (validator, size, bits): a temporary file, fsync'd,

@@ -14,6 +14,17 @@
  * only grow and a record joins the ring's end when it closes, so the ring
  * stays in order; at start the scanned records are sorted once.
  *
+ * A pinned entry (the archive's) is on no LRU ring and its bytes count in
+ * c->archived, not in c->used, so the cap neither sees nor evicts it; closed,
+ * it sits on a second ring, c->kept, only so that a removed directory can
+ * forget it. The pin persists as an empty marker, <hash>.pin, made with
+ * O_EXCL and the directory fsync'd before the pin is reported; the scan
+ * pins every map with a marker and unlinks markers without a map (a crash
+ * between a discard's renames). A discard renames the marker away with the
+ * entry's other files, so no marker outlives its entry to pin the next
+ * file of that hash, and a pinned entry's slot is never taken over by
+ * another key of its hash (the open gets -EBUSY).
+ *
  * One process per directory (flock); a new one waits a few seconds for the
  * lock, so that a remount right after an unmount finds the old daemon gone.
  * A directory removed under a running mount is made anew at the next open
@@ -53,7 +64,8 @@ struct bc_entry {
 	uint64_t bytes;    /* on disk: the data file's blocks plus the map */
 	int64_t used_at;   /* ns since the epoch: the LRU order */
 	struct blob *open; /* NULL when closed: only then evictable */
-	struct bc_entry *prev, *next; /* on c->lru; NULL when not */
+	bool pinned;       /* the archive's: never evicted, its bytes in c->archived */
+	struct bc_entry *prev, *next; /* on c->lru, or c->kept when pinned; NULL when not */
 };
 
 struct blobcache {
@@ -61,10 +73,12 @@ struct blobcache {
 	int dirfd;          /* DIR/blobs, flock'ed; replaced in place (dup3) if removed */
 	char *path;         /* DIR */
 	uint64_t max_bytes, used;
+	uint64_t archived;   /* pinned entries' bytes, outside the cap */
 	int64_t clock;       /* the last stamp handed out */
 	uint64_t gone;       /* the next BLOB_GONE name's number */
 	struct strmap index; /* every entry, by hash */
-	struct bc_entry lru; /* a ring of the closed entries, oldest first */
+	struct bc_entry lru; /* a ring of the closed unpinned entries, oldest first */
+	struct bc_entry kept; /* a ring of the closed pinned entries */
 };
 
 /* ---- the index; all under c->mu ---- */
@@ -100,13 +114,22 @@ static int bc_add(struct blobcache *c, uint64_t hash, struct bc_entry **out)
 	return 0;
 }
 
-/* Puts closed e last on the ring: the most recently used. */
+/* Puts closed e last on its ring (c->lru or, pinned, c->kept): the most
+ * recently used. */
 static void bc_lru_push(struct blobcache *c, struct bc_entry *e)
 {
-	e->prev = c->lru.prev;
-	e->next = &c->lru;
+	struct bc_entry *ring = e->pinned ? &c->kept : &c->lru;
+
+	e->prev = ring->prev;
+	e->next = ring;
 	e->prev->next = e;
-	c->lru.prev = e;
+	ring->prev = e;
+}
+
+/* The count e's bytes are in: the cap's, or the archive's. */
+static uint64_t *bc_tally(struct blobcache *c, const struct bc_entry *e)
+{
+	return e->pinned ? &c->archived : &c->used;
 }
 
 static void bc_lru_take(struct bc_entry *e)
@@ -122,7 +145,7 @@ static void bc_remove(struct blobcache *c, struct bc_entry *e)
 {
 	bc_lru_take(e);
 	strmap_del(&c->index, (const char *)&e->hash, sizeof e->hash);
-	c->used -= e->bytes;
+	*bc_tally(c, e) -= e->bytes;
 	free(e);
 }
 
@@ -130,8 +153,9 @@ static void bc_remove(struct blobcache *c, struct bc_entry *e)
 static void bc_measure(struct blobcache *c, struct blob *b)
 {
 	uint64_t bytes = blob_disk_bytes(b);
+	uint64_t *tally = bc_tally(c, b->e);
 
-	c->used = c->used - b->e->bytes + bytes;
+	*tally = *tally - b->e->bytes + bytes;
 	b->e->bytes = bytes;
 }
 
@@ -142,8 +166,8 @@ struct bc_trash {
 };
 
 /* Least recently used closed entries go until the total fits (with only
- * open entries left, the overshoot is allowed); the map first: a data file
- * without a map is garbage the next scan removes. Caller holds c->mu, then
+ * open or pinned entries left, the overshoot is allowed); the map first: a
+ * data file or marker without a map is garbage the next scan removes. Caller holds c->mu, then
  * releases it and calls bc_trash_empty(c, t).
  *
  * Unlinking frees a file's blocks, which for a large file is slow, so it
@@ -158,7 +182,7 @@ static void bc_discard(struct blobcache *c, struct bc_entry *v)
 {
 	char name[BLOB_NAME], gone[BLOB_NAME];
 
-	for (enum blob_file k = BLOB_MAP; k <= BLOB_TMP; k++) {
+	for (enum blob_file k = BLOB_MAP; k <= BLOB_PIN; k++) {
 		blob_name(name, v->hash, k);
 		blob_name(gone, c->gone, BLOB_GONE);
 		if (renameat(c->dirfd, name, c->dirfd, gone) == 0)
@@ -207,7 +231,8 @@ static int bc_by_use(const void *a, const void *b)
 	return (x->used_at > y->used_at) - (x->used_at < y->used_at);
 }
 
-/* Puts the scanned entries on the ring, oldest first, and sums their bytes. */
+/* Puts the scanned entries on their rings, oldest first, and sums their
+ * bytes. */
 static int bc_order(struct blobcache *c)
 {
 	struct bc_all all = { NULL, 0 };
@@ -220,15 +245,15 @@ static int bc_order(struct blobcache *c)
 	qsort(all.ents, all.n, sizeof *all.ents, bc_by_use);
 	for (size_t i = 0; i < all.n; i++) {
 		bc_lru_push(c, all.ents[i]);
-		c->used += all.ents[i]->bytes;
+		*bc_tally(c, all.ents[i]) += all.ents[i]->bytes;
 	}
 	free(all.ents);
 	return 0;
 }
 
-/* One entry per map; data files add their blocks. Data files without a map,
- * temporary maps and evicted files are what a crash left: they go. Others'
- * files stay. */
+/* One entry per map; data files add their blocks, markers pin. Data files
+ * and markers without a map, temporary maps and evicted files are what a
+ * crash left: they go. Others' files stay. */
 static int bc_scan(struct blobcache *c)
 {
 	int fd = fcntl(c->dirfd, F_DUPFD_CLOEXEC, 0), rc = 0;
@@ -258,12 +283,17 @@ static int bc_scan(struct blobcache *c)
 	rewinddir(d);
 	while ((de = readdir(d))) {
 		int kind = blob_parse_name(de->d_name, &hash);
-		e = kind == BLOB_DATA ? bc_find(c, hash) : NULL;
+		e = kind == BLOB_DATA || kind == BLOB_PIN ? bc_find(c, hash) : NULL;
 		if (e && fstatat(c->dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    S_ISREG(st.st_mode))
-			e->bytes += (uint64_t)st.st_blocks * 512;
-		else if (kind == BLOB_DATA || kind == BLOB_TMP || kind == BLOB_GONE)
+		    S_ISREG(st.st_mode)) {
+			if (kind == BLOB_DATA)
+				e->bytes += (uint64_t)st.st_blocks * 512;
+			else
+				e->pinned = true;
+		} else if (kind == BLOB_DATA || kind == BLOB_TMP || kind == BLOB_PIN ||
+			   kind == BLOB_GONE) {
 			unlinkat(c->dirfd, de->d_name, 0);
+		}
 	}
 	rc = bc_order(c);
 out:
@@ -321,6 +351,8 @@ static int bc_revive(struct blobcache *c)
 	}
 	while (c->lru.next != &c->lru)
 		bc_remove(c, c->lru.next);
+	while (c->kept.next != &c->kept)
+		bc_remove(c, c->kept.next);
 	log_msg(LOGL_WARN, "the cache directory %s was removed; made anew", c->path);
 out:
 	if (rc)
@@ -357,6 +389,7 @@ struct blobcache *blobcache_new(const char *dir, uint64_t max_bytes, int *err)
 	pthread_mutex_init(&c->mu, NULL);
 	strmap_init(&c->index);
 	c->lru.prev = c->lru.next = &c->lru;
+	c->kept.prev = c->kept.next = &c->kept;
 	c->dirfd = -1;
 	c->max_bytes = max_bytes;
 	if (!(c->path = strdup(dir))) {
@@ -484,6 +517,10 @@ int blobcache_open(struct blobcache *c, const char *key, size_t key_len, uint64_
 		*out = b;
 		return 0;
 	}
+	if (e && e->pinned && blob_foreign(c->dirfd, hash, key, key_len)) {
+		pthread_mutex_unlock(&c->mu);
+		return -EBUSY; /* a hash collision with an archived entry: it stays */
+	}
 	if (!e) {
 		if ((rc = bc_add(c, hash, &e)))
 			goto out;
@@ -530,10 +567,84 @@ int blobcache_remove(struct blobcache *c, const char *key, size_t key_len)
 	else if (e->open)
 		rc = -EBUSY; /* a reader has it: it goes with the LRU later */
 	else
-		bc_discard(c, e); /* as an eviction: renamed now, unlinked below */
+		bc_discard(c, e); /* as an eviction, marker too: renamed now, unlinked below */
 	t.end = c->gone;
 	pthread_mutex_unlock(&c->mu);
 	bc_trash_empty(c, &t);
+	return rc;
+}
+
+/* Whether closed or open e holds key's file: 0, -ENOENT or -ENOMEM. */
+static int bc_holds(struct blobcache *c, struct bc_entry *e, const char *key, size_t key_len)
+{
+	uint64_t size;
+	bool complete;
+
+	if (!e)
+		return -ENOENT;
+	if (e->open)
+		return blob_is(e->open, key, key_len) ? 0 : -ENOENT;
+	return blob_peek(c->dirfd, e->hash, key, key_len, &size, &complete);
+}
+
+/* The marker is made and its name made durable under c->mu: a pin is rare
+ * (once per archived file), and so no discard can run between the marker
+ * and the record agreeing. */
+int blobcache_pin(struct blobcache *c, const char *key, size_t key_len)
+{
+	char name[BLOB_NAME];
+	struct bc_entry *e;
+	int fd, rc;
+
+	if (!key && key_len)
+		return -EINVAL;
+	uint64_t hash = bcmap_hash(key, key_len);
+	pthread_mutex_lock(&c->mu);
+	e = bc_find(c, hash);
+	if ((rc = bc_holds(c, e, key, key_len)) || e->pinned)
+		goto out;
+	blob_name(name, hash, BLOB_PIN);
+	/* whatever lies at the name goes: the marker is ours, a regular file */
+	if (unlinkat(c->dirfd, name, 0) < 0 && errno != ENOENT) {
+		rc = -errno;
+		goto out;
+	}
+	fd = openat(c->dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		rc = -errno;
+		goto out;
+	}
+	close(fd);
+	if (fsync(c->dirfd) < 0) {
+		rc = -errno;
+		unlinkat(c->dirfd, name, 0);
+		goto out;
+	}
+	c->used -= e->bytes;
+	c->archived += e->bytes;
+	e->pinned = true;
+	if (!e->open) {
+		bc_lru_take(e);
+		bc_lru_push(c, e);
+	}
+out:
+	pthread_mutex_unlock(&c->mu);
+	return rc;
+}
+
+int blobcache_is_pinned(struct blobcache *c, const char *key, size_t key_len)
+{
+	struct bc_entry *e;
+	int rc;
+
+	if (!key && key_len)
+		return -EINVAL;
+	uint64_t hash = bcmap_hash(key, key_len);
+	pthread_mutex_lock(&c->mu);
+	e = bc_find(c, hash);
+	if (!(rc = bc_holds(c, e, key, key_len)))
+		rc = e->pinned;
+	pthread_mutex_unlock(&c->mu);
 	return rc;
 }
 
@@ -607,4 +718,14 @@ uint64_t blobcache_used(struct blobcache *c)
 	used = c->used;
 	pthread_mutex_unlock(&c->mu);
 	return used;
+}
+
+uint64_t blobcache_archived(struct blobcache *c)
+{
+	uint64_t archived;
+
+	pthread_mutex_lock(&c->mu);
+	archived = c->archived;
+	pthread_mutex_unlock(&c->mu);
+	return archived;
 }

@@ -18,9 +18,10 @@ struct bc_entry;
 struct blobcache;
 
 /* A blob's files in the cache's directory: <16 hex digits><suffix>, the
- * digits being its hash; BLOB_GONE's are an evicted file's, to be unlinked,
- * and its digits a number the cache hands out once. */
-enum blob_file { BLOB_MAP, BLOB_DATA, BLOB_TMP, BLOB_GONE };
+ * digits being its hash; BLOB_PIN's is an empty marker, present while the
+ * entry is pinned; BLOB_GONE's are an evicted file's, to be unlinked, and
+ * its digits a number the cache hands out once. */
+enum blob_file { BLOB_MAP, BLOB_DATA, BLOB_TMP, BLOB_PIN, BLOB_GONE };
 #define BLOB_NAME 32 /* bytes for any of them, NUL included */
 
 struct blob {
@@ -62,6 +63,10 @@ int blob_parse_name(const char *name, uint64_t *hash);
  * nothing usable is there, or -ENOMEM. Caller holds c->mu. */
 int blob_peek(int dirfd, uint64_t hash, const char *key, size_t key_len, uint64_t *size,
 	      bool *complete);
+
+/* Whether hash's map in dirfd checks out but is another key's: the slot
+ * holds that key's file. Caller holds c->mu. */
+bool blob_foreign(int dirfd, uint64_t hash, const char *key, size_t key_len);
 
 /* Returns in *out a new blob over hash's files in dirfd, with no reference
  * counted yet; free with blob_free(). Caller holds c->mu. 0 or -errno;

@@ -8,7 +8,8 @@
  * file names are derived from a hash of the key and the key is stored and
  * checked, so no key can name a path outside the cache. Whole files are
  * evicted, least recently used first, to keep the total under the cap;
- * open entries are never evicted. Thread-safe. Knows no HTTP and no FUSE. */
+ * open and pinned entries are never evicted. Thread-safe. Knows no HTTP and
+ * no FUSE. */
 #ifndef AIFS_BLOBCACHE_H
 #define AIFS_BLOBCACHE_H
 
@@ -47,9 +48,24 @@ int blobcache_open(struct blobcache *c, const char *key, size_t key_len, uint64_
 int blobcache_peek(struct blobcache *c, const char *key, size_t key_len, uint64_t *size,
 		   bool *complete);
 
-/* Removes key's entry and its files (the task was deleted). 0, -ENOENT,
- * or -EBUSY while it is open. */
+/* Removes key's entry and its files (the task was deleted), pinned or not,
+ * its pin's marker with them. 0, -ENOENT, or -EBUSY while it is open. */
 int blobcache_remove(struct blobcache *c, const char *key, size_t key_len);
+
+/* Pins key's entry for the archive: it leaves the LRU, its bytes count in
+ * blobcache_archived() and not against the cap, and it is never evicted;
+ * only blobcache_remove() drops it. An open entry may be pinned. On disk the
+ * pin is an empty file <hash>.pin beside the entry's map, created O_EXCL
+ * and the directory fsync'd before this returns, so a pin reported survives
+ * a crash; blobcache_new() pins every map that has one and unlinks markers
+ * left without a map. The marker goes with the entry's other files, so no
+ * later file of the same hash inherits it, and another key of the same hash
+ * gets -EBUSY from blobcache_open() rather than take a pinned entry's slot.
+ * Pinning a pinned entry does nothing. 0, -ENOENT when key has no entry, or
+ * -errno. */
+int blobcache_pin(struct blobcache *c, const char *key, size_t key_len);
+/* 1 when key's entry is pinned, 0 when not, -ENOENT when there is none. */
+int blobcache_is_pinned(struct blobcache *c, const char *key, size_t key_len);
 
 /* Persists the map (as blob_sync) and drops this reference. Accepts NULL. */
 void blob_close(struct blob *b);
@@ -80,7 +96,10 @@ int blob_sync(struct blob *b);
 /* Drops every chunk (the server's validator changed); the size may change. */
 int blob_reset(struct blob *b, uint64_t size, const char *validator);
 
-/* Bytes the cache holds on disk now. */
+/* Bytes the cache holds on disk now for entries the cap governs: pinned
+ * entries are not counted. */
 uint64_t blobcache_used(struct blobcache *c);
+/* Bytes pinned entries hold on disk now. */
+uint64_t blobcache_archived(struct blobcache *c);
 
 #endif

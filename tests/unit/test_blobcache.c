@@ -1,6 +1,6 @@
 /* test_blobcache.c: the on-disk cache of output files: chunks and maps,
  * persistence, corrupt and foreign maps, crashes (a child that _exits),
- * eviction, threads, hostile keys and planted symlinks. */
+ * eviction, threads, hostile keys and planted symlinks; pinned entries. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -984,6 +984,231 @@ TEST(planted_symlinks_are_not_followed)
 	rm_root(root);
 }
 
+/* ---- pins: the archive's entries ---- */
+
+static int pin(struct blobcache *c, const char *key)
+{
+	return blobcache_pin(c, key, strlen(key));
+}
+
+static int pinned(struct blobcache *c, const char *key)
+{
+	return blobcache_is_pinned(c, key, strlen(key));
+}
+
+/* A small cap evicts unpinned entries, least recently used first, and
+ * never a pinned one, whose bytes count apart. */
+TEST(pinned_entries_are_never_evicted)
+{
+	char *root = tmp_root();
+	struct blobcache *c;
+	struct blob *b;
+	uint64_t size, one;
+	bool complete;
+	int err;
+
+	CHECK(root);
+	CHECK((c = blobcache_new(root, 2 * MIB + MIB / 4, &err)));
+	CHECK_INT(pin(c, "pin:A"), -ENOENT);
+	CHECK_INT(pinned(c, "pin:A"), -ENOENT);
+	CHECK_INT(make_file(c, "pin:A", MIB, "", 1), 0);
+	one = blobcache_used(c);
+	CHECK(one >= MIB);
+	CHECK_INT(blobcache_archived(c), 0);
+	CHECK_INT(pinned(c, "pin:A"), 0);
+	CHECK_INT(pin(c, "pin:A"), 0);
+	CHECK_INT(pin(c, "pin:A"), 0); /* again: nothing changes */
+	CHECK_INT(pinned(c, "pin:A"), 1);
+	CHECK_INT(pinned(c, "pin:a"), -ENOENT);
+	CHECK_INT(blobcache_used(c), 0);
+	CHECK_INT(blobcache_archived(c), one);
+	CHECK_INT(names(root, ".pin", NULL, 0), 1);
+
+	/* an open entry may be pinned; it never returns to the LRU */
+	CHECK_INT(blobcache_open(c, "pin:E", 5, MIB, "", &b), 0);
+	CHECK_INT(pin(c, "pin:E"), 0);
+	CHECK_INT(put_all(b, 5), 0);
+	blob_close(b);
+	CHECK_INT(pinned(c, "pin:E"), 1);
+	CHECK_INT(blobcache_used(c), 0);
+	CHECK_INT(blobcache_archived(c), 2 * one);
+
+	CHECK_INT(make_file(c, "pin:B", MIB, "", 2), 0);
+	CHECK_INT(make_file(c, "pin:C", MIB, "", 3), 0);
+	CHECK_INT(blobcache_used(c), 2 * one); /* the pinned two do not count */
+	CHECK_INT(make_file(c, "pin:D", MIB, "", 4), 0); /* over the cap: B goes */
+	CHECK_INT(peek(c, "pin:B", &size, &complete), -ENOENT);
+	CHECK_INT(peek(c, "pin:C", &size, &complete), 0);
+	CHECK_INT(make_file(c, "pin:F", MIB, "", 6), 0); /* then C */
+	CHECK_INT(peek(c, "pin:C", &size, &complete), -ENOENT);
+	CHECK_INT(peek(c, "pin:D", &size, &complete), 0);
+	CHECK_INT(peek(c, "pin:A", &size, &complete), 0);
+	CHECK(complete);
+	CHECK_INT(peek(c, "pin:E", &size, &complete), 0);
+	CHECK(complete);
+	CHECK_INT(blobcache_used(c), 2 * one);
+	CHECK_INT(blobcache_archived(c), 2 * one);
+	CHECK_INT(blobcache_used(c) + blobcache_archived(c), disk_usage(root));
+	CHECK_INT(names(root, ".pin", NULL, 0), 2);
+	CHECK_INT(blobcache_open(c, "pin:A", 5, MIB, "", &b), 0);
+	CHECK_INT(chunk_ok(b, 0, 1), 0);
+	blob_close(b);
+	CHECK_INT(blobcache_used(c), 2 * one);
+	blobcache_free(c);
+	rm_root(root);
+}
+
+/* Pins survive a restart; a cap of 0 then keeps only them. */
+TEST(pins_survive_restart)
+{
+	char *root = tmp_root();
+	struct blobcache *c;
+	struct blob *b;
+	uint64_t size, archived;
+	bool complete;
+	int err;
+
+	CHECK(root);
+	CHECK((c = blobcache_new(root, GIB, &err)));
+	CHECK_INT(make_file(c, "keep", 2 * MIB + 7, "v", 21), 0);
+	CHECK_INT(make_file(c, "lose", MIB, "", 22), 0);
+	CHECK_INT(pin(c, "keep"), 0);
+	archived = blobcache_archived(c);
+	CHECK(archived > 2 * MIB);
+	blobcache_free(c);
+
+	CHECK((c = blobcache_new(root, GIB, &err)) && err == 0);
+	CHECK_INT(pinned(c, "keep"), 1);
+	CHECK_INT(pinned(c, "lose"), 0);
+	CHECK_INT(blobcache_archived(c), archived);
+	CHECK_INT(blobcache_used(c) + archived, disk_usage(root));
+	blobcache_free(c);
+
+	CHECK((c = blobcache_new(root, 0, &err)) && err == 0);
+	CHECK_INT(peek(c, "lose", &size, &complete), -ENOENT);
+	CHECK_INT(peek(c, "keep", &size, &complete), 0);
+	CHECK(complete && size == 2 * MIB + 7);
+	CHECK_INT(pinned(c, "keep"), 1);
+	CHECK_INT(blobcache_used(c), 0);
+	CHECK_INT(blobcache_archived(c), archived);
+	CHECK_INT(blobcache_open(c, "keep", 4, 2 * MIB + 7, "v", &b), 0);
+	CHECK_INT(chunk_ok(b, 2, 21), 0);
+	blob_close(b);
+	CHECK_INT(peek(c, "keep", &size, &complete), 0); /* closed over a cap of 0 */
+	CHECK_INT(names(root, ".map", NULL, 0), 1);
+	CHECK_INT(names(root, ".pin", NULL, 0), 1);
+	blobcache_free(c);
+	rm_root(root);
+}
+
+/* Removing a pinned entry takes its marker too: the next file of that key
+ * is not pinned, now or after a restart. An open one is -EBUSY. */
+TEST(remove_drops_pinned_entries)
+{
+	char *root = tmp_root();
+	struct blobcache *c;
+	struct blob *b;
+	int err;
+
+	CHECK(root);
+	CHECK((c = blobcache_new(root, GIB, &err)));
+	CHECK_INT(make_file(c, "gone", MIB, "", 31), 0);
+	CHECK_INT(make_file(c, "stays", MIB, "", 32), 0);
+	CHECK_INT(pin(c, "gone"), 0);
+	CHECK_INT(pin(c, "stays"), 0);
+	CHECK_INT(blobcache_open(c, "stays", 5, MIB, "", &b), 0);
+	CHECK_INT(blobcache_remove(c, "stays", 5), -EBUSY);
+	blob_close(b);
+	CHECK_INT(names(root, ".pin", NULL, 0), 2);
+	CHECK_INT(blobcache_remove(c, "gone", 4), 0);
+	CHECK_INT(pinned(c, "gone"), -ENOENT);
+	CHECK_INT(names(root, ".pin", NULL, 0), 1);
+	CHECK_INT(names(root, ".map", NULL, 0), 1);
+	CHECK_INT(names(root, ".gone", NULL, 0), 0);
+	CHECK_INT(blobcache_archived(c) + blobcache_used(c), disk_usage(root));
+	CHECK_INT(make_file(c, "gone", MIB, "", 33), 0);
+	CHECK_INT(pinned(c, "gone"), 0);
+	blobcache_free(c);
+
+	CHECK((c = blobcache_new(root, GIB, &err)));
+	CHECK_INT(pinned(c, "gone"), 0);
+	CHECK_INT(pinned(c, "stays"), 1);
+	CHECK_INT(blobcache_remove(c, "stays", 5), 0);
+	CHECK_INT(blobcache_archived(c), 0);
+	CHECK_INT(names(root, ".pin", NULL, 0), 0);
+	blobcache_free(c);
+	rm_root(root);
+}
+
+/* A crash between a discard's renames may leave a marker without its map;
+ * the scan unlinks it, so it pins nothing later. */
+TEST(markers_without_a_map_are_cleaned)
+{
+	char *root = tmp_root();
+	char mn[256], p[1024];
+	struct blobcache *c;
+	int err;
+
+	CHECK(root);
+	CHECK((c = blobcache_new(root, GIB, &err)));
+	CHECK_INT(make_file(c, "crashed", MIB, "", 41), 0);
+	CHECK_INT(pin(c, "crashed"), 0);
+	blobcache_free(c);
+	CHECK_INT(names(root, ".map", mn, sizeof mn), 1);
+	path_of(p, sizeof p, root, mn);
+	CHECK_INT(unlink(p), 0); /* the map went first, the marker did not */
+	path_of(p, sizeof p, root, "0123456789abcdef.pin"); /* never had a map */
+	CHECK_INT(spit(p, (const uint8_t *)"", 0), 0);
+	CHECK_INT(names(root, ".pin", NULL, 0), 2);
+
+	CHECK((c = blobcache_new(root, GIB, &err)) && err == 0);
+	CHECK_INT(names(root, ".pin", NULL, 0), 0);
+	CHECK_INT(names(root, ".data", NULL, 0), 0);
+	CHECK_INT(blobcache_archived(c), 0);
+	CHECK_INT(pinned(c, "crashed"), -ENOENT);
+	CHECK_INT(make_file(c, "crashed", MIB, "", 42), 0);
+	CHECK_INT(pinned(c, "crashed"), 0);
+	blobcache_free(c);
+	CHECK((c = blobcache_new(root, GIB, &err)));
+	CHECK_INT(pinned(c, "crashed"), 0);
+	blobcache_free(c);
+	rm_root(root);
+}
+
+/* Two keys with one hash (staged as above): a pinned entry's slot is not
+ * taken over by the other key. */
+TEST(pinned_slot_is_not_taken_over)
+{
+	char *root = tmp_root();
+	char an[256], bn[256];
+	struct blobcache *c;
+	struct blob *b;
+	int err;
+
+	CHECK(root);
+	CHECK((c = blobcache_new(root, GIB, &err)));
+	CHECK_INT(make_file(c, "alpha", 2 * MIB, "", 51), 0);
+	CHECK_INT(pin(c, "alpha"), 0);
+	CHECK_INT(names(root, ".map", an, sizeof an), 1);
+	CHECK_INT(blobcache_open(c, "bravo", 5, 2 * MIB, "", &b), 0);
+	blob_close(b);
+	blobcache_free(c);
+	CHECK_INT(other_name(root, ".map", an, bn, sizeof bn), 1);
+	CHECK_INT(move(root, an, bn, ".map"), 0);
+	CHECK_INT(move(root, an, bn, ".data"), 0);
+	CHECK_INT(move(root, an, bn, ".pin"), 0);
+
+	CHECK((c = blobcache_new(root, GIB, &err)));
+	CHECK_INT(pinned(c, "bravo"), -ENOENT); /* alpha's map */
+	CHECK_INT(pin(c, "bravo"), -ENOENT);
+	CHECK_INT(blobcache_open(c, "bravo", 5, 2 * MIB, "", &b), -EBUSY);
+	CHECK_INT(names(root, ".pin", NULL, 0), 1);
+	CHECK_INT(blobcache_archived(c) + blobcache_used(c), disk_usage(root));
+	CHECK(blobcache_archived(c) > 2 * MIB);
+	blobcache_free(c);
+	rm_root(root);
+}
+
 T_MAIN(T_CASE(write_mark_read), T_CASE(persists_across_restart),
        T_CASE(size_or_validator_change_drops), T_CASE(reset_drops_and_resizes),
        T_CASE(crash_keeps_only_synced_chunks), T_CASE(corrupt_or_truncated_map_names_nothing),
@@ -991,4 +1216,6 @@ T_MAIN(T_CASE(write_mark_read), T_CASE(persists_across_restart),
        T_CASE(many_entries_evict_oldest_first),
        T_CASE(sync_every_64_mib), T_CASE(threads_share_one_blob),
        T_CASE(evictions_beside_opens_lose_nothing), T_CASE(keys_never_name_paths),
-       T_CASE(planted_symlinks_are_not_followed))
+       T_CASE(planted_symlinks_are_not_followed), T_CASE(pinned_entries_are_never_evicted),
+       T_CASE(pins_survive_restart), T_CASE(remove_drops_pinned_entries),
+       T_CASE(markers_without_a_map_are_cleaned), T_CASE(pinned_slot_is_not_taken_over))
