@@ -166,10 +166,11 @@ static int snapshot(struct task *tk, struct arec *r)
 {
 	const struct task_info *ti = tk->info;
 	memset(r, 0, sizeof *r);
-	size_t sl = ti->status_len && ti->status_text[ti->status_len - 1] == '\n' ? ti->status_len - 1
-										: ti->status_len;
+	size_t stl = ti->status_len && ti->status_text[ti->status_len - 1] == '\n'
+			     ? ti->status_len - 1
+			     : ti->status_len;
 	if (!(r->provider = strdup(tk->p->pc->name)) || !(r->id = malloc(tk->id_len + 1)) ||
-	    !(r->status = strndup(ti->status_text, sl)))
+	    !(r->status = strndup(ti->status_text, stl)))
 		return -ENOMEM;
 	memcpy(r->id, tk->id, tk->id_len + 1);
 	r->id_len = tk->id_len;

@@ -177,9 +177,17 @@ int journal_decode(const char *buf, size_t len, struct label_rec *r, char *why, 
 	r->time = (int64_t)t;
 	if (next_is(&rd, "id") && (rc = blob(&rd, "id", JOURNAL_TEXT_MAX, &r->id, &r->id_len)))
 		goto out;
+	if (r->id && !r->id_len) { /* written only when not empty: one spelling per record */
+		rc = bad(&rd, "id: empty");
+		goto out;
+	}
 	if (next_is(&rd, "error") &&
 	    (rc = blob(&rd, "error", JOURNAL_TEXT_MAX, &r->error, &r->error_len)))
 		goto out;
+	if (r->error && !r->error_len) {
+		rc = bad(&rd, "error: empty");
+		goto out;
+	}
 	if ((rc = blob(&rd, "body", JOURNAL_BODY_MAX, &r->body, &r->body_len)))
 		goto out;
 	if (rd.p != rd.end)

@@ -26,7 +26,7 @@
 #define AREC_STATUS_MAX	  64u
 #define AREC_META_MAX	  (4u << 20)
 #define AREC_ERROR_MAX	  4096u
-#define AREC_OUTPUTS_MAX  60u
+#define AREC_OUTPUTS_MAX  59u
 #define AREC_NAME_MAX	  255u
 
 struct arec_output {

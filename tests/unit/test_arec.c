@@ -423,7 +423,7 @@ TEST(caps_at_their_edges)
 		r.outputs[i].name = strdup(name);
 		r.outputs[i].size = i;
 	}
-	CHECK(edge(&r, "outputs 60\n", 11, "outputs 61\noutput 1 x\n"));
+	CHECK(edge(&r, "outputs 59\n", 11, "outputs 60\noutput 1 x\n"));
 	r.n_outputs = AREC_OUTPUTS_MAX + 1;
 	CHECK_INT(arec_encode(&r, &enc, &len), -EINVAL);
 	arec_clear(&r);

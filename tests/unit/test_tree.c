@@ -170,6 +170,18 @@ void media_forget(struct media *m, const char *key, size_t key_len)
 	(void)m, (void)key, (void)key_len;
 }
 
+int media_fetch_all(struct media_file *f)
+{
+	(void)f;
+	return -EIO;
+}
+
+int media_pin(struct media *m, const char *key, size_t key_len)
+{
+	(void)m, (void)key, (void)key_len;
+	return -EIO;
+}
+
 int media_read_fd(struct media_file *f, struct media_cursor *cur, size_t size, off_t off, int *fd,
 		  size_t *len)
 {
