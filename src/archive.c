@@ -266,9 +266,12 @@ static void *archiver(void *arg)
 		memmove(t->arch_q, t->arch_q + 1, --t->arch_n * sizeof *t->arch_q);
 		pthread_mutex_unlock(&t->arch_mu);
 		int rc = archive_task(tk);
+		pthread_mutex_lock(&t->arch_mu);
+		bool stopping = t->arch_stop;
+		pthread_mutex_unlock(&t->arch_mu);
 		pthread_mutex_lock(&tk->p->mu);
 		tk->arch_queued = false;
-		if (rc && rc != -ECANCELED && rc != -EINVAL) {
+		if (rc && rc != -ECANCELED && rc != -EINVAL && !stopping) {
 			tk->arch_retry_at = tree_now() + RETRY_AFTER;
 			log_msg(LOGL_WARN, "%s: cannot archive %s yet: %s; tried again later",
 				tk->p->pc->name, tk->id, strerror(-rc));

@@ -50,9 +50,10 @@ static int rmdir_(struct tree *t, uint64_t parent, const char *name)
 		rc = -EPERM; /* nothing sent */
 		goto out;
 	}
+	bool archived = tk->archived;
 	pthread_mutex_unlock(&p->mu);
 	rc = api_delete(p->api, tk->id, &err);
-	if (rc == -ENOENT && tk->archived)
+	if (rc == -ENOENT && archived)
 		rc = 0; /* the API forgot it already; the archive's copy goes now */
 	pthread_mutex_lock(&p->mu);
 	if (rc == 0 && finished) {

@@ -180,7 +180,8 @@ struct tree {
 	size_t arch_n, arch_cap;
 	pthread_t arch_threads[2];
 	int n_arch_threads;
-	bool arch_stop, arch_running, arch_paused;
+	bool arch_stop, arch_paused;  /* under arch_mu */
+	atomic_bool arch_running;     /* archivers started: tasks may be queued */
 	struct task *lru_head, *lru_tail;
 	size_t n_full, meta_max;
 };
