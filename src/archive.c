@@ -97,29 +97,33 @@ static int write_safely(const struct tprov *p, const char *path, const char *tmp
 
 /* ---- the queue ---- */
 
-void archive_note(struct task *tk)
+/* Queues tk to be archived from at on. Caller holds tk's provider's mu. */
+static void enqueue(struct task *tk, double at)
 {
-	struct tprov *p = tk->p;
-	struct tree *t = p->t;
-	if (!p->pc->archive || tk->archived || tk->arch_queued || !t->arch_running)
-		return;
-	if (tk->arch_retry_at > tree_now())
-		return;
+	struct tree *t = tk->p->t;
 	pthread_mutex_lock(&t->arch_mu);
 	if (t->arch_n == t->arch_cap) {
 		size_t cap = t->arch_cap ? 2 * t->arch_cap : 64;
-		struct task **q = realloc(t->arch_q, cap * sizeof *q);
+		struct arch_item *q = realloc(t->arch_q, cap * sizeof *q);
 		if (!q) {
 			pthread_mutex_unlock(&t->arch_mu);
-			return; /* the next listing notes it again */
+			return; /* the next listing or get notes it again */
 		}
 		t->arch_q = q;
 		t->arch_cap = cap;
 	}
-	t->arch_q[t->arch_n++] = tk;
+	t->arch_q[t->arch_n++] = (struct arch_item){ tk, at };
 	tk->arch_queued = true;
 	pthread_cond_signal(&t->arch_cv);
 	pthread_mutex_unlock(&t->arch_mu);
+}
+
+void archive_note(struct task *tk)
+{
+	struct tprov *p = tk->p;
+	if (!p->pc->archive || tk->archived || tk->arch_queued || !p->t->arch_running)
+		return;
+	enqueue(tk, 0);
 }
 
 /* Waits secs, or less when the mount is stopping: false then. */
@@ -253,17 +257,43 @@ static int archive_task(struct task *tk)
 	return 0;
 }
 
+/* The first item due now, taken off the queue; NULL with *wait the
+ * seconds until one is (0: none queued). Caller holds t->arch_mu. */
+static struct task *take_due(struct tree *t, double *wait)
+{
+	double now = tree_now();
+	*wait = 0;
+	for (size_t i = 0; i < t->arch_n; i++) {
+		if (t->arch_q[i].at <= now) {
+			struct task *tk = t->arch_q[i].tk;
+			memmove(t->arch_q + i, t->arch_q + i + 1, (t->arch_n - i - 1) * sizeof *t->arch_q);
+			t->arch_n--;
+			return tk;
+		}
+		if (*wait == 0 || t->arch_q[i].at - now < *wait)
+			*wait = t->arch_q[i].at - now;
+	}
+	return NULL;
+}
+
 static void *archiver(void *arg)
 {
 	struct tree *t = arg;
+	struct timespec until;
+	double wait;
+
 	pthread_mutex_lock(&t->arch_mu);
-	for (;;) {
-		while (!t->arch_stop && !t->arch_n)
-			pthread_cond_wait(&t->arch_cv, &t->arch_mu);
-		if (t->arch_stop)
-			break;
-		struct task *tk = t->arch_q[0];
-		memmove(t->arch_q, t->arch_q + 1, --t->arch_n * sizeof *t->arch_q);
+	while (!t->arch_stop) {
+		struct task *tk = take_due(t, &wait);
+		if (!tk) {
+			if (wait > 0) {
+				tree_deadline(&until, wait + 1);
+				pthread_cond_timedwait(&t->arch_cv, &t->arch_mu, &until);
+			} else {
+				pthread_cond_wait(&t->arch_cv, &t->arch_mu);
+			}
+			continue;
+		}
 		pthread_mutex_unlock(&t->arch_mu);
 		int rc = archive_task(tk);
 		pthread_mutex_lock(&t->arch_mu);
@@ -272,9 +302,9 @@ static void *archiver(void *arg)
 		pthread_mutex_lock(&tk->p->mu);
 		tk->arch_queued = false;
 		if (rc && rc != -ECANCELED && rc != -EINVAL && !stopping) {
-			tk->arch_retry_at = tree_now() + RETRY_AFTER;
-			log_msg(LOGL_WARN, "%s: cannot archive %s yet: %s; tried again later",
-				tk->p->pc->name, tk->id, strerror(-rc));
+			log_msg(LOGL_WARN, "%s: cannot archive %s yet: %s; trying again in %.0f s",
+				tk->p->pc->name, tk->id, strerror(-rc), RETRY_AFTER);
+			enqueue(tk, tree_now() + RETRY_AFTER);
 		}
 		pthread_mutex_unlock(&tk->p->mu);
 		pthread_mutex_lock(&t->arch_mu);

@@ -187,9 +187,9 @@ int outputs_keep(struct tslot *sl)
 	int rc = media_open(m, key, klen, sl->out, &src, &mf);
 	if (rc == 0)
 		rc = media_fetch_all(mf);
-	media_close(mf);
-	if (rc == 0)
+	if (rc == 0) /* while open: a closed entry may be evicted before it is pinned */
 		rc = media_pin(m, key, klen);
+	media_close(mf);
 	free(key);
 	return rc;
 }

@@ -95,7 +95,6 @@ struct task {
 	struct tree_waiter *waiters; /* reading its .wait */
 	bool archived;            /* its outputs and record are in the archive */
 	bool arch_queued;         /* waiting for an archiver */
-	double arch_retry_at;     /* monotonic: a failed archiving is tried after */
 };
 
 /* A label in .new (SPEC: Creating tasks). The record on disk follows each
@@ -176,7 +175,7 @@ struct tree {
 	 * mu, never before it */
 	pthread_mutex_t arch_mu;
 	pthread_cond_t arch_cv;
-	struct task **arch_q;
+	struct arch_item { struct task *tk; double at; } *arch_q; /* at: not before (monotonic) */
 	size_t arch_n, arch_cap;
 	pthread_t arch_threads[2];
 	int n_arch_threads;
