@@ -163,3 +163,29 @@ def test_archiving_resumes_after_a_remount_without_fetching_again():
     # chunks already on disk were not fetched again: at most the two that
     # were on their way at the unmount
     assert f.counters().get("media.bytes", 0) <= total + 2 * (1 << 20), (f.counters()["media.bytes"], total)
+
+
+def test_a_file_system_filling_up_corrupts_nothing():
+    f = fake({"ark": {"count": 8, "media_size": 3 << 20}})
+    small = tempfile.mkdtemp(prefix="aifs-tmpfs-")
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=7m,mode=0700", "tmpfs", small], check=True)
+    try:
+        m = Mount(f, providers=("volc",), cache=os.path.join(small, "cache"), opts=("-o", "retries=0"),
+                  section_extra={"volc": "archive = yes\narchive_min_free = 0"})
+        m.run("ls", "volc")
+        wait_for(lambda: "cannot archive" in m.log(), 60, "the file system to fill up")
+        # every byte served is the server's, or the read fails: never a wrong one
+        dst = tempfile.mkdtemp(prefix="aifs-enospc-")
+        try:
+            for t in done_with_video(f)[:4]:
+                p = subprocess.run(["cp", m.path("volc", t["id"], "video.mp4"), f"{dst}/v"],
+                                   capture_output=True, timeout=60)
+                if p.returncode == 0:
+                    assert sha(f"{dst}/v") == f.expected("ark", t["id"], "video")["sha256"]
+        finally:
+            subprocess.run(["rm", "-rf", dst])
+        assert m.ls("volc") and m.alive()
+        m.close()
+    finally:
+        subprocess.run(["umount", small], timeout=30)
+        os.rmdir(small)
