@@ -13,8 +13,8 @@
  * above it in its column; nothing else nests):
  *
  *   fs        pending_mu                      (leaf)
- *   tree      provider mu -> lru_mu           (no disk I/O, no network,
- *                                              no call into media under mu)
+ *   tree      reg_mu -> provider mu -> lru_mu (no disk I/O, no network,
+ *             provider mu -> arch_mu            no call into media under mu)
  *   media     gen_lock -> file mu -> out mu    (media.c; probe.c takes
  *             file mu -> media mu -> cache mu   media mu alone)
  *               -> blob sync_mu -> blob mu
