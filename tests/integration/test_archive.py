@@ -144,26 +144,43 @@ def test_rmdir_with_delete_yes_removes_the_archived_copy():
     assert errno_of(os.stat, m.path("volc", t["id"])) == errno.ENOENT
 
 
+def rec_name(tid):
+    """The archive record's file name of a task id: FNV-1a 64 of the id."""
+    h = 0xcbf29ce484222325
+    for byte in tid.encode():
+        h = ((h ^ byte) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return f"{h:016x}.rec"
+
+
 def test_archiving_resumes_after_a_remount_without_fetching_again():
     f = fake({"ark": {"count": 12, "media_size": 4 << 20}})
     m = Mount(f, providers=("volc",), section_extra={"volc": ARCHIVE})
-    total = sum(f.expected("ark", t["id"], slot, hash=False)["size"]
-                for t in f.tasks("ark") if t["status"] == "succeeded"
-                for slot in ("video", "last_frame", "file")
-                if (t.get("content") or {}).get(f"{slot}_url"))
+    outs = [(t["id"], f.expected("ark", t["id"], slot, hash=False))
+            for t in f.tasks("ark") if t["status"] == "succeeded"
+            for slot in ("video", "last_frame", "file")
+            if (t.get("content") or {}).get(f"{slot}_url")]
     f.fault("media.get", "delay", seconds=0.2)  # slow enough to stop it half way
     m.run("ls", "volc")
     wait_for(lambda: len(records(m)) >= 1, 60, "a first archived task")
     m.umount()
-    assert len(records(m)) < len([t for t in f.tasks("ark") if t["status"] == "succeeded"])
+    kept = set(records(m))
+    assert len(kept) < len({tid for tid, _ in outs})
     f.clear_faults()
+    f.reset_counters()
     m.start()
     m.run("ls", "volc")
     archived_all(f, m)
-    # chunks already on disk were not fetched again: at most the two that
-    # were on their way at the unmount
-    assert f.counters().get("media.bytes", 0) <= total + 2 * (1 << 20), (f.counters()["media.bytes"], total)
-
+    c = f.counters()
+    left = 0
+    for tid, e in outs:
+        got = c.get(f"media.bytes.{e['key']}/{e['name']}", 0)
+        if rec_name(tid) in kept:
+            assert got == 0, f"{tid}: archived before the unmount, fetched again"
+        else:
+            left += e["size"]
+            # at most the job that was on its way is fetched twice
+            assert got <= e["size"], (tid, got, e["size"])
+    assert c.get("media.bytes", 0) <= left
 
 def test_a_file_system_filling_up_corrupts_nothing():
     f = fake({"ark": {"count": 8, "media_size": 3 << 20}})
