@@ -32,15 +32,6 @@
 #define FAIL_MEMORY 1.0       /* seconds a failed range answers at once */
 #define ESTOP 100000          /* sink: the range we wanted is in; not an error */
 
-/* An output's size and validator: their one owner. The tree holds it for
- * stat, open files read it, and a download that finds the server's copy
- * changed updates it. */
-struct media_out {
-	_Atomic uint64_t size;
-	pthread_mutex_t mu;       /* validator */
-	char validator[MEDIA_VALIDATOR_MAX];
-};
-
 struct media_file {
 	struct media *m;
 	char *key;
@@ -118,35 +109,11 @@ void media_take_validator(char *dst, const struct http_head *h)
 	snprintf(dst, MEDIA_VALIDATOR_MAX, "%s", h->etag[0] ? h->etag : h->last_modified);
 }
 
-struct media_out *media_out_new(uint64_t size, const char *validator)
-{
-	struct media_out *o = calloc(1, sizeof *o);
-	if (!o)
-		return NULL;
-	atomic_store(&o->size, size);
-	pthread_mutex_init(&o->mu, NULL);
-	snprintf(o->validator, sizeof o->validator, "%s", validator);
-	return o;
-}
-
 static void out_validator(struct media_out *o, char *dst)
 {
 	pthread_mutex_lock(&o->mu);
 	memcpy(dst, o->validator, MEDIA_VALIDATOR_MAX);
 	pthread_mutex_unlock(&o->mu);
-}
-
-uint64_t media_out_size(const struct media_out *o)
-{
-	return atomic_load(&o->size);
-}
-
-void media_out_free(struct media_out *o)
-{
-	if (!o)
-		return;
-	pthread_mutex_destroy(&o->mu);
-	free(o);
 }
 
 int media_answer_error(const struct http_head *h, const char *what, struct aifs_err *err)

@@ -33,6 +33,15 @@ struct media {
 
 /* Returns a new media_out holding size and validator (free with
  * media_out_free()); NULL when out of memory. */
+/* An output's size and validator: their one owner. The tree holds it for
+ * stat, open files read it, and a download that finds the server's copy
+ * changed updates it. probe.c makes it. */
+struct media_out {
+	_Atomic uint64_t size;
+	pthread_mutex_t mu;       /* validator */
+	char validator[MEDIA_VALIDATOR_MAX];
+};
+
 struct media_out *media_out_new(uint64_t size, const char *validator);
 
 /* The validator h carries, into dst (MEDIA_VALIDATOR_MAX bytes): its ETag,

@@ -6,6 +6,7 @@
  * renewal of a refused URL. Knows no FUSE, no JSON, no tasks, and nothing of
  * the downloads but the struct they share. */
 #include <errno.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,30 @@ static int probe_data(void *ctx, const char *p, size_t n)
 	if (ps->head.status == 200 || ps->body > 65536)
 		return -E2BIG;
 	return 0;
+}
+
+struct media_out *media_out_new(uint64_t size, const char *validator)
+{
+	struct media_out *o = calloc(1, sizeof *o);
+	if (!o)
+		return NULL;
+	atomic_store(&o->size, size);
+	pthread_mutex_init(&o->mu, NULL);
+	snprintf(o->validator, sizeof o->validator, "%s", validator);
+	return o;
+}
+
+uint64_t media_out_size(const struct media_out *o)
+{
+	return atomic_load(&o->size);
+}
+
+void media_out_free(struct media_out *o)
+{
+	if (!o)
+		return;
+	pthread_mutex_destroy(&o->mu);
+	free(o);
 }
 
 /* One probe of url: HEAD, and when that answers unhelpfully (a URL signed
