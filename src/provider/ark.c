@@ -35,19 +35,8 @@ static bool ark_cred_ok(const char *cred)
 }
 
 /* req->what, for logs: a path without the base_url and never the key. */
-static int ark_what(struct http_req *req, const char *path_rest)
-{
-	char *w;
-
-	if (asprintf(&w, "GET " ARK_TASKS_PATH "%s", path_rest) < 0)
-		return -ENOMEM;
-	free(req->what);
-	req->what = w;
-	return 0;
-}
-
 /* req->what for another method: "POST /contents/generations/tasks". */
-static int ark_what_method(struct http_req *req, const char *method, const char *path_rest)
+static int ark_what(struct http_req *req, const char *method, const char *path_rest)
 {
 	char *w;
 
@@ -74,12 +63,13 @@ static int ark_list_request(const struct provider_conf *pc, int listing, int pag
 		rc = http_req_header(req, "Authorization: Bearer %s", cred);
 	snprintf(what, sizeof what, "?page_num=%d", page);
 	if (rc == 0)
-		rc = ark_what(req, what);
+		rc = ark_what(req, "GET", what);
 	return rc;
 }
 
-static int ark_get_request(const struct provider_conf *pc, const char *id, const char *cred,
-			   struct http_req *req)
+/* A request about one task: METHOD {base}/contents/generations/tasks/{id}. */
+static int ark_task_request(const struct provider_conf *pc, const char *method, const char *id,
+			    const char *cred, struct http_req *req)
 {
 	char *eid = NULL, *rest = NULL;
 	int rc = -ENOMEM;
@@ -93,15 +83,21 @@ static int ark_get_request(const struct provider_conf *pc, const char *id, const
 		rest = NULL;
 		goto out;
 	}
-	rc = http_req_init(req, "GET", "%s" ARK_TASKS_PATH "%s", pc->base_url, rest);
+	rc = http_req_init(req, method, "%s" ARK_TASKS_PATH "%s", pc->base_url, rest);
 	if (rc == 0)
 		rc = http_req_header(req, "Authorization: Bearer %s", cred);
 	if (rc == 0)
-		rc = ark_what(req, rest);
+		rc = ark_what(req, method, rest);
 out:
 	free(eid);
 	free(rest);
 	return rc;
+}
+
+static int ark_get_request(const struct provider_conf *pc, const char *id, const char *cred,
+			   struct http_req *req)
+{
+	return ark_task_request(pc, "GET", id, cred, req);
 }
 
 /* "CODE: MESSAGE" from error{code,message}, or from failure_reason, which
@@ -390,7 +386,7 @@ static int ark_create_request(const struct provider_conf *pc, const char *body, 
 	if (rc == 0)
 		rc = http_req_body(req, body, len);
 	if (rc == 0)
-		rc = ark_what_method(req, "POST", "");
+		rc = ark_what(req, "POST", "");
 	return rc;
 }
 
@@ -468,27 +464,7 @@ out:
 static int ark_delete_request(const struct provider_conf *pc, const char *id, const char *cred,
 			      struct http_req *req)
 {
-	char *eid = NULL, *rest = NULL;
-	int rc = -ENOMEM;
-
-	if (!id || !*id)
-		return -EINVAL;
-	if (!ark_cred_ok(cred))
-		return -EACCES;
-	eid = http_escape(id);
-	if (!eid || asprintf(&rest, "/%s", eid) < 0) {
-		rest = NULL;
-		goto out;
-	}
-	rc = http_req_init(req, "DELETE", "%s" ARK_TASKS_PATH "%s", pc->base_url, rest);
-	if (rc == 0)
-		rc = http_req_header(req, "Authorization: Bearer %s", cred);
-	if (rc == 0)
-		rc = ark_what_method(req, "DELETE", rest);
-out:
-	free(eid);
-	free(rest);
-	return rc;
+	return ark_task_request(pc, "DELETE", id, cred, req);
 }
 
 /* Whether a 400 to a DELETE says the task's state forbids it (running, or
