@@ -7,7 +7,7 @@ PKG_CONFIG ?= pkg-config
 CC       ?= cc
 SANITIZE ?=
 
-PKGS     := fuse3 libcurl jansson inih
+PKGS     := fuse3 libcurl jansson inih hiredis
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Werror
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -pthread $(WARN) -Iinclude $(shell $(PKG_CONFIG) --cflags $(PKGS))
@@ -60,7 +60,8 @@ lint:
 	@! grep -ln '<fuse' src/*.c src/provider/*.c include/aifs/*.h | grep -v -E '^src/(fs|main).c$$' | grep . || { echo 'fuse outside fs/main'; false; }
 	@! grep -ln '<jansson.h>' src/*.c include/aifs/*.h | grep -v -E '^src/(json).c$$' | grep . || { echo 'jansson outside provider/json'; false; }
 	@! grep -ln '<ini.h>' src/*.c src/provider/*.c include/aifs/*.h | grep -v '^src/ini.c$$' | grep . || { echo 'inih outside ini.c'; false; }
-	@! grep -ln '"tree_int.h"' src/*.c src/provider/*.c include/aifs/*.h | grep -v -E '^src/(tree|fresh|slim|outputs|labels|wait|known|cancel|archive).c$$' | grep . || { echo 'tree_int.h outside the tree'; false; }
+	@! grep -ln '"tree_int.h"' src/*.c src/provider/*.c include/aifs/*.h | grep -v -E '^src/(tree|fresh|slim|outputs|labels|lclaim|wait|known|cancel|archive).c$$' | grep . || { echo 'tree_int.h outside the tree'; false; }
+	@! grep -ln -E '<hiredis/|"cluster_int.h"' src/*.c src/*.h src/provider/*.c include/aifs/*.h | grep -v -E '^src/(cluster|cshare).c$$|^src/cluster_int.h$$' | grep . || { echo 'hiredis outside the cluster'; false; }
 	@! grep -ln '"media_int.h"' src/*.c src/provider/*.c include/aifs/*.h | grep -v -E '^src/(media|probe).c$$' | grep . || { echo 'media_int.h outside media'; false; }
 	@! grep -ln '"blobcache_int.h"' src/*.c src/provider/*.c include/aifs/*.h | grep -v -E '^src/(blob|blobcache).c$$' | grep . || { echo 'blobcache_int.h outside the blob cache'; false; }
 	@! grep -ln '"aifs/aifs.h"' src/*.c src/provider/*.c include/aifs/*.h | grep -v -E '^src/(aifs|main).c$$' | grep . || { echo 'aifs.h below main'; false; }

@@ -12,6 +12,7 @@
 #include "aifs/err.h"
 #include "aifs/http.h"
 #include "aifs/log.h"
+#include "aifs/cluster.h"
 #include "aifs/media.h"
 #include "aifs/provider.h"
 #include "aifs/registry.h"
@@ -28,6 +29,7 @@ struct aifs {
 	struct blobcache *cache;
 	struct media *media;
 	struct tree *tree;
+	struct cluster *cluster; /* cluster mode; else NULL */
 };
 
 /* Downloads are shared by every provider: the most patient settings win. */
@@ -78,6 +80,8 @@ struct aifs *aifs_new(struct aifs_conf *conf, atomic_uint *hup, struct aifs_err 
 	}
 	if (!(a->provs = calloc(a->conf.n_providers, sizeof *a->provs)))
 		goto nomem;
+	if (a->conf.redis && !(a->cluster = cluster_new(a->conf.redis, err)))
+		goto fail;
 	for (size_t i = 0; i < a->conf.n_providers; i++) {
 		const struct provider_conf *pc = &a->conf.providers[i];
 		const struct provider_ops *ops = provider_find(pc->type);
@@ -91,6 +95,11 @@ struct aifs *aifs_new(struct aifs_conf *conf, atomic_uint *hup, struct aifs_err 
 		if (!(tp->api = api_new(pc, ops, a->http)) ||
 		    !(tp->reg = registry_new(a->conf.cache_dir, pc->name)))
 			goto nomem;
+		if (a->cluster) {
+			if (!(tp->acct = cluster_acct(a->cluster, pc)))
+				goto nomem;
+			api_share(tp->api, tp->acct);
+		}
 	}
 	if (open_cache(a, err))
 		goto fail;
@@ -121,7 +130,10 @@ int aifs_start(void *ctx)
 	int trc = tree_start(a->tree);
 	if (trc)
 		log_msg(LOGL_ERROR, "cannot start the threads of .wait: %s", strerror(-trc));
-	return rc ? rc : trc;
+	int crc = a->cluster ? cluster_start(a->cluster) : 0;
+	if (crc)
+		log_msg(LOGL_ERROR, "cannot start the cluster's heartbeat: %s", strerror(-crc));
+	return rc ? rc : trc ? trc : crc;
 }
 
 void aifs_stop(struct aifs *a)
@@ -130,6 +142,7 @@ void aifs_stop(struct aifs *a)
 		return;
 	if (a->http)
 		http_stop(a->http);
+	cluster_stop(a->cluster); /* and every wait on another mount */
 	tree_stop(a->tree); /* readers of .wait are answered while FUSE still listens */
 }
 
@@ -146,6 +159,7 @@ void aifs_free(struct aifs *a)
 		api_free(a->provs[i].api);
 	}
 	free(a->provs);
+	cluster_free(a->cluster);
 	http_free(a->http);
 	config_free(&a->conf);
 	free(a);

@@ -8,6 +8,7 @@
  * where the API surely did not take it. Knows no FUSE, no cache and no JSON. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,12 +18,15 @@
 
 #include "aifs/api.h"
 #include "aifs/backoff.h"
+#include "aifs/buf.h"
+#include "aifs/cluster.h"
 #include "aifs/config.h"
 #include "aifs/err.h"
 #include "aifs/http.h"
 #include "aifs/log.h"
 #include "aifs/provider.h"
 #include "aifs/ratelimit.h"
+#include "aifs/secret.h"
 #include "aifs/task.h"
 
 #define API_MAX_BODY (64u << 20)
@@ -33,7 +37,9 @@ struct api {
 	const struct provider_ops *ops;
 	struct http *http;
 	struct http_opts hopts;
-	struct ratelimit rl;
+	struct ratelimit rl;    /* alone: qps, or qps / M while Redis is lost */
+	struct cluster_acct *acct; /* cluster mode: the account's share; else NULL */
+	atomic_uint alone_m;    /* the M rl is set for */
 
 	pthread_mutex_t mu; /* guards the token fields */
 	pthread_cond_t cv;
@@ -41,6 +47,7 @@ struct api {
 	int64_t token_expires; /* Unix time, 0 unknown */
 	unsigned token_gen;    /* bumped at every new token */
 	bool token_busy;       /* a token request is under way */
+	char *refused;         /* the last token the API refused (cluster mode) */
 	unsigned rand_state;
 };
 
@@ -58,6 +65,8 @@ struct call {
 	char **token_out;
 	int64_t *expires_out;
 	void *ctx; /* the call's own state, shared by build and parse */
+	struct buf *keep; /* cluster mode: the answer's bytes, to share */
+	long *keep_status;
 };
 
 static bool uses_token_exchange(const struct api *a)
@@ -81,6 +90,7 @@ struct api *api_new(const struct provider_conf *pc, const struct provider_ops *o
 	ratelimit_init(&a->rl, pc->tun.qps, pc->tun.burst, ratelimit_now());
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_cond_init(&a->cv, NULL);
+	atomic_init(&a->alone_m, 1);
 	a->rand_state = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)a;
 	return a;
 }
@@ -93,10 +103,16 @@ void api_free(struct api *a)
 		explicit_bzero(a->token, strlen(a->token));
 		free(a->token);
 	}
+	secret_free(a->refused);
 	ratelimit_destroy(&a->rl);
 	pthread_mutex_destroy(&a->mu);
 	pthread_cond_destroy(&a->cv);
 	free(a);
+}
+
+void api_share(struct api *a, struct cluster_acct *acct)
+{
+	a->acct = acct;
 }
 
 const struct provider_ops *api_ops(const struct api *a)
@@ -156,6 +172,12 @@ static void log_failure(const struct api *a, const char *what, const struct aifs
 
 static int perform(struct api *a, const struct call *c, const char *cred, struct aifs_err *err);
 static int fetch_token(struct api *a, unsigned *gen, char **cred, struct aifs_err *err);
+static void token_forget(struct api *a, unsigned gen);
+
+static enum cluster_state cluster_state_of(const struct api *a)
+{
+	return a->acct ? cluster_acct_state(a->acct) : CLUSTER_OFF;
+}
 
 /* The retry loop around one call. */
 static int run(struct api *a, const struct call *c, struct aifs_err *err)
@@ -185,14 +207,7 @@ static int run(struct api *a, const struct call *c, struct aifs_err *err)
 			return 0;
 
 		if (err->retry == AIFS_RETRY_REAUTH && gen && !reauthed) {
-			/* Forget the refused token, unless another thread already did. */
-			pthread_mutex_lock(&a->mu);
-			if (a->token_gen == gen && a->token) {
-				explicit_bzero(a->token, strlen(a->token));
-				free(a->token);
-				a->token = NULL;
-			}
-			pthread_mutex_unlock(&a->mu);
+			token_forget(a, gen);
 			reauthed = true;
 			log_failure(a, c->what, err, LOGL_INFO, "; getting a new token");
 			continue; /* not a retry */
@@ -218,6 +233,24 @@ static int run(struct api *a, const struct call *c, struct aifs_err *err)
 	}
 }
 
+/* A slot of the rate limit: the account's, shared in Redis; or, alone,
+ * the local bucket at qps, or qps / M while Redis is lost (SPEC). The
+ * seconds to wait for it, or -1 when none comes within the timeout. */
+static double slot(struct api *a)
+{
+	const struct tunables *t = &a->pc->tun;
+	double wait;
+
+	if (a->acct) {
+		if (cluster_reserve(a->acct, t->qps, t->burst, t->timeout, &wait) == 0)
+			return wait;
+		unsigned m = cluster_mounts(a->acct);
+		if (atomic_exchange(&a->alone_m, m) != m)
+			ratelimit_set(&a->rl, t->qps / m, t->burst / m, ratelimit_now());
+	}
+	return ratelimit_reserve(&a->rl, ratelimit_now(), t->timeout);
+}
+
 /* One attempt: a slot from the rate limiter, the request, the parse. */
 static int perform(struct api *a, const struct call *c, const char *cred, struct aifs_err *err)
 {
@@ -231,9 +264,9 @@ static int perform(struct api *a, const struct call *c, const char *cred, struct
 		aifs_err_set(err, rc, "cannot build the request");
 		goto out;
 	}
-	double wait = ratelimit_reserve(&a->rl, ratelimit_now(), a->pc->tun.timeout);
+	double wait = slot(a);
 	if (wait < 0) {
-		rc = aifs_err_set(err, -EAGAIN, "local rate limit: no slot within %.0f s",
+		rc = aifs_err_set(err, -EAGAIN, "rate limit: no slot within %.0f s",
 				  a->pc->tun.timeout);
 		err->retry = AIFS_RETRY_NO;
 		goto out;
@@ -253,6 +286,10 @@ static int perform(struct api *a, const struct call *c, const char *cred, struct
 	rc = c->parse(a, c, &resp, err);
 	if (rc && err->http_status == 0)
 		err->http_status = resp.status;
+	if (c->keep) {
+		c->keep->len = 0;
+		*c->keep_status = buf_append(c->keep, resp.body, resp.len) ? 0 : resp.status;
+	}
 out:
 	http_req_clear(&req);
 	http_resp_clear(&resp);
@@ -279,6 +316,47 @@ static bool token_fresh(const struct api *a)
 	return a->token && (a->token_expires == 0 || a->token_expires - TOKEN_MARGIN > time(NULL));
 }
 
+/* Whether a token had from Redis will do: not the one refused here, not
+ * about to expire. */
+static bool token_usable(const char *token, int64_t expires, const char *refused)
+{
+	return token && (!refused || strcmp(token, refused) != 0) &&
+	       (expires == 0 || expires - TOKEN_MARGIN > time(NULL));
+}
+
+/* A new token. In cluster mode the account's, when another mount got one
+ * this mount was not refused; else asked of the API by one mount of the
+ * account at a time (SPEC: one token for all mounts), the others waiting. */
+static int token_obtain(struct api *a, const char *refused, char **token, int64_t *expires,
+			struct aifs_err *err)
+{
+	struct call c = { .what = "POST /open/v1/access_token", .build = token_build,
+			  .parse = token_parse, .token_out = token, .expires_out = expires };
+	double secs = api_deadline(a) / 2;
+	char lease[17];
+	int held = -EAGAIN, rc;
+
+	if (cluster_state_of(a) == CLUSTER_ON) {
+		if (cluster_token_get(a->acct, token, expires) == 1 &&
+		    token_usable(*token, *expires, refused))
+			return 0;
+		secret_free(*token);
+		*token = NULL;
+		held = cluster_lease(a->acct, "token", secs, lease);
+		if (held == 0 && cluster_token_wait(a->acct, refused, secs, token, expires) == 1 &&
+		    token_usable(*token, *expires, refused))
+			return 0;
+		secret_free(*token);
+		*token = NULL;
+	}
+	rc = run(a, &c, err);
+	if (rc == 0 && held == 1)
+		cluster_token_put(a->acct, *token, *expires);
+	if (held == 1)
+		cluster_unlease(a->acct, "token", lease);
+	return rc;
+}
+
 /* Hands out a copy of a valid token and its generation; asks for one when
  * there is none, one request at a time. */
 static int fetch_token(struct api *a, unsigned *gen, char **cred, struct aifs_err *err)
@@ -295,13 +373,12 @@ static int fetch_token(struct api *a, unsigned *gen, char **cred, struct aifs_er
 		}
 	}
 	if (!token_fresh(a)) {
-		char *token = NULL;
+		char *token = NULL, *refused = a->refused ? strdup(a->refused) : NULL;
 		int64_t expires = 0;
-		struct call c = { .what = "POST /open/v1/access_token", .build = token_build,
-				  .parse = token_parse, .token_out = &token, .expires_out = &expires };
 		a->token_busy = true;
 		pthread_mutex_unlock(&a->mu);
-		int rc = run(a, &c, err);
+		int rc = token_obtain(a, refused, &token, &expires, err);
+		secret_free(refused);
 		pthread_mutex_lock(&a->mu);
 		a->token_busy = false;
 		pthread_cond_broadcast(&a->cv);
@@ -332,6 +409,74 @@ static int fetch_token(struct api *a, unsigned *gen, char **cred, struct aifs_er
 	return *cred ? 0 : aifs_err_set(err, -ENOMEM, "out of memory");
 }
 
+/* ---- cluster mode: answers made once for the account's mounts ---- */
+
+/* Whether an answer may serve the other mounts: a success, or one that
+ * says so of what was asked (no such task; no listing here). */
+static bool shareable(int rc, const struct aifs_err *err)
+{
+	return rc == 0 || ((rc == -ENOENT || rc == -EOPNOTSUPP) && err->retry == AIFS_RETRY_NO &&
+			   err->http_status >= 400);
+}
+
+/* A stored answer, parsed as if it had just come. */
+static int replay(struct api *a, const struct call *c, long status, const struct buf *b,
+		  struct aifs_err *err)
+{
+	struct http_resp resp = { .status = status, .body = b->data, .len = b->len,
+				  .retry_after = -1, .sent = true };
+	aifs_err_clear(err);
+	int rc = c->parse(a, c, &resp, err);
+	if (rc && err->http_status == 0)
+		err->http_status = status;
+	return rc;
+}
+
+/* run(), or in cluster mode: an answer another mount had within its TTL;
+ * else one mount of the account asks (a lease) while the others wait for
+ * its answer, bounded, then ask themselves if none came. *age: how old the
+ * answer is, seconds. API_FRESH skips the stored answers. */
+static int run_shared(struct api *a, struct call *c, const char *key, unsigned flags,
+		      double *age, struct aifs_err *err)
+{
+	struct buf b;
+	long status = 0;
+	bool good = false;
+	char lease[17];
+	int held = -EAGAIN, got, rc;
+
+	*age = 0;
+	if (cluster_state_of(a) != CLUSTER_ON)
+		return run(a, c, err);
+	buf_init(&b, API_MAX_BODY);
+	if (!(flags & API_FRESH)) {
+		got = cluster_answer_get(a->acct, key, &status, &b, age, &good);
+		if (got == 1 && shareable(rc = replay(a, c, status, &b, err), err))
+			goto out;
+	}
+	held = cluster_lease(a->acct, key, api_deadline(a) / 2, lease);
+	if (held == 0 && !(flags & API_FRESH)) {
+		got = cluster_answer_wait(a->acct, key, api_deadline(a) / 2, &status, &b, age, &good);
+		if (got == 1 && shareable(rc = replay(a, c, status, &b, err), err))
+			goto out;
+	}
+	*age = 0;
+	c->keep = &b;
+	c->keep_status = &status;
+	status = 0;
+	rc = run(a, c, err);
+	if (held == 1 && shareable(rc, err) && status) {
+		bool fin = rc == 0 && c->task_out && *c->task_out &&
+			   task_status_finished((*c->task_out)->status);
+		cluster_answer_put(a->acct, key, status, b.data, b.len, fin ? 0 : a->pc->tun.ttl);
+	}
+out:
+	if (held == 1)
+		cluster_unlease(a->acct, key, lease);
+	buf_free(&b);
+	return rc;
+}
+
 /* ---- listing and getting ---- */
 
 static int list_build(struct api *a, const struct call *c, const char *cred, struct http_req *r)
@@ -353,8 +498,12 @@ int api_list_page(struct api *a, int listing, int page, struct provider_page *ou
 	snprintf(what, sizeof what, "list %d page %d", listing, page);
 	struct call c = { .what = what, .build = list_build, .parse = list_parse,
 			  .uses_token = true, .listing = listing, .page = page, .page_out = out };
+	char key[48];
+	double age;
 	memset(out, 0, sizeof *out);
-	int rc = run(a, &c, err);
+	snprintf(key, sizeof key, "list:%d:%d", listing, page);
+	int rc = run_shared(a, &c, key, 0, &age, err);
+	out->age = age;
 	if (rc == 0 && out->skipped)
 		log_msg(LOGL_WARN, "%s: %s: %zu item(s) left out; %s", a->pc->name, what,
 			out->skipped, out->skip_why);
@@ -374,15 +523,21 @@ static int get_parse(struct api *a, const struct call *c, const struct http_resp
 	return a->ops->get_parse(a->pc, c->id, resp, c->task_out, err);
 }
 
-int api_get(struct api *a, const char *id, struct task_info **out, struct aifs_err *err)
+int api_get(struct api *a, const char *id, unsigned flags, struct task_info **out, double *age,
+	    struct aifs_err *err)
 {
-	char what[96], shown[68];
+	char what[96], shown[68], *key;
+	double dummy;
 	aifs_text_cut(shown, sizeof shown, id); /* 64 bytes at most, and "..." */
 	snprintf(what, sizeof what, "get %s", shown);
 	struct call c = { .what = what, .build = get_build, .parse = get_parse,
 			  .uses_token = true, .id = id, .task_out = out };
 	*out = NULL;
-	return run(a, &c, err);
+	if (asprintf(&key, "get:%s", id) < 0)
+		return aifs_err_set(err, -ENOMEM, "out of memory");
+	int rc = run_shared(a, &c, key, flags, age ? age : &dummy, err);
+	free(key);
+	return rc;
 }
 
 /* ---- creating: exactly once ---- */
@@ -395,16 +550,27 @@ enum create_fate {
 	CREATE_UNKNOWN, /* sent, and no answer says: the task may exist */
 };
 
-/* Forgets a token the API refused, unless another thread already has. */
+/* Forgets a token the API refused, unless another thread already has; in
+ * cluster mode, the account's too, if it is still that one. */
 static void token_forget(struct api *a, unsigned gen)
 {
+	char *refused = NULL;
+
 	pthread_mutex_lock(&a->mu);
 	if (a->token_gen == gen && a->token) {
+		if (a->acct) {
+			secret_free(a->refused);
+			a->refused = strdup(a->token);
+			refused = strdup(a->token);
+		}
 		explicit_bzero(a->token, strlen(a->token));
 		free(a->token);
 		a->token = NULL;
 	}
 	pthread_mutex_unlock(&a->mu);
+	if (refused && cluster_state_of(a) == CLUSTER_ON)
+		cluster_token_drop(a->acct, refused);
+	secret_free(refused);
 }
 
 /* One attempt: a slot from the rate limiter, the request on a connection of
@@ -424,9 +590,9 @@ static int create_once(struct api *a, const char *body, size_t len, const char *
 		goto out;
 	}
 	req.no_reuse = true;
-	double wait = ratelimit_reserve(&a->rl, ratelimit_now(), a->pc->tun.timeout);
+	double wait = slot(a);
 	if (wait < 0) {
-		rc = aifs_err_set(err, -EAGAIN, "local rate limit: no slot within %.0f s",
+		rc = aifs_err_set(err, -EAGAIN, "rate limit: no slot within %.0f s",
 				  a->pc->tun.timeout);
 		goto out;
 	}

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "aifs/config.h"
+#include "aifs/cval.h"
 #include "aifs/err.h"
 #include "aifs/ini.h"
 #include "aifs/provider.h"
@@ -56,7 +57,7 @@ struct conf_parse {
 
 /* CK_TYPE_KEY: a key that some type in the provider table takes. */
 enum conf_kind { CK_UNKNOWN, CK_TYPE, CK_BASE_URL, CK_INSECURE, CK_DELETE, CK_ARCHIVE,
-		 CK_MIN_FREE, CK_TUN, CK_CACHE_DIR, CK_CACHE_MAX, CK_TYPE_KEY };
+		 CK_MIN_FREE, CK_TUN, CK_CACHE_DIR, CK_CACHE_MAX, CK_REDIS, CK_TYPE_KEY };
 
 static int conf_fail(struct conf_parse *p, int line, int code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -277,6 +278,8 @@ static enum conf_kind conf_lookup(const char *key)
 			return plain[i].kind;
 	if (tunables_is_key(key))
 		return CK_TUN;
+	if (secret_form(key, "redis") >= 0)
+		return CK_REDIS;
 	for (size_t i = 0; (ops = provider_at(i)); i++)
 		if (conf_type_key(ops, key))
 			return CK_TYPE_KEY;
@@ -479,7 +482,7 @@ static int conf_provider(struct conf_parse *p, const struct conf_sect *s, const 
 		if (kind == CK_UNKNOWN)
 			return conf_fail(p, kv->line, -EINVAL, "unknown key %s",
 					 secret_shown_key(kv->key));
-		if (kind == CK_CACHE_DIR || kind == CK_CACHE_MAX)
+		if (kind == CK_CACHE_DIR || kind == CK_CACHE_MAX || kind == CK_REDIS)
 			return conf_fail(p, kv->line, -EINVAL,
 					 "%s is global: put it before the first [section]",
 					 kv->key);
@@ -517,7 +520,8 @@ static int conf_provider(struct conf_parse *p, const struct conf_sect *s, const 
 }
 
 static int conf_globals(struct conf_parse *p, struct tunables *gtun,
-			const struct conf_kv **cache_dir, uint64_t *cache_max, uint64_t *min_free)
+			const struct conf_kv **cache_dir, uint64_t *cache_max, uint64_t *min_free,
+			char **redis)
 {
 	const struct conf_sect *s = &p->sects[0];
 	char shown[CONF_SHOWN_MAX];
@@ -530,6 +534,11 @@ static int conf_globals(struct conf_parse *p, struct tunables *gtun,
 		case CK_TUN: rc = conf_tun_parse(p, kv, gtun); break;
 		case CK_CACHE_DIR: *cache_dir = kv; break;
 		case CK_MIN_FREE: rc = conf_min_free(p, kv, min_free); break;
+		case CK_REDIS:
+			secret_free(*redis);
+			*redis = NULL;
+			rc = conf_secret(p, kv, "", "redis", redis);
+			break;
 		case CK_CACHE_MAX:
 			if (config_parse_size(kv->val, cache_max) < 0 || *cache_max == 0)
 				rc = conf_fail(p, kv->line, -EINVAL,
@@ -622,7 +631,8 @@ int config_load(struct aifs_conf *c, struct aifs_err *err)
 	struct tunables gtun;
 	const struct conf_kv *cache_kv = NULL;
 	uint64_t cache_max = 0, min_free = 0;
-	char *path = NULL, *cache_dir = NULL, why[128];
+	char *path = NULL, *cache_dir = NULL, *redis = NULL, why[128];
+	struct redis_url ru;
 	size_t n = 0;
 	int rc;
 
@@ -638,8 +648,21 @@ int config_load(struct aifs_conf *c, struct aifs_err *err)
 		goto out;
 	}
 	p.path = path;
-	if ((rc = conf_read(&p)) < 0 || (rc = conf_globals(&p, &gtun, &cache_kv, &cache_max, &min_free)) < 0)
+	if ((rc = conf_read(&p)) < 0 ||
+	    (rc = conf_globals(&p, &gtun, &cache_kv, &cache_max, &min_free, &redis)) < 0)
 		goto out;
+	if (c->redis) { /* -o redis= wins over the file */
+		secret_free(redis);
+		redis = NULL;
+	}
+	if (c->redis || redis) {
+		/* SPEC: cluster mode; the URL may hold a password: never shown */
+		if ((rc = cval_url_parse(c->redis ? c->redis : redis, &ru, why, sizeof why)) < 0) {
+			rc = conf_fail(&p, 0, rc, "redis: %s", why);
+			goto out;
+		}
+		cval_url_clear(&ru);
+	}
 	if (p.n_sects < 2) {
 		rc = conf_fail(&p, 0, -EINVAL, "no providers: add a [name] section for each");
 		goto out;
@@ -668,7 +691,12 @@ int config_load(struct aifs_conf *c, struct aifs_err *err)
 	cache_dir = NULL;
 	if (!c->cache_max)
 		c->cache_max = cache_max ? cache_max : CONFIG_DEFAULT_CACHE_MAX;
+	if (redis) {
+		c->redis = redis;
+		redis = NULL;
+	}
 out:
+	secret_free(redis);
 	for (size_t i = 0; provs && i < n; i++)
 		conf_provider_free(&provs[i]);
 	free(provs);
@@ -758,5 +786,6 @@ void config_free(struct aifs_conf *c)
 	free(c->providers);
 	free(c->config_path);
 	free(c->cache_dir);
+	secret_free(c->redis);
 	config_init(c);
 }

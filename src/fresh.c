@@ -112,10 +112,11 @@ int fresh_task(struct task *tk, int flags)
 	if (fresh_join(p, &tk->get, api_deadline(p->api), &rc))
 		return rc && tk->info && fresh_transient(rc) ? 0 : rc;
 
+	double age = 0;
 	pthread_mutex_unlock(&p->mu);
-	rc = api_get(p->api, tk->id, &ti, &err);
+	rc = api_get(p->api, tk->id, flags & FROM_API ? API_FRESH : 0, &ti, &age, &err);
 	pthread_mutex_lock(&p->mu);
-	now = tree_now();
+	now = tree_now() - age; /* another mount's answer is as old as it is */
 	if (rc && rc != -ENOENT && err.retry == AIFS_RETRY_NO) {
 		tk->bad_until = now + NEG_TTL; /* an answer that asking again repeats */
 		tk->bad_rc = rc;
@@ -149,6 +150,7 @@ struct list_run {
 	struct tprov *p;
 	unsigned stamp;
 	size_t pages;
+	double age; /* of the oldest page: another mount's answers are */
 };
 
 static int take_page(struct list_run *lr, struct provider_page *pg, double now)
@@ -196,6 +198,8 @@ static int list_all(struct list_run *lr)
 				break;
 			}
 			bool last = pg.last || pg.n_tasks == 0;
+			if (pg.age > lr->age)
+				lr->age = pg.age;
 			rc = take_page(lr, &pg, tree_now());
 			slim_trim(p->t);
 			if (last)
@@ -212,6 +216,14 @@ int fresh_listing(struct tprov *p, int flags)
 	int rc;
 
 	fresh_hup(p);
+	if (!p->can_list && p->acct && !(flags & TREE_NOWAIT) &&
+	    (p->list_stale || tree_now() - p->merged_at >= p->pc->tun.ttl)) {
+		p->merged_at = tree_now(); /* the account's known ids, once a TTL */
+		p->list_stale = false;
+		pthread_mutex_unlock(&p->mu);
+		known_merge(p);
+		pthread_mutex_lock(&p->mu);
+	}
 	if (!p->can_list)
 		return 0; /* the known ids are the listing */
 	if (p->listed_at > 0 && !p->list_stale && tree_now() - p->listed_at < p->pc->tun.ttl)
@@ -224,10 +236,11 @@ int fresh_listing(struct tprov *p, int flags)
 	struct list_run lr = { .p = p, .stamp = ++p->list_seq };
 	pthread_mutex_unlock(&p->mu);
 	rc = list_all(&lr);
+	known_merge(p); /* cluster mode: the ids the account's mounts looked up */
 	pthread_mutex_lock(&p->mu);
 
 	if (rc == 0) {
-		double now = tree_now();
+		double now = tree_now() - lr.age;
 		p->listed_at = now;
 		p->list_stale = false;
 		p->list_pages = lr.pages;

@@ -663,20 +663,33 @@ int labels_flush(struct tprov *p, struct tree_file *f, int flags)
 	l->mtime = time(NULL);
 	pthread_mutex_unlock(&p->mu);
 
-	if ((rc = record_write(l))) {
-		log_msg(LOGL_ERROR, "%s: label %s: cannot record it, not sent: %s", p->pc->name,
-			l->name, strerror(-rc));
-		pthread_mutex_lock(&p->mu);
-		l->state = before;
-		set_error(l, "EIO: not sent: the label cannot be recorded (%s)", strerror(-rc));
-		l->busy = false;
-		pthread_mutex_unlock(&p->mu);
-		return -EIO;
-	}
 	char *id = NULL;
 	bool unknown = false;
 	aifs_err_clear(&err);
-	rc = api_create(p->api, l->body, l->body_len, &id, &unknown, &err);
+	/* cluster mode: claimed across the account's mounts, or settled there */
+	int claim = lclaim_take(p, l->name, &id, &unknown, &err);
+	if (claim == -EBUSY || (claim != LCLAIM_SETTLED && (rc = record_write(l)))) {
+		if (claim != -EBUSY)
+			log_msg(LOGL_ERROR, "%s: label %s: cannot record it, not sent: %s",
+				p->pc->name, l->name, strerror(-rc));
+		lclaim_settle(p, l->name, claim, -EIO, false, NULL, &err);
+		pthread_mutex_lock(&p->mu);
+		l->state = before;
+		if (claim == -EBUSY)
+			set_error(l, "EBUSY: not sent: %s", err.msg);
+		else
+			set_error(l, "EIO: not sent: the label cannot be recorded (%s)",
+				  strerror(-rc));
+		l->busy = false;
+		pthread_mutex_unlock(&p->mu);
+		return claim == -EBUSY ? -EBUSY : -EIO;
+	}
+	if (claim == LCLAIM_SETTLED) {
+		rc = id ? 0 : -EIO;
+	} else {
+		rc = api_create(p->api, l->body, l->body_len, &id, &unknown, &err);
+		lclaim_settle(p, l->name, claim, rc, unknown, id, &err);
+	}
 	if (rc == -EOPNOTSUPP)
 		aifs_err_set(&err, rc = -EOPNOTSUPP, "this API does not create tasks (HTTP %ld)",
 			     err.http_status);

@@ -24,6 +24,7 @@
 #include "aifs/fs.h"
 #include "aifs/http.h"
 #include "aifs/log.h"
+#include "aifs/secret.h"
 
 /* Bumped by SIGHUP; the tree drops listings and unfinished states when it
  * sees it change. A signal handler can reach nothing else; a lock-free
@@ -31,7 +32,7 @@
 static atomic_uint hup_count;
 
 struct cli {
-	char *config, *cache_dir, *cache_max;
+	char *config, *cache_dir, *cache_max, *redis;
 	char *ttl, *qps, *burst, *retries, *timeout, *meta_max, *log;
 	int help, version;
 };
@@ -43,7 +44,7 @@ static const struct fuse_opt cli_spec[] = {
 	OPT("config=%s", config),   OPT("cache_dir=%s", cache_dir), OPT("cache_max=%s", cache_max),
 	OPT("ttl=%s", ttl),         OPT("qps=%s", qps),             OPT("burst=%s", burst),
 	OPT("retries=%s", retries), OPT("timeout=%s", timeout),     OPT("meta_max=%s", meta_max),
-	OPT("log=%s", log),
+	OPT("log=%s", log),         OPT("redis=%s", redis),
 	FUSE_OPT_KEY("-h", KEY_HELP),       FUSE_OPT_KEY("--help", KEY_HELP),
 	FUSE_OPT_KEY("-V", KEY_VERSION),    FUSE_OPT_KEY("--version", KEY_VERSION),
 	FUSE_OPT_END
@@ -100,6 +101,9 @@ static void usage(FILE *f)
 		"                           older ones keep only what stat needs (50000)\n"
 		"    -o log=PATH            log to this file (created 0600, reopened on\n"
 		"                           SIGHUP) instead of stderr or, daemonized, syslog\n"
+		"    -o redis=URL           cluster mode: share each account's rate limit,\n"
+		"                           answers, labels and token with every mount\n"
+		"                           using redis://[:PASSWORD@]HOST[:PORT][/DB]\n"
 		"    -o allow_other, -o ro, ...   as for every FUSE filesystem\n"
 		"\n"
 		"SIGHUP drops cached listings and unfinished task states and reopens the log.\n"
@@ -149,7 +153,19 @@ static int cli_to_conf(const struct cli *c, struct aifs_conf *conf)
 		return -1;
 	if (c->cache_dir && !(conf->cache_dir = config_expand_home(c->cache_dir)))
 		return -1;
+	if (c->redis && !(conf->redis = strdup(c->redis))) /* a secret from here on */
+		return -1;
 	return 0;
+}
+
+/* -o redis=URL may hold a password: ps shows the command line, so the
+ * value is masked there once it is read. */
+static void mask_secrets(int argc, char *argv[])
+{
+	for (int i = 1; i < argc; i++)
+		for (char *p = argv[i]; (p = strstr(p, "redis=")); )
+			for (p += 6; *p && *p != ','; p++)
+				*p = '*';
 }
 
 /* The cache directory must exist, be ours and be private before we fork. */
@@ -246,6 +262,7 @@ int main(int argc, char *argv[])
 	aifs_err_clear(&err);
 	if (fuse_opt_parse(&args, &cli, cli_spec, cli_key))
 		goto out;
+	mask_secrets(argc, argv); /* cli holds its own copy */
 	if (cli.help) {
 		usage(stdout);
 		printf("\nFUSE options:\n");
@@ -344,6 +361,7 @@ out:
 	free(cli.timeout);
 	free(cli.meta_max);
 	free(cli.log);
+	secret_free(cli.redis);
 	fuse_opt_free_args(&args);
 	return status;
 }

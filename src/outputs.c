@@ -82,7 +82,7 @@ static int slot_url(void *ctx, bool renew, char **url)
 	pthread_mutex_lock(&tk->p->mu);
 	out = outputs_at(tk, K_OUTPUT + sl->index);
 	if (renew || !out || !out->url || urlexp_expires_soon(out->url, time(NULL))) {
-		rc = fresh_task(tk, RENEW);
+		rc = fresh_task(tk, RENEW | FROM_API); /* URLs expire */
 		out = outputs_at(tk, K_OUTPUT + sl->index);
 	}
 	if (rc == 0 && !out)

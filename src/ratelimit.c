@@ -23,6 +23,20 @@ void ratelimit_destroy(struct ratelimit *rl)
 	pthread_mutex_destroy(&rl->mu);
 }
 
+void ratelimit_set(struct ratelimit *rl, double qps, double burst, double now)
+{
+	pthread_mutex_lock(&rl->mu);
+	if (now > rl->last) {
+		rl->tokens += (now - rl->last) * rl->qps;
+		rl->last = now;
+	}
+	rl->qps = qps > 1e-9 ? qps : 1e-9;
+	rl->burst = burst >= 1 ? burst : 1;
+	if (rl->tokens > rl->burst)
+		rl->tokens = rl->burst;
+	pthread_mutex_unlock(&rl->mu);
+}
+
 double ratelimit_reserve(struct ratelimit *rl, double now, double max_wait)
 {
 	double wait = 0, tokens;

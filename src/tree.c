@@ -692,6 +692,7 @@ struct tree *tree_new(const struct aifs_conf *conf, const struct tree_provider *
 		p->pc = pc;
 		p->api = provs[i].api;
 		p->reg = provs[i].reg;
+		p->acct = provs[i].acct;
 		p->can_list = pc->list != LIST_NO;
 		p->hup_seen = atomic_load(hup);
 		pthread_mutex_init(&p->mu, NULL);
@@ -739,6 +740,8 @@ void tree_free(struct tree *t)
 			task_free(p->tasks[j]);
 		free(p->tasks);
 		free(p->reg_adds);
+		free(p->cl_ids[0]);
+		free(p->cl_ids[1]);
 		labels_free(p);
 		free(p->arch_dir);
 		pthread_cond_destroy(&p->wait_cv);

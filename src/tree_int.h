@@ -47,6 +47,7 @@ struct tree_file;
 #define FINISHED_TIMEOUT 60.0 /* kernel cache for what cannot change */
 #define MAX_PAGES 100000      /* a listing that never ends is an error */
 #define RENEW 2               /* fresh_task: ask even a finished task again */
+#define FROM_API 4            /* fresh_task: the API's answer, not another mount's */
 #define TREE_META_MAX 50000   /* tasks whose metadata is kept whole by default */
 
 struct tprov;
@@ -124,6 +125,7 @@ struct tprov {
 	const struct provider_conf *pc; /* read-only */
 	struct api *api;          /* read-only; its calls are made without mu */
 	struct registry *reg;     /* its file: under reg_mu */
+	struct cluster_acct *acct; /* cluster mode, read-only; else NULL */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;        /* flights landing */
 	struct strmap byid;
@@ -141,6 +143,9 @@ struct tprov {
 	struct task **reg_adds;   /* joined since */
 	size_t n_reg_adds, cap_reg_adds;
 	bool reg_rewrite;         /* one left: write the whole file */
+	struct task **cl_ids[2];  /* cluster mode: joined [1] and left [0] since, for */
+	size_t n_cl_ids[2], cap_cl_ids[2]; /* the account's set */
+	double merged_at;         /* cluster mode: the account's known ids last read */
 	atomic_bool reg_pending;  /* lock-free hint that the above is not empty */
 	pthread_mutex_t reg_mu;   /* taken before mu, never while holding it */
 	/* .new */
@@ -220,6 +225,19 @@ uint64_t tree_task_ino(const struct task *tk, unsigned k);
 struct tprov *tree_label_prov(struct tree *t, uint64_t ino);
 /* The provider of a provider-directory inode, or NULL. */
 struct tprov *tree_prov_dir(struct tree *t, uint64_t ino);
+/* Cluster mode: a .new label's claim (lclaim.c). lclaim_take(), before the
+ * label's request may leave, called without p->mu: LCLAIM_SEND (no cluster,
+ * or Redis lost: send alone), LCLAIM_CLAIMED (send; then lclaim_settle()
+ * with the outcome), LCLAIM_SETTLED (another mount sent it: *id new, or
+ * -EIO unknown in err with *unknown), or -EBUSY (another mount is sending
+ * it and no answer came in time; err says so). */
+enum { LCLAIM_SEND = 1, LCLAIM_CLAIMED, LCLAIM_SETTLED };
+int lclaim_take(struct tprov *p, const char *name, char **id, bool *unknown, struct aifs_err *err);
+void lclaim_settle(struct tprov *p, const char *name, int claim, int rc, bool unknown,
+		   const char *id, const struct aifs_err *err);
+/* Cluster mode: the ids the account's other mounts know join p, at most
+ * once a TTL. Called without p->mu. */
+void known_merge(struct tprov *p);
 /* Finds or makes the task for id. Caller holds p->mu. NULL on ENOMEM. */
 struct task *tree_task_get(struct tprov *p, const char *id, size_t len);
 /* Takes ti (one reference) into tk when it is the newer description.

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 struct aifs_err;
+struct cluster_acct;
 struct http;
 struct provider_conf;
 struct provider_ops;
@@ -24,14 +25,25 @@ struct api *api_new(const struct provider_conf *pc, const struct provider_ops *o
 		    struct http *http);
 void api_free(struct api *a);
 
+/* Cluster mode: a's calls share acct's rate limit, answers and token with
+ * the account's other mounts (borrowed; must outlive a). */
+void api_share(struct api *a, struct cluster_acct *acct);
+
 const struct provider_ops *api_ops(const struct api *a);
 
-/* One page of one listing; fills out (see provider.h). 0 or -errno. */
+/* One page of one listing; fills out (see provider.h; out->age: how old
+ * the answer is, seconds, when another mount of the account had it). 0 or
+ * -errno. */
 int api_list_page(struct api *a, int listing, int page, struct provider_page *out,
 		  struct aifs_err *err);
 
-/* One task; *out is new (task_info_unref()). 0 or -errno (-ENOENT: unknown). */
-int api_get(struct api *a, const char *id, struct task_info **out, struct aifs_err *err);
+#define API_FRESH 1u /* api_get: from the API itself, never another mount's answer */
+
+/* One task; *out is new (task_info_unref()); *age (may be NULL) how old
+ * the answer is, seconds (another mount's, in cluster mode). 0 or -errno
+ * (-ENOENT: unknown). */
+int api_get(struct api *a, const char *id, unsigned flags, struct task_info **out, double *age,
+	    struct aifs_err *err);
 
 /* Creates one task from body (len bytes, the provider's own create request,
  * sent byte for byte), exactly once: the request is sent again only where

@@ -43,6 +43,8 @@ struct aifs_conf {
 	char *cache_dir;     /* NULL: $XDG_CACHE_HOME/aifs */
 	uint64_t cache_max;  /* bytes */
 	size_t meta_max;     /* tasks whose metadata stays whole in memory; 0: default */
+	char *redis;         /* cluster mode: redis://[:PASSWORD@]HOST[:PORT][/DB]; a
+	                      * secret (-o redis=, or redis, redis_env, redis_file) */
 	struct tunables tun; /* from -o; fields below zero take the defaults */
 	struct provider_conf *providers;
 	size_t n_providers;

@@ -22,6 +22,7 @@ struct provider_page {
 	bool last;                /* no page follows this one */
 	size_t skipped;           /* items left out: no id, no status, a field of a wrong type */
 	char skip_why[160];       /* why the first of them was: "item 3 of 15: no id"; "" */
+	double age;               /* set by api_list_page(): seconds since the answer came */
 };
 
 void provider_page_clear(struct provider_page *pg);

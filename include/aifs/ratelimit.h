@@ -20,6 +20,8 @@ struct ratelimit {
 /* qps > 0, burst >= 1. */
 void ratelimit_init(struct ratelimit *rl, double qps, double burst, double now);
 void ratelimit_destroy(struct ratelimit *rl);
+/* Changes the rate (qps > 0; burst below 1 is 1), keeping what is owed. */
+void ratelimit_set(struct ratelimit *rl, double qps, double burst, double now);
 
 /* Reserves one slot; returns the seconds to wait before using it (0 when a
  * token was free). When the wait would exceed max_wait, nothing is reserved

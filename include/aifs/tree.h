@@ -63,6 +63,7 @@ struct tree_provider {
 	const struct provider_conf *pc;
 	struct api *api;
 	struct registry *reg;
+	struct cluster_acct *acct; /* cluster mode: the account's share; else NULL */
 };
 
 /* Returns a new tree over n providers and the download engine media (all

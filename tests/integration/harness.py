@@ -3,8 +3,10 @@ and bounded waits. Every process started here is stopped by pid, and every
 mount is unmounted, by cleanup_all() after each test."""
 import errno
 import os
+import re
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -52,6 +54,108 @@ def fake(scenario=None):
     f = fakectl.Fake(scenario or {}).start()
     _live.append(f)
     return f
+
+
+class Redis:
+    """A redis-server of the test's own on a free loopback port, stopped by
+    pid after the test; start() again brings it back on the same port."""
+
+    def __init__(self, password=None):
+        self.exe = shutil.which("redis-server") or "/usr/bin/redis-server"
+        if not os.access(self.exe, os.X_OK):
+            raise Skip("no redis-server here")
+        self.dir = tempfile.mkdtemp(prefix="aifs-redis-")
+        self.password = password
+        self.proc = None
+        self.port = None
+        _live.append(self)
+        self.start()
+
+    @property
+    def url(self):
+        auth = f":{self.password}@" if self.password else ""
+        return f"redis://{auth}127.0.0.1:{self.port}/0"
+
+    def start(self):
+        for _ in range(5):
+            if self.port is None or (self.proc is not None and self.proc.poll() is not None
+                                     and self.proc.returncode not in (0, -9, -15)):
+                s = socket.socket()
+                s.bind(("127.0.0.1", 0))
+                self.port = s.getsockname()[1]
+                s.close()
+            args = [self.exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                    "--appendonly", "no", "--dir", self.dir, "--daemonize", "no"]
+            if self.password:
+                args += ["--requirepass", self.password]
+            log = open(os.path.join(self.dir, "redis.log"), "ab")
+            self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+            log.close()
+            try:
+                wait_for(lambda: self.proc.poll() is not None or self.ping(), 10, "redis-server")
+            except AssertionError:
+                pass
+            if self.proc.poll() is None and self.ping():
+                return self
+            self.halt()
+        raise AssertionError("redis-server did not start")
+
+    def command(self, *args):
+        """One command over RESP; the reply, decoded (errors raise)."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
+            parts = ([b"AUTH", self.password.encode()],) if self.password else ()
+            for cmd in (*parts, [a if isinstance(a, bytes) else str(a).encode() for a in args]):
+                s.sendall(b"*%d\r\n" % len(cmd) + b"".join(
+                    b"$%d\r\n%s\r\n" % (len(a), a) for a in cmd))
+                reply = _resp(s.makefile("rb"))
+            return reply
+
+    def ping(self):
+        try:
+            return self.command("PING") == "PONG"
+        except (OSError, RuntimeError):
+            return False
+
+    def kill(self, sig=signal.SIGKILL):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=10)
+
+    def halt(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+
+    def stop(self):
+        self.halt()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _resp(f):
+    line = f.readline()
+    if not line:
+        raise RuntimeError("redis closed the connection")
+    kind, rest = line[:1], line[1:-2]
+    if kind == b"+":
+        return rest.decode()
+    if kind == b"-":
+        raise RuntimeError(rest.decode())
+    if kind == b":":
+        return int(rest)
+    if kind == b"$":
+        n = int(rest)
+        if n < 0:
+            return None
+        data = f.read(n + 2)[:-2]
+        return data
+    if kind == b"*":
+        n = int(rest)
+        return None if n < 0 else [_resp(f) for _ in range(n)]
+    raise RuntimeError(f"bad reply {line!r}")
 
 
 class Mount:
@@ -270,7 +374,9 @@ def pid_alive(pid):
 def daemon_pid(cmd):
     """The pid of the daemon started by cmd: its command line is cmd's, and
     the mountpoint in it is this test's own."""
-    want = "\0".join(cmd).encode() + b"\0"
+    # aifs masks the value of redis= (it may hold a password) in its own
+    want = "\0".join(re.sub(r"redis=[^,]*", lambda m: "redis=" + "*" * (len(m[0]) - 6), a)
+                     for a in cmd).encode() + b"\0"
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
@@ -308,4 +414,4 @@ def errno_of(fn, *args):
         return e.errno
 
 
-__all__ = ["Mount", "fake", "wait_for", "cleanup_all", "errno_of", "errno", "Skip", "pid_alive"]
+__all__ = ["Mount", "Redis", "fake", "wait_for", "cleanup_all", "errno_of", "errno", "Skip", "pid_alive"]

@@ -68,8 +68,12 @@ static struct task_info *fake_task(const char *id, enum task_status st, int64_t 
 	return ti;
 }
 
-int api_get(struct api *a, const char *id, struct task_info **out, struct aifs_err *err)
+int api_get(struct api *a, const char *id, unsigned flags, struct task_info **out, double *age,
+	    struct aifs_err *err)
 {
+	(void)flags;
+	if (age)
+		*age = 0;
 	aifs_err_clear(err);
 	pthread_mutex_lock(&a->mu);
 	a->gets++;

@@ -1,0 +1,210 @@
+"""Cluster mode: several daemonized mounts of one account on one fake and
+one real redis-server share the rate limit, the answers, the known ids, the
+.new labels and the Chanjing token; with Redis gone they carry on alone and
+rejoin when it is back."""
+import errno
+import os
+import subprocess
+import threading
+import time
+
+from harness import Mount, Redis, errno_of, fake, wait_for
+
+REQ = ('{"model":"doubao-seedance-1-0-pro-250528","content":[{"type":"text",'
+       '"text":"a cat on a skateboard"}],"ratio":"16:9","duration":5}\n')
+
+
+def fleet(f, r, n=3, providers=("volc",), opts=(), global_extra="qps = 50\nburst = 50"):
+    return [Mount(f, providers=providers, opts=("-o", f"redis={r.url}", *opts),
+                  global_extra=global_extra) for _ in range(n)]
+
+
+def ls_l(m, *parts):
+    return m.run("ls", "-l", m.path(*parts)).stdout
+
+
+def test_ls_l_on_three_mounts_costs_the_pages_once():
+    f = fake({"ark": {"count": 1200}})
+    r = Redis()
+    ms = fleet(f, r)
+    first = ls_l(ms[0], "volc")
+    pages = f.counter("ark.list")
+    gets = f.counter("ark.get")
+    assert pages >= 3, pages
+    for m in ms[1:]:
+        assert ls_l(m, "volc").count("\n") == first.count("\n")
+    assert f.counter("ark.list") == pages, "the other mounts took the shared pages"
+    assert f.counter("ark.get") == gets
+    # every status, on every mount, from what one mount fetched
+    names = sorted(os.listdir(ms[0].path("volc")))
+    for m in ms:
+        for n in names[:20]:
+            assert m.cat("volc", n, "status")
+    assert f.counter("ark.list") == pages
+
+
+def test_an_unknown_id_on_three_mounts_costs_one_get():
+    f = fake({"ark": {"count": 2}})
+    r = Redis()
+    ms = fleet(f, r)
+    before = f.counter("ark.get")
+    for m in ms:
+        assert errno_of(os.stat, m.path("volc", "cgt-20990101000000-nope0")) == errno.ENOENT
+    assert f.counter("ark.get") - before == 1
+
+
+def test_a_task_looked_up_on_one_mount_is_listed_on_all():
+    f = fake({"rong": {"count": 3}})
+    r = Redis()
+    ms = fleet(f, r, providers=("rong",))
+    tid = f.tasks("rong")[0]["id"]
+    assert ms[0].cat("rong", tid, "status")
+    ms[0].hup()  # the registry write is settled; the others read the set
+    for m in ms[1:]:
+        wait_for(lambda: tid in m.ls("rong"), 15, "the id in every mount's listing")
+
+
+def test_the_fleet_stays_within_the_account_budget():
+    f = fake({"ark": {"count": 1}})
+    r = Redis()
+    qps, burst = 4, 2
+    ms = fleet(f, r, global_extra=f"qps = {qps}\nburst = {burst}", opts=("-o", "timeout=20"))
+    t0 = f.now()
+    stop = time.monotonic() + 4
+
+    def hammer(m, k):
+        i = 0
+        while time.monotonic() < stop:
+            os.path.exists(m.path("volc", f"cgt-20990101000000-k{k}x{i}"))
+            i += 1
+
+    threads = [threading.Thread(target=hammer, args=(m, k)) for k, m in enumerate(ms)
+               for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    times = sorted(e["t"] for e in f.log(since=t0) if e["endpoint"].startswith("ark."))
+    assert len(times) >= 8, times
+    # in every window, at most qps * t + burst requests (a little slack for
+    # the clocks of two processes)
+    for i, a in enumerate(times):
+        for j in range(i, len(times)):
+            span = times[j] - a
+            assert j - i + 1 <= qps * span + burst + 1, (j - i + 1, span)
+
+
+def test_one_chanjing_token_for_every_mount():
+    f = fake({"chanjing": {"count": 3}})
+    r = Redis()
+    ms = fleet(f, r, providers=("chanjing",))
+    for _ in range(2):
+        for m in ms:
+            names = m.ls("chanjing")
+            assert len(names) == 3, names
+            m.hup()
+    assert f.counter("chanjing.token") == 1
+
+
+def test_a_label_is_one_task_on_every_mount():
+    f = fake({"ark": {"count": 1}})
+    r = Redis()
+    ms = fleet(f, r, n=2)
+    for m in ms:
+        with open(m.path("volc", ".new", "cat.json"), "w") as fh:
+            fh.write(REQ)
+    assert f.created("ark") == 1
+    a, b = (os.readlink(m.path("volc", ".new", "cat")) for m in ms)
+    assert a == b and a.startswith("../"), (a, b)
+
+
+def test_the_same_label_at_once_on_two_mounts_is_created_once():
+    f = fake({"ark": {"count": 1}})
+    f.fault("ark.create", "delay", seconds=1.0)
+    r = Redis()
+    ms = fleet(f, r, n=2)
+    errs = []
+
+    def write(m):
+        try:
+            with open(m.path("volc", ".new", "dog.json"), "w") as fh:
+                fh.write(REQ)
+        except OSError as e:
+            errs.append(e.errno)
+
+    threads = [threading.Thread(target=write, args=(m,)) for m in ms]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errs == [], errs
+    assert f.created("ark") == 1
+    assert len({os.readlink(m.path("volc", ".new", "dog")) for m in ms}) == 1
+
+
+def test_redis_killed_and_restarted_the_mounts_serve_and_rejoin():
+    f = fake({"ark": {"count": 30}, "chanjing": {"count": 2}})
+    r = Redis()
+    ms = fleet(f, r, providers=("volc", "chanjing"), opts=("-o", "ttl=1"))
+    for m in ms:
+        assert len(m.ls("volc")) == 30
+    r.kill()
+    t0 = time.monotonic()
+    for m in ms:
+        m.hup()
+        assert len(m.ls("volc")) == 30
+        assert len(m.ls("chanjing")) == 2
+        assert m.cat("volc", m.ls("volc")[0], "status")
+    assert time.monotonic() - t0 < 20, "Redis down never holds a call up for long"
+    for m in ms:
+        wait_for(lambda: "carrying on alone" in m.log(), 10, "the degraded line")
+        assert m.log().count("carrying on alone") == 1
+    r.start()
+    for m in ms:
+        wait_for(lambda: "sharing again" in m.log(), 15, "the rejoin line")
+    for m in ms:
+        m.hup()
+    pages = f.counter("ark.list")
+    wait_for(lambda: all(len(m.ls("volc")) == 30 for m in ms), 10, "listings")
+    assert f.counter("ark.list") - pages <= 2, "sharing resumed"
+
+
+def test_nonsense_at_the_redis_port_is_degraded_mode():
+    # an HTTP server where Redis should be: every reply is nonsense
+    f = fake({"ark": {"count": 5}})
+    url = f.url.replace("http://", "redis://")
+    m = Mount(f, providers=("volc",), opts=("-o", f"redis={url}"))
+    assert len(m.ls("volc")) == 5
+    wait_for(lambda: "carrying on alone" in m.log(), 10, "the degraded line")
+
+
+def test_a_bad_redis_url_is_exit_1_and_never_shows_the_password():
+    f = fake({"ark": {"count": 1}})
+    m = Mount(f, providers=("volc",), start=False, foreground=True)
+    for url in ("redis://:hunter2pass@127.0.0.1:99999/0", "http://127.0.0.1/",
+                "redis://:hunter2pass@/0"):
+        p = subprocess.run(m.command(("-o", f"redis={url}")), capture_output=True, text=True,
+                           timeout=30, stdin=subprocess.DEVNULL)
+        assert p.returncode == 1, (url, p.returncode, p.stderr)
+        assert "redis" in p.stderr and "hunter2pass" not in p.stderr, p.stderr
+        assert not os.path.ismount(m.mnt)
+
+
+def test_the_redis_password_is_in_no_log_and_no_process_title():
+    f = fake({"ark": {"count": 2}})
+    r = Redis(password="s3cr3t-redis-pw")
+    ms = fleet(f, r, n=1)
+    m = ms[0]
+    assert len(m.ls("volc")) == 2
+    with open(f"/proc/{m.pid}/cmdline", "rb") as fh:
+        assert b"s3cr3t-redis-pw" not in fh.read()
+    keys = r.command("KEYS", "*")
+    assert keys and all(k.startswith(b"aifs:1:{") for k in keys), keys
+    for k in keys:
+        if r.command("TYPE", k) == "string":
+            assert f.credentials("ark")["api_key"].encode() not in r.command("GET", k)
+    r.kill()
+    m.hup()
+    m.ls("volc")
+    wait_for(lambda: "carrying on alone" in m.log(), 15, "the degraded line")
+    assert "s3cr3t-redis-pw" not in m.log()
