@@ -95,7 +95,7 @@ clean:
 # targets, built by $(CC) like the unit tests (SANITIZE= applies), quickly.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= arec ark bcmap chanjing config idenc journal url
+FUZZ_TARGETS ?= arec ark bcmap chanjing config cval idenc journal url
 FUZZ_FLAGS   ?=
 FUZZ_O       := build-fuzz
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -pthread -g -O1 $(filter-out -Werror,$(WARN)) -Iinclude \

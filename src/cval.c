@@ -182,7 +182,7 @@ static int head_split(const char *v, size_t n, char *head, size_t hsize, const c
 		      size_t *rlen)
 {
 	const char *nl = memchr(v, '\n', n < hsize ? n : hsize);
-	if (!nl)
+	if (!nl || memchr(v, '\0', (size_t)(nl - v)))
 		return -EINVAL;
 	memcpy(head, v, (size_t)(nl - v));
 	head[nl - v] = '\0';
@@ -196,15 +196,15 @@ static int take_num(const char **s, int64_t max, int64_t *out)
 {
 	const char *p = *s;
 	int64_t v = 0;
-	if (*p < '0' || *p > '9')
-		return -EINVAL;
+	if (*p < '0' || *p > '9' || (p[0] == '0' && p[1] >= '0' && p[1] <= '9'))
+		return -EINVAL; /* one spelling: no leading zeros */
 	for (; *p >= '0' && *p <= '9'; p++) {
 		if (v > (max - (*p - '0')) / 10)
 			return -EINVAL;
 		v = v * 10 + (*p - '0');
 	}
-	if (*p == ' ')
-		p++;
+	if (*p == ' ' && p[1] >= '0' && p[1] <= '9')
+		p++; /* one space, then the next number */
 	else if (*p)
 		return -EINVAL;
 	*s = p;
