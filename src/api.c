@@ -435,7 +435,8 @@ static int replay(struct api *a, const struct call *c, long status, const struct
 /* run(), or in cluster mode: an answer another mount had within its TTL;
  * else one mount of the account asks (a lease) while the others wait for
  * its answer, bounded, then ask themselves if none came. *age: how old the
- * answer is, seconds. API_FRESH skips the stored answers. */
+ * answer is, seconds. API_FRESH skips the stored answers (not one being
+ * made now). */
 static int run_shared(struct api *a, struct call *c, const char *key, unsigned flags,
 		      double *age, struct aifs_err *err)
 {
@@ -455,7 +456,7 @@ static int run_shared(struct api *a, struct call *c, const char *key, unsigned f
 			goto out;
 	}
 	held = cluster_lease(a->acct, key, api_deadline(a) / 2, lease);
-	if (held == 0 && !(flags & API_FRESH)) {
+	if (held == 0) { /* being asked now: as fresh as an answer gets */
 		got = cluster_answer_wait(a->acct, key, api_deadline(a) / 2, &status, &b, age, &good);
 		if (got == 1 && shareable(rc = replay(a, c, status, &b, err), err))
 			goto out;
@@ -491,7 +492,7 @@ static int list_parse(struct api *a, const struct call *c, const struct http_res
 	return a->ops->list_parse(a->pc, c->listing, c->page, resp, c->page_out, err);
 }
 
-int api_list_page(struct api *a, int listing, int page, struct provider_page *out,
+int api_list_page(struct api *a, int listing, int page, unsigned flags, struct provider_page *out,
 		  struct aifs_err *err)
 {
 	char what[64];
@@ -502,7 +503,7 @@ int api_list_page(struct api *a, int listing, int page, struct provider_page *ou
 	double age;
 	memset(out, 0, sizeof *out);
 	snprintf(key, sizeof key, "list:%d:%d", listing, page);
-	int rc = run_shared(a, &c, key, 0, &age, err);
+	int rc = run_shared(a, &c, key, flags, &age, err);
 	out->age = age;
 	if (rc == 0 && out->skipped)
 		log_msg(LOGL_WARN, "%s: %s: %zu item(s) left out; %s", a->pc->name, what,

@@ -387,7 +387,10 @@ int cluster_reserve(struct cluster_acct *a, double qps, double burst, double max
 	if (T < 1)
 		T = 1;
 	snprintf(t, sizeof t, "%lld", T);
-	snprintf(tau, sizeof tau, "%lld", (long long)llround((burst >= 1 ? burst : 1) * (double)T));
+	/* One token of the burst stays unused, when there is more than one: a
+	 * slot granted on time may still reach the API a little early. */
+	burst = burst >= 2 ? burst - 1 : 1;
+	snprintf(tau, sizeof tau, "%lld", (long long)llround(burst * (double)T));
 	snprintf(mw, sizeof mw, "%lld", (long long)llround(max_wait * 1e6));
 	if (cluster_key(a, "rate", NULL, 0, &k))
 		return -EAGAIN;

@@ -29,6 +29,7 @@ void fresh_hup(struct tprov *p)
 		return;
 	p->hup_seen = h;
 	p->list_stale = true;
+	p->hup_fresh = true;
 	for (size_t i = 0; i < p->n_tasks; i++) {
 		struct task *tk = p->tasks[i];
 		if (!tk->info || !task_status_finished(tk->info->status))
@@ -148,6 +149,7 @@ int fresh_task(struct task *tk, int flags)
 
 struct list_run {
 	struct tprov *p;
+	unsigned flags; /* API_FRESH after SIGHUP: no other mount's pages */
 	unsigned stamp;
 	size_t pages;
 	double age; /* of the oldest page: another mount's answers are */
@@ -191,7 +193,7 @@ static int list_all(struct list_run *lr)
 			struct provider_page pg;
 			if (page > MAX_PAGES)
 				return -EIO;
-			rc = api_list_page(p->api, l, page, &pg, &err);
+			rc = api_list_page(p->api, l, page, lr->flags, &pg, &err);
 			lr->pages++;
 			if (rc) {
 				provider_page_clear(&pg);
@@ -233,7 +235,9 @@ int fresh_listing(struct tprov *p, int flags)
 	if (fresh_join(p, &p->list, api_deadline(p->api) * 4, &rc))
 		return rc && p->listed_at > 0 && fresh_transient(rc) ? 0 : rc;
 
-	struct list_run lr = { .p = p, .stamp = ++p->list_seq };
+	struct list_run lr = { .p = p, .stamp = ++p->list_seq,
+			       .flags = p->hup_fresh ? API_FRESH : 0 };
+	p->hup_fresh = false;
 	pthread_mutex_unlock(&p->mu);
 	rc = list_all(&lr);
 	known_merge(p); /* cluster mode: the ids the account's mounts looked up */

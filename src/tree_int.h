@@ -146,6 +146,7 @@ struct tprov {
 	struct task **cl_ids[2];  /* cluster mode: joined [1] and left [0] since, for */
 	size_t n_cl_ids[2], cap_cl_ids[2]; /* the account's set */
 	double merged_at;         /* cluster mode: the account's known ids last read */
+	bool hup_fresh;           /* SIGHUP: the next listing asks the API itself */
 	atomic_bool reg_pending;  /* lock-free hint that the above is not empty */
 	pthread_mutex_t reg_mu;   /* taken before mu, never while holding it */
 	/* .new */

@@ -31,13 +31,14 @@ void api_share(struct api *a, struct cluster_acct *acct);
 
 const struct provider_ops *api_ops(const struct api *a);
 
+#define API_FRESH 1u /* from the API itself, never another mount's answer */
+
 /* One page of one listing; fills out (see provider.h; out->age: how old
  * the answer is, seconds, when another mount of the account had it). 0 or
  * -errno. */
-int api_list_page(struct api *a, int listing, int page, struct provider_page *out,
+int api_list_page(struct api *a, int listing, int page, unsigned flags, struct provider_page *out,
 		  struct aifs_err *err);
 
-#define API_FRESH 1u /* api_get: from the API itself, never another mount's answer */
 
 /* One task; *out is new (task_info_unref()); *age (may be NULL) how old
  * the answer is, seconds (another mount's, in cluster mode). 0 or -errno

@@ -93,9 +93,10 @@ int api_get(struct api *a, const char *id, unsigned flags, struct task_info **ou
 	return rc ? aifs_err_set(err, rc, "fake") : 0;
 }
 
-int api_list_page(struct api *a, int listing, int page, struct provider_page *out,
+int api_list_page(struct api *a, int listing, int page, unsigned flags, struct provider_page *out,
 		  struct aifs_err *err)
 {
+	(void)flags;
 	(void)listing;
 	(void)err;
 	memset(out, 0, sizeof *out);
@@ -233,7 +234,7 @@ static struct tree *fixture_new(struct fixture *fx, double ttl, size_t meta_max)
 	fx->conf.n_providers = 1;
 	fx->conf.meta_max = meta_max;
 	fx->reg = registry_new(fx->dir, "p");
-	struct tree_provider tp = { &fx->pc, &fx->api, fx->reg };
+	struct tree_provider tp = { &fx->pc, &fx->api, fx->reg, NULL };
 	struct aifs_err err;
 	fx->tree = tree_new(&fx->conf, &tp, 1, NULL, &fx->hup, &err);
 	return fx->tree;
