@@ -271,12 +271,13 @@ struct cluster_acct *cluster_acct(struct cluster *c, const struct provider_conf 
 	cval_account(pc->type, pc->base_url, cred, 3, hex);
 	snprintf(a->prefix, sizeof a->prefix, "%s{%s}:", CVAL_PREFIX, hex);
 	a->c = c;
-	atomic_init(&a->mounts, 1);
+	snprintf(a->name, sizeof a->name, "%s", pc->name);
+	atomic_init(&a->mounts, 0);
 	c->accts[c->n_accts++] = a;
 	return a;
 }
 
-unsigned cluster_mounts(const struct cluster_acct *a)
+unsigned cluster_mounts(const struct cluster_acct *a) /* 0 until the first heartbeat */
 {
 	unsigned m = atomic_load(&a->mounts);
 	return m ? m : 1;
@@ -302,7 +303,9 @@ static bool beat_once(struct cluster *c, bool probe)
 			cluster_nonsense(c, r, "the heartbeat");
 			return false;
 		}
-		atomic_store(&a->mounts, r->integer > 0 && r->integer < 100000 ? (unsigned)r->integer : 1);
+		unsigned m = r->integer > 0 && r->integer < 100000 ? (unsigned)r->integer : 1;
+		if (atomic_exchange(&a->mounts, m) != m)
+			log_msg(LOGL_INFO, "cluster: %s: %u mount(s) of this account alive", a->name, m);
 		freeReplyObject(r);
 	}
 	return true;

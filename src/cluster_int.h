@@ -18,6 +18,7 @@ struct cluster_acct {
 	struct cluster *c;
 	char prefix[sizeof CVAL_PREFIX + CVAL_ACCT_HEX + 4]; /* "aifs:1:{HEX}:" */
 	atomic_uint mounts;
+	char name[64]; /* the section, for messages */
 };
 
 struct cluster {
