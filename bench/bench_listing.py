@@ -10,8 +10,11 @@ row beside its reference, measured in the same run:
 API requests are counted by the fake. Printed: medians of the runs, and the
 median of each run's ratio to its reference. `--default-qps` adds a cold
 listing at ark's default rate (3 qps), which the rate limit bounds.
+`--latency S` adds a cold listing and its curl reference with every list
+answer delayed S seconds by the fake, as a distant API's would be (the
+fake renders pages on one core: without latency it bounds both).
 
-    python3 bench/bench_listing.py [--tasks 10000] [--runs 5] [--default-qps]
+    python3 bench/bench_listing.py [--tasks 10000] [--runs 5] [--default-qps] [--latency 0.05]
 """
 import argparse
 import os
@@ -65,7 +68,15 @@ def one_run(a, rows, reqs):
         variants = [("", ("-o", "qps=1000,burst=1000"))]
         if a.default_qps:
             variants.append(("slow", ()))
+        if a.latency:
+            variants.append(("lat", ("-o", "qps=1000,burst=1000")))
         for tag, opts in variants:
+            if tag == "lat":
+                f.fault("ark.list", "delay", seconds=a.latency)
+                t = time.monotonic()
+                subprocess.run(f"curl -sf -H 'Authorization: Bearer {key}' {urls} > /dev/null",
+                               shell=True, check=True)
+                rows.setdefault("curllat", []).append(time.monotonic() - t)
             m = harness.Mount(f, providers=("volc",), global_extra="", opts=opts)
             steps = [("cold", "ls -l volc > /dev/null")]
             if not tag:
@@ -90,6 +101,7 @@ def main():
     ap.add_argument("--tasks", type=int, default=10000)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--default-qps", action="store_true")
+    ap.add_argument("--latency", type=float, default=0.0)
     a = ap.parse_args()
     rows, reqs = {}, {}
     for _ in range(a.runs):
@@ -109,6 +121,9 @@ def main():
     if a.default_qps:
         table.append(("cold ls -l, qps 3 (default)", "coldslow", "curl of the pages in turn",
                       "curl"))
+    if a.latency:
+        table.append((f"cold ls -l, {a.latency * 1000:.0f} ms answers", "coldlat",
+                      "curl in turn, the same latency", "curllat"))
     for label, name, rlabel, ref in table:
         print(f"{label:<30}{reqs[name]:>8}{med[name]:>9.3f}  {rlabel:<32}{med[ref]:>8.3f}"
               f"{ratio(name, ref):>8.2f}")
