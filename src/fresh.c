@@ -7,6 +7,7 @@
  * bounded by the API's own deadline. Knows no FUSE, no curl, no JSON. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,12 +148,14 @@ int fresh_task(struct task *tk, int flags)
 
 /* ---- listings ---- */
 
+#define LIST_WORKERS 4 /* requests of one listing in flight at once, at most */
+
 struct list_run {
 	struct tprov *p;
 	unsigned flags; /* API_FRESH after SIGHUP: no other mount's pages */
 	unsigned stamp;
-	size_t pages;
-	double age; /* of the oldest page: another mount's answers are */
+	atomic_size_t pages;      /* requests made */
+	atomic_llong age_ms;      /* of the oldest page: another mount's answers are */
 };
 
 static int take_page(struct list_run *lr, struct provider_page *pg, double now)
@@ -180,32 +183,150 @@ static int take_page(struct list_run *lr, struct provider_page *pg, double now)
 	return rc;
 }
 
-/* Pages through every listing of p. 0 or -errno. Called without p->mu. */
-static int list_all(struct list_run *lr)
+/* One page asked for: its tasks go into the tree; *pages and *total are
+ * what its answer says of the whole listing (0 and -1 when it does not). */
+static int fetch_page(struct list_run *lr, int listing, long page, long *pages, int64_t *total,
+		      bool *last)
 {
 	struct tprov *p = lr->p;
-	const struct provider_ops *ops = api_ops(p->api);
+	struct provider_page pg;
 	struct aifs_err err;
+
+	int rc = api_list_page(p->api, listing, (int)page, lr->flags, &pg, &err);
+	atomic_fetch_add_explicit(&lr->pages, 1, memory_order_relaxed);
+	if (rc) {
+		provider_page_clear(&pg);
+		return rc;
+	}
+	long long age = (long long)(pg.age * 1000), old = atomic_load(&lr->age_ms);
+	while (age > old && !atomic_compare_exchange_weak(&lr->age_ms, &old, age))
+		;
+	*pages = pg.pages;
+	*total = pg.pages > 0 ? pg.total : -1;
+	*last = pg.last || pg.n_tasks == 0;
+	rc = take_page(lr, &pg, tree_now());
+	slim_trim(p->t);
+	return rc;
+}
+
+/* The pages after the first of one listing, asked for by a few threads at
+ * once: the rate limiter paces them, each parses its page while the others'
+ * download. What each answer said of the whole listing is kept by page. */
+struct page_run {
+	struct list_run *lr;
+	int listing;
+	pthread_mutex_t mu;
+	long next, n;             /* the next page to ask for; the last one */
+	long *pages;              /* by page - 1: as its answer said; 0 not asked */
+	int64_t *totals;          /* by page - 1: as its answer said; -1 unknown */
+	int rc;                   /* the first failure: the others stop */
+};
+
+static void *page_worker(void *arg)
+{
+	struct page_run *pr = arg;
+
+	for (;;) {
+		pthread_mutex_lock(&pr->mu);
+		long page = pr->rc ? 0 : pr->next <= pr->n ? pr->next++ : 0;
+		pthread_mutex_unlock(&pr->mu);
+		if (!page)
+			return NULL;
+		long pages = 0;
+		int64_t total = -1;
+		bool last;
+		int rc = fetch_page(pr->lr, pr->listing, page, &pages, &total, &last);
+		pthread_mutex_lock(&pr->mu);
+		if (rc && !pr->rc)
+			pr->rc = rc;
+		pr->pages[page - 1] = pages > 0 ? pages : 1;
+		pr->totals[page - 1] = total;
+		pthread_mutex_unlock(&pr->mu);
+	}
+}
+
+/* Pages 2..n of listing l at once, then, one by one, whatever the listing's
+ * changes meanwhile call for: a page whose answer counted fewer tasks than
+ * the page before it was asked for before tasks came in at the head (or
+ * after some left), so items may have slipped between the two: it is asked
+ * again; and pages past n when the listing grew. Ids seen twice are taken
+ * once (take_page). */
+static int list_rest(struct list_run *lr, int l, long n, int64_t total1)
+{
+	struct page_run pr = { .lr = lr, .listing = l, .next = 2, .n = n };
+	pthread_t th[LIST_WORKERS - 1];
+	int started = 0, rc;
+
+	if (n > MAX_PAGES)
+		return -EIO;
+	pr.pages = calloc((size_t)n, sizeof *pr.pages);
+	pr.totals = calloc((size_t)n, sizeof *pr.totals);
+	if (!pr.pages || !pr.totals) {
+		free(pr.pages);
+		free(pr.totals);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&pr.mu, NULL);
+	pr.pages[0] = n;
+	pr.totals[0] = total1;
+	for (long i = 1; i < n && started < LIST_WORKERS - 1; i++, started++)
+		if (pthread_create(&th[started], NULL, page_worker, &pr) != 0)
+			break; /* fewer threads: this one works too */
+	page_worker(&pr);
+	for (int i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	pthread_mutex_destroy(&pr.mu);
+	rc = pr.rc;
+
+	long need = n;
+	for (long j = 1; j <= n; j++)
+		need = pr.pages[j - 1] > need ? pr.pages[j - 1] : need;
+	int64_t prev = total1;
+	for (long j = 2; !rc && j <= need; j++) {
+		bool asked = j <= n && pr.pages[j - 1];
+		int64_t total = asked ? pr.totals[j - 1] : -1;
+		bool slipped = asked && prev >= 0 && total >= 0 && total < prev;
+		if (!asked || slipped) {
+			long pages = 0;
+			bool last;
+			if (j > MAX_PAGES)
+				rc = -EIO;
+			else
+				rc = fetch_page(lr, l, j, &pages, &total, &last);
+			if (!rc && pages > need)
+				need = pages;
+			if (!rc && j > n && pages == 0 && last)
+				break;
+		}
+		prev = total;
+	}
+	free(pr.pages);
+	free(pr.totals);
+	return rc;
+}
+
+/* Pages through every listing of p. 0 or -errno. Called without p->mu.
+ * When the first page says how many there are, the rest are asked for at
+ * once (list_rest); else one after another until the last. */
+static int list_all(struct list_run *lr)
+{
+	const struct provider_ops *ops = api_ops(lr->p->api);
 	int rc = 0;
 
 	for (int l = 0; l < ops->n_listings && !rc; l++) {
-		for (int page = 1; !rc; page++) {
-			struct provider_page pg;
+		for (long page = 1; !rc; page++) {
+			long pages = 0;
+			int64_t total = -1;
+			bool last = false;
 			if (page > MAX_PAGES)
 				return -EIO;
-			rc = api_list_page(p->api, l, page, lr->flags, &pg, &err);
-			lr->pages++;
-			if (rc) {
-				provider_page_clear(&pg);
+			rc = fetch_page(lr, l, page, &pages, &total, &last);
+			if (rc || last)
+				break;
+			if (page == 1 && pages > 1) {
+				rc = list_rest(lr, l, pages, total);
 				break;
 			}
-			bool last = pg.last || pg.n_tasks == 0;
-			if (pg.age > lr->age)
-				lr->age = pg.age;
-			rc = take_page(lr, &pg, tree_now());
-			slim_trim(p->t);
-			if (last)
-				break;
 		}
 	}
 	return rc;
@@ -238,16 +359,18 @@ int fresh_listing(struct tprov *p, int flags)
 	struct list_run lr = { .p = p, .stamp = ++p->list_seq,
 			       .flags = p->hup_fresh ? API_FRESH : 0 };
 	p->hup_fresh = false;
+	atomic_init(&lr.pages, 0);
+	atomic_init(&lr.age_ms, 0);
 	pthread_mutex_unlock(&p->mu);
 	rc = list_all(&lr);
 	known_merge(p); /* cluster mode: the ids the account's mounts looked up */
 	pthread_mutex_lock(&p->mu);
 
 	if (rc == 0) {
-		double now = tree_now() - lr.age;
+		double now = tree_now() - (double)atomic_load(&lr.age_ms) / 1000;
 		p->listed_at = now;
 		p->list_stale = false;
-		p->list_pages = lr.pages;
+		p->list_pages = atomic_load(&lr.pages);
 		p->list_unfinished = 0;
 		for (size_t i = 0; i < p->n_tasks; i++) {
 			struct task *tk = p->tasks[i];

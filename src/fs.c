@@ -1,13 +1,14 @@
-/* fs.c: the only code that speaks FUSE. Each request is first answered from
+/* fs.c: with fsdir.c (directories), the only code that speaks FUSE. Each request is first answered from
  * the tree without waiting (TREE_NOWAIT); when that would need the network,
  * the request is handed to its provider's pool and answered from there, so
  * the session's own threads never wait on a provider. A deferred request
  * can be interrupted (its program got a signal): it is answered EINTR at
  * once, and the work behind it goes on and fills the cache. Maps -errno to
- * replies; chooses attribute timeouts, keep_cache and direct_io. Knows no
+ * replies; chooses attribute timeouts, keep_cache, noflush and direct_io. Knows no
  * curl, no JSON and no provider by name. */
 #define FUSE_USE_VERSION 314
 #include <errno.h>
+#include <fcntl.h>
 #include <fuse_lowlevel.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -23,28 +24,12 @@
 #include "aifs/pool.h"
 #include "aifs/strmap.h"
 #include "aifs/tree.h"
+#include "fs_int.h"
 
 #define PROVIDER_THREADS 8
 #define READ_THREADS 16
 #define NEG_TIMEOUT 1.0
 #define FS_READAHEAD (1u << 20)
-
-struct fs {
-	struct tree *tree;
-	struct pool **pools; /* one per provider */
-	size_t n_pools;
-	struct pool *reads;  /* output file reads */
-	struct pool *notes;  /* telling the kernel what changed, off any request */
-	struct fuse_session *se;
-	int (*start)(void *ctx);
-	void *start_ctx;
-	uid_t uid;
-	gid_t gid;
-	/* Deferred requests not yet answered, keyed by request: whoever takes
-	 * one out of here (its job, or its interrupt) answers it. */
-	pthread_mutex_t pending_mu;
-	struct strmap pending;
-};
 
 enum op { OP_LOOKUP, OP_GETATTR, OP_OPENDIR, OP_OPEN, OP_READ, OP_MKDIR, OP_FLUSH, OP_RMDIR };
 
@@ -79,7 +64,7 @@ struct waiter {
 };
 
 /* What reaches the program: the SPEC's errnos, never an internal one. */
-static int to_errno(int rc)
+int fs_errno(int rc)
 {
 	switch (-rc) {
 	case ENOENT: case EACCES: case EAGAIN: case ETIMEDOUT: case EHOSTUNREACH:
@@ -91,7 +76,7 @@ static int to_errno(int rc)
 	}
 }
 
-static void fill_stat(const struct fs *fs, const struct tree_attr *a, struct stat *st)
+void fs_fill_stat(const struct fs *fs, const struct tree_attr *a, struct stat *st)
 {
 	memset(st, 0, sizeof *st);
 	st->st_ino = a->ino;
@@ -124,13 +109,13 @@ static void reply_entry(fuse_req_t req, int rc, const struct tree_attr *a, doubl
 		return;
 	}
 	if (rc) {
-		fuse_reply_err(req, to_errno(rc));
+		fuse_reply_err(req, fs_errno(rc));
 		return;
 	}
 	e.ino = a->ino;
 	e.generation = 1;
 	e.attr_timeout = e.entry_timeout = a->timeout;
-	fill_stat(fs, a, &e.attr);
+	fs_fill_stat(fs, a, &e.attr);
 	fuse_reply_entry(req, &e);
 }
 
@@ -139,34 +124,26 @@ static void reply_attr(fuse_req_t req, int rc, const struct tree_attr *a)
 	struct fs *fs = fuse_req_userdata(req);
 	struct stat st;
 	if (rc) {
-		fuse_reply_err(req, to_errno(rc));
+		fuse_reply_err(req, fs_errno(rc));
 		return;
 	}
-	fill_stat(fs, a, &st);
+	fs_fill_stat(fs, a, &st);
 	fuse_reply_attr(req, &st, a->timeout);
-}
-
-static void reply_opendir(fuse_req_t req, int rc, struct tree_dir *d, struct fuse_file_info *fi)
-{
-	if (rc) {
-		fuse_reply_err(req, to_errno(rc));
-		return;
-	}
-	fi->fh = (uintptr_t)d;
-	if (fuse_reply_open(req, fi))
-		tree_dir_free(d); /* the opener went away */
 }
 
 static void reply_open(fuse_req_t req, int rc, struct tree_file *f, bool keep, bool direct,
 		       struct fuse_file_info *fi)
 {
 	if (rc) {
-		fuse_reply_err(req, to_errno(rc));
+		fuse_reply_err(req, fs_errno(rc));
 		return;
 	}
 	fi->fh = (uintptr_t)f;
 	fi->keep_cache = keep;
 	fi->direct_io = direct;
+	/* a close after reading only has nothing to say: the kernel skips
+	 * the flush round trip */
+	fi->noflush = (fi->flags & O_ACCMODE) == O_RDONLY;
 	if (fuse_reply_open(req, fi))
 		tree_release(f);
 }
@@ -181,7 +158,7 @@ static ssize_t read_into(struct tree *t, struct tree_file *f, size_t size, off_t
 static void reply_buf(fuse_req_t req, ssize_t n, const char *buf)
 {
 	if (n < 0)
-		fuse_reply_err(req, to_errno((int)n));
+		fuse_reply_err(req, fs_errno((int)n));
 	else
 		fuse_reply_buf(req, buf, (size_t)n);
 }
@@ -237,7 +214,7 @@ static void job_run(struct pool_job *pj)
 		struct tree_dir *d = NULL;
 		rc = tree_opendir(t, j->ino, 0, &d);
 		if (job_claim(j))
-			reply_opendir(j->pd.req, rc, d, &j->fi);
+			fsdir_reply_open(j->pd.req, rc, j->ino, d, &j->fi);
 		else
 			tree_dir_free(d);
 		break;
@@ -263,12 +240,12 @@ static void job_run(struct pool_job *pj)
 	case OP_FLUSH:
 		rc = tree_flush(t, (struct tree_file *)(uintptr_t)j->fi.fh, 0);
 		if (job_claim(j))
-			fuse_reply_err(j->pd.req, rc ? to_errno(rc) : 0);
+			fuse_reply_err(j->pd.req, rc ? fs_errno(rc) : 0);
 		break;
 	case OP_RMDIR:
 		rc = tree_rmdir(t, j->ino, j->name);
 		if (job_claim(j))
-			fuse_reply_err(j->pd.req, rc ? to_errno(rc) : 0);
+			fuse_reply_err(j->pd.req, rc ? fs_errno(rc) : 0);
 		break;
 	}
 	free(j);
@@ -286,7 +263,7 @@ static void waiter_done(struct tree_waiter *tw, int rc, const char *text, size_t
 	struct waiter *w = (struct waiter *)((char *)tw - offsetof(struct waiter, tw));
 	if (pend_claim(w->fs, &w->pd)) {
 		if (rc)
-			fuse_reply_err(w->pd.req, to_errno(rc));
+			fuse_reply_err(w->pd.req, fs_errno(rc));
 		else
 			fuse_reply_buf(w->pd.req, text, len < w->size ? len : w->size);
 		waiter_unref(w); /* the reply's */
@@ -429,6 +406,12 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 		conn->max_readahead = FS_READAHEAD;
 	if (conn->capable & FUSE_CAP_SPLICE_WRITE)
 		conn->want |= FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE;
+	/* every listing with attributes: `ls -l` of a provider costs no
+	 * lookup per task (they are in memory once listed) */
+	if (conn->capable & FUSE_CAP_READDIRPLUS) {
+		conn->want |= FUSE_CAP_READDIRPLUS;
+		conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
+	}
 	fs->n_pools = tree_n_providers(fs->tree);
 	fs->pools = calloc(fs->n_pools, sizeof *fs->pools);
 	fs->reads = pool_new(READ_THREADS);
@@ -476,40 +459,7 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	if (rc == -EWOULDBLOCK)
 		defer(req, OP_OPENDIR, ino, NULL, fi, 0, 0);
 	else
-		reply_opendir(req, rc, d, fi);
-}
-
-static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-		       struct fuse_file_info *fi)
-{
-	struct tree_dir *d = (struct tree_dir *)(uintptr_t)fi->fh;
-	char *buf = malloc(size), *p = buf;
-	size_t left = size;
-
-	if (!buf) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	for (size_t i = (size_t)off; i < d->n + 2; i++) {
-		struct stat st = { 0 };
-		const char *name = i == 0 ? "." : i == 1 ? ".." : d->ents[i - 2].name;
-		st.st_ino = i < 2 ? ino : d->ents[i - 2].ino; /* 0 would hide "." and ".." */
-		st.st_mode = i < 2 ? S_IFDIR : d->ents[i - 2].mode;
-		size_t n = fuse_add_direntry(req, p, left, name, &st, (off_t)(i + 1));
-		if (n > left)
-			break;
-		p += n;
-		left -= n;
-	}
-	fuse_reply_buf(req, buf, size - left);
-	free(buf);
-}
-
-static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	(void)ino;
-	tree_dir_free((struct tree_dir *)(uintptr_t)fi->fh);
-	fuse_reply_err(req, 0);
+		fsdir_reply_open(req, rc, ino, d, fi);
 }
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -593,14 +543,14 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	(void)mode;
 	int rc = tree_create(fs->tree, parent, name, fi->flags, &a, &f);
 	if (rc) {
-		fuse_reply_err(req, to_errno(rc));
+		fuse_reply_err(req, fs_errno(rc));
 		return;
 	}
 	struct fuse_entry_param e;
 	memset(&e, 0, sizeof e);
 	e.ino = a.ino;
 	e.generation = 1;
-	fill_stat(fs, &a, &e.attr);
+	fs_fill_stat(fs, &a, &e.attr);
 	fi->fh = (uintptr_t)f;
 	fi->direct_io = 1;
 	if (fuse_reply_create(req, &e, fi))
@@ -614,7 +564,7 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	(void)ino;
 	ssize_t n = tree_write(fs->tree, (struct tree_file *)(uintptr_t)fi->fh, buf, size, off);
 	if (n < 0)
-		fuse_reply_err(req, to_errno((int)n));
+		fuse_reply_err(req, fs_errno((int)n));
 	else
 		fuse_reply_write(req, (size_t)n);
 }
@@ -628,7 +578,7 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (rc == -EWOULDBLOCK)
 		defer(req, OP_FLUSH, ino, NULL, fi, 0, 0);
 	else
-		fuse_reply_err(req, rc ? to_errno(rc) : 0);
+		fuse_reply_err(req, rc ? fs_errno(rc) : 0);
 }
 
 static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
@@ -655,7 +605,7 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct fs *fs = fuse_req_userdata(req);
 	int rc = tree_unlink(fs->tree, parent, name);
-	fuse_reply_err(req, rc ? to_errno(rc) : 0);
+	fuse_reply_err(req, rc ? fs_errno(rc) : 0);
 }
 
 static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -669,7 +619,7 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 	char target[512];
 	int rc = tree_readlink(fs->tree, ino, target, sizeof target);
 	if (rc)
-		fuse_reply_err(req, to_errno(rc));
+		fuse_reply_err(req, fs_errno(rc));
 	else
 		fuse_reply_readlink(req, target);
 }
@@ -724,8 +674,9 @@ static const struct fuse_lowlevel_ops ops = {
 	.getattr = op_getattr,
 	.mkdir = op_mkdir,
 	.opendir = op_opendir,
-	.readdir = op_readdir,
-	.releasedir = op_releasedir,
+	.readdir = fsdir_read,
+	.readdirplus = fsdir_readplus,
+	.releasedir = fsdir_release,
 	.open = op_open,
 	.read = op_read,
 	.release = op_release,
@@ -761,6 +712,8 @@ struct fs *fs_new(struct tree *tree, int (*start)(void *ctx), void *ctx)
 	fs->gid = getgid();
 	pthread_mutex_init(&fs->pending_mu, NULL);
 	strmap_init(&fs->pending);
+	pthread_mutex_init(&fs->dirs_mu, NULL);
+	strmap_init(&fs->dirs);
 	tree_set_notify(tree, on_changed, fs);
 	return fs;
 }
@@ -781,5 +734,6 @@ void fs_free(struct fs *fs)
 	free(fs->pools);
 	strmap_free(&fs->pending);
 	pthread_mutex_destroy(&fs->pending_mu);
+	fsdir_free(fs);
 	free(fs);
 }

@@ -12,7 +12,7 @@
  * Lock order across modules (a lock may be taken while holding only those
  * above it in its column; nothing else nests):
  *
- *   fs        pending_mu                      (leaf)
+ *   fs        pending_mu, dirs_mu              (leaves)
  *   tree      reg_mu -> provider mu -> lru_mu (no disk I/O, no network,
  *             provider mu -> arch_mu            no call into media under mu)
  *   media     gen_lock -> file mu -> out mu    (media.c; probe.c takes

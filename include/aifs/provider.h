@@ -20,6 +20,11 @@ struct provider_page {
 	struct task_info **tasks; /* owned: each holds one reference */
 	size_t n_tasks;
 	bool last;                /* no page follows this one */
+	/* What the answer says of the whole listing, so that the remaining
+	 * pages can be asked for at once: its pages (0: it does not say) and
+	 * its tasks (-1: it does not say; read only when pages > 0). */
+	long pages;
+	int64_t total;
 	size_t skipped;           /* items left out: no id, no status, a field of a wrong type */
 	char skip_why[160];       /* why the first of them was: "item 3 of 15: no id"; "" */
 	double age;               /* set by api_list_page(): seconds since the answer came */

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -315,8 +316,13 @@ static int ark_list_parse(const struct provider_conf *pc, int listing, int page,
 	rc = pjson_page(pc, items, elems, n_elems, "id", "status", ark_item, 0, out, err);
 	if (rc < 0)
 		goto out;
-	out->last = n_elems < ARK_PAGE_SIZE || (pjson_int(listing_obj, "total", &total) &&
-						(int64_t)page * ARK_PAGE_SIZE >= total);
+	out->last = n_elems < ARK_PAGE_SIZE;
+	if (pjson_int(listing_obj, "total", &total) && total >= 0 && total < INT64_MAX / 2) {
+		int64_t pages = (total + ARK_PAGE_SIZE - 1) / ARK_PAGE_SIZE;
+		out->last = out->last || (int64_t)page >= pages;
+		out->pages = pages > LONG_MAX ? LONG_MAX : (long)pages;
+		out->total = total;
+	}
 out:
 	if (rc < 0)
 		provider_page_clear(out);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -409,9 +410,16 @@ static int chanjing_list_parse(const struct provider_conf *pc, int listing, int 
 			listing == 0 ? CHANJING_TYPE_IMAGE : CHANJING_TYPE_VIDEO, out, err);
 	if (rc < 0)
 		goto out;
-	out->last = n_elems < CHANJING_PAGE_SIZE ||
-		    (pjson_int(json_object_get(data, "page_info"), "total_page", &total_page) &&
-		     page >= total_page);
+	out->last = n_elems < CHANJING_PAGE_SIZE;
+	if (pjson_int(json_object_get(data, "page_info"), "total_page", &total_page) &&
+	    total_page >= 0) {
+		int64_t count = -1, total = -1;
+		out->last = out->last || page >= total_page;
+		out->pages = total_page > LONG_MAX ? LONG_MAX : (long)total_page;
+		pjson_int(json_object_get(data, "page_info"), "total_count", &count);
+		pjson_int(data, "total", &total);
+		out->total = count >= 0 ? count : total >= 0 ? total : -1;
+	}
 out:
 	if (rc < 0)
 		provider_page_clear(out);

@@ -59,7 +59,7 @@ COMMON = {"count": 30, "tasks": [], "odd_ids": False, "media_size": [65536, 1048
 ARK_CONF = {**COMMON, "mix": ARK_MIX, "models": ARK_MODELS, "failure_reason": 0.0,
             "list_status": None, "create_status": None, "slim_items": False,
             "visible_days": 7, "queued_status": "queued", "create_answer_status": False,
-            "delete_refused_status": 409}
+            "delete_refused_status": 409, "insert_on_page": None}
 DEFAULTS = {
     "seed": 1,
     "epoch": None,
@@ -1044,6 +1044,12 @@ def ark_list(st, req):
     if status is not None and status not in allowed:
         return ark_error(400, "The parameter `filter.status` specified in the request is not "
                          "valid.", param="filter.status")
+    ins = prov.conf.get("insert_on_page")
+    if ins and page == int(ins.get("page", 0)):
+        # tasks made just now, at the head: every item moves down meanwhile
+        for _ in range(int(ins.get("n", 1))):
+            prov.create({"model": prov.conf["models"][0],
+                         "content": [{"type": "text", "text": "inserted"}]}, time.time())
     rows = prov.visible(now)
     if status:
         rows = [r for r in rows if r[2] == status]

@@ -381,6 +381,37 @@ TEST(list_pagination)
 	CHECK_INT(n, 0);
 }
 
+/* The first page says how many follow: the rest can be asked for at once. */
+static int page_count(long total, long *pages, int64_t *n_total)
+{
+	struct provider_page pg;
+	struct aifs_err err;
+	struct http_resp r = { .status = 200, .retry_after = -1 };
+	char *body = page_body(500, total);
+
+	r.body = body;
+	r.len = body ? strlen(body) : 0;
+	int rc = tfix_list(&provider_ark, &ark_pc, 0, 1, &r, &pg, &err);
+	*pages = pg.pages;
+	*n_total = pg.total;
+	provider_page_clear(&pg);
+	return rc;
+}
+
+TEST(list_says_how_many_pages)
+{
+	long pages;
+	int64_t total;
+
+	CHECK_INT(page_count(1200, &pages, &total), 0);
+	CHECK_INT(pages, 3);
+	CHECK_INT(total, 1200);
+	CHECK_INT(page_count(1000, &pages, &total), 0);
+	CHECK_INT(pages, 2);
+	CHECK_INT(page_count(-1, &pages, &total), 0); /* no total: unknown */
+	CHECK_INT(pages, 0);
+}
+
 TEST(list_empty)
 {
 	struct provider_page pg;
@@ -1254,7 +1285,8 @@ TEST(delete_answers)
 
 T_MAIN(T_CASE(ops_table), T_CASE(conf_keys), T_CASE(list_request), T_CASE(get_request), T_CASE(list_mixed_statuses),
        T_CASE(list_meta_is_the_item), T_CASE(list_meta_keeps_exact_values), T_CASE(list_relay_seed),
-       T_CASE(list_wrong_types_refused), T_CASE(list_pagination), T_CASE(list_empty),
+       T_CASE(list_wrong_types_refused), T_CASE(list_pagination), T_CASE(list_says_how_many_pages),
+       T_CASE(list_empty),
        T_CASE(list_malformed), T_CASE(get_rongcloud_seed), T_CASE(get_exact_numbers),
        T_CASE(get_wrong_answers), T_CASE(http_errors), T_CASE(http_error_messages),
        T_CASE(secrets_never_in_messages), T_CASE(list_digit_strings),

@@ -417,6 +417,28 @@ TEST(list_pagination)
 	CHECK_INT(n, 0);
 }
 
+TEST(list_says_how_many_pages)
+{
+	struct provider_page pg;
+	struct aifs_err err;
+	struct http_resp r = { .status = 200, .retry_after = -1 };
+	char *body = page_body(50, 7);
+
+	r.body = body;
+	r.len = body ? strlen(body) : 0;
+	CHECK_INT(tfix_list(&provider_chanjing, &cj_pc, 0, 1, &r, &pg, &err), 0);
+	CHECK_INT(pg.pages, 7);
+	CHECK_INT(pg.total, -1); /* page_info without total_count, no total */
+	provider_page_clear(&pg);
+	body = page_body(50, -1);
+	r.status = 200;
+	r.body = body;
+	r.len = body ? strlen(body) : 0;
+	CHECK_INT(tfix_list(&provider_chanjing, &cj_pc, 0, 1, &r, &pg, &err), 0);
+	CHECK_INT(pg.pages, 0);
+	provider_page_clear(&pg);
+}
+
 TEST(list_null_list_and_string_code)
 {
 	struct provider_page pg;
@@ -996,7 +1018,7 @@ TEST(create_codes)
 
 T_MAIN(T_CASE(ops_table), T_CASE(conf_keys), T_CASE(list_request), T_CASE(get_request), T_CASE(token_request),
        T_CASE(token_parse), T_CASE(token_parse_errors), T_CASE(token_refusal_hides_secrets),
-       T_CASE(list_seed), T_CASE(list_videos), T_CASE(list_pagination),
+       T_CASE(list_seed), T_CASE(list_videos), T_CASE(list_pagination), T_CASE(list_says_how_many_pages),
        T_CASE(list_null_list_and_string_code), T_CASE(list_malformed), T_CASE(get_video),
        T_CASE(get_multi_image), T_CASE(get_type_guessed), T_CASE(get_not_found),
        T_CASE(error_codes), T_CASE(error_messages), T_CASE(list_digit_strings),

@@ -26,7 +26,7 @@
 
 /* ---- the fake API: a table of tasks, counted calls, a delay ---- */
 
-#define FAKE_MAX 16
+#define FAKE_MAX 64
 
 struct api {
 	pthread_mutex_t mu;
@@ -36,6 +36,13 @@ struct api {
 	enum aifs_retry get_retry;
 	int gets, pages;       /* calls made */
 	unsigned delay_ms;     /* each call takes this long */
+	/* paged listings: newest (last added) first, page_size a page (0: one
+	 * page of everything); insert_n tasks join at the head when page
+	 * insert_at is answered; page 2 waits (at most 5 s) until page 3 has
+	 * been answered when hold is set, and overlapped says it was */
+	int page_size, insert_at, insert_n, inserted;
+	bool hold, overlapped, page3_asked;
+	pthread_cond_t cv;
 };
 
 static const struct provider_ops fake_ops = { .type = "fake", .n_listings = 1 };
@@ -102,10 +109,43 @@ int api_list_page(struct api *a, int listing, int page, unsigned flags, struct p
 	memset(out, 0, sizeof *out);
 	pthread_mutex_lock(&a->mu);
 	a->pages++;
+	if (page == 3) {
+		a->page3_asked = true;
+		pthread_cond_broadcast(&a->cv);
+	}
+	if (page == 2 && a->hold) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 5;
+		while (!a->page3_asked)
+			if (pthread_cond_timedwait(&a->cv, &a->mu, &until) == ETIMEDOUT)
+				break;
+		a->overlapped = a->page3_asked;
+	}
+	if (page == a->insert_at)
+		for (int i = 0; i < a->insert_n && a->n < FAKE_MAX; i++) {
+			snprintf(a->tasks[a->n].id, sizeof a->tasks[a->n].id, "new%d", a->inserted++);
+			a->tasks[a->n].st = TASK_QUEUED;
+			a->tasks[a->n].mtime = 2000;
+			a->n++;
+		}
 	out->tasks = calloc(FAKE_MAX, sizeof *out->tasks);
-	for (int i = 0; page == 1 && i < a->n; i++)
-		out->tasks[out->n_tasks++] = fake_task(a->tasks[i].id, a->tasks[i].st, a->tasks[i].mtime);
-	out->last = true;
+	if (a->page_size <= 0) {
+		for (int i = 0; page == 1 && i < a->n; i++)
+			out->tasks[out->n_tasks++] =
+				fake_task(a->tasks[i].id, a->tasks[i].st, a->tasks[i].mtime);
+		out->last = true;
+	} else {
+		int ps = a->page_size;
+		for (int r = (page - 1) * ps; r < page * ps && r < a->n; r++) {
+			int i = a->n - 1 - r; /* the newest first */
+			out->tasks[out->n_tasks++] =
+				fake_task(a->tasks[i].id, a->tasks[i].st, a->tasks[i].mtime);
+		}
+		out->pages = (a->n + ps - 1) / ps;
+		out->total = a->n;
+		out->last = page >= out->pages;
+	}
 	pthread_mutex_unlock(&a->mu);
 	return 0;
 }
@@ -222,6 +262,7 @@ static struct tree *fixture_new(struct fixture *fx, double ttl, size_t meta_max)
 {
 	memset(fx, 0, sizeof *fx);
 	pthread_mutex_init(&fx->api.mu, NULL);
+	pthread_cond_init(&fx->api.cv, NULL);
 	snprintf(fx->dir, sizeof fx->dir, "/tmp/aifs-test-tree-XXXXXX");
 	if (!mkdtemp(fx->dir))
 		return NULL;
@@ -401,6 +442,78 @@ TEST(a_listing_fills_every_task_and_refreshes_the_unfinished)
 	fixture_free(&fx);
 }
 
+/* Each of the n_ids ids appears in d exactly once; returns how many did. */
+static int count_once(const struct tree_dir *d, const struct api *a, int n_ids)
+{
+	int found = 0;
+	for (int i = 0; i < n_ids; i++) {
+		int seen = 0;
+		for (size_t k = 0; k < d->n; k++)
+			seen += strcmp(d->ents[k].name, a->tasks[i].id) == 0;
+		if (seen != 1)
+			fprintf(stderr, "  %s listed %d times\n", a->tasks[i].id, seen);
+		found += seen == 1;
+	}
+	return found;
+}
+
+TEST(the_pages_after_the_first_are_asked_for_at_once)
+{
+	struct fixture fx;
+	struct tree_dir *d = NULL;
+	CHECK(fixture_new(&fx, 10, 0));
+	for (int i = 0; i < 20; i++) {
+		char id[8];
+		snprintf(id, sizeof id, "t%02d", i);
+		fake_add(&fx.api, id, TASK_SUCCEEDED, 1000);
+	}
+	fx.api.page_size = 3; /* 7 pages */
+	fx.api.hold = true;
+	CHECK_INT(tree_opendir(fx.tree, PROV_INO, 0, &d), 0);
+	int once = count_once(d, &fx.api, 20);
+	size_t n = d->n;
+	tree_dir_free(d);
+	int pages = fx.api.pages;
+	bool overlapped = fx.api.overlapped;
+	fixture_free(&fx);
+	CHECK_INT(once, 20);
+	CHECK_INT(n, 21); /* and .new */
+	CHECK_INT(pages, 7); /* exactly ceil(20 / 3) */
+	CHECK(overlapped);   /* page 3 was asked for while page 2 was in flight */
+}
+
+TEST(tasks_coming_in_at_the_head_meanwhile_lose_or_double_nothing)
+{
+	for (int at = 2; at <= 7; at++) {
+		struct fixture fx;
+		struct tree_dir *d = NULL;
+		CHECK(fixture_new(&fx, 10, 0));
+		for (int i = 0; i < 20; i++) {
+			char id[8];
+			snprintf(id, sizeof id, "t%02d", i);
+			fake_add(&fx.api, id, TASK_SUCCEEDED, 1000);
+		}
+		fx.api.page_size = 3;
+		fx.api.insert_at = at; /* two new tasks push every item down by two */
+		fx.api.insert_n = 2;
+		/* at 2: page 3 is answered before tasks come in, page 2 after */
+		fx.api.hold = at == 2;
+		CHECK_INT(tree_opendir(fx.tree, PROV_INO, 0, &d), 0);
+		int once = count_once(d, &fx.api, 20);
+		int extra = 0;
+		for (size_t k = 0; k < d->n; k++)
+			extra += strncmp(d->ents[k].name, "new", 3) == 0;
+		tree_dir_free(d);
+		int pages = fx.api.pages;
+		fixture_free(&fx);
+		if (once != 20)
+			fprintf(stderr, "  insertion at page %d\n", at);
+		CHECK_INT(once, 20);
+		CHECK(extra <= 2);
+		CHECK(pages >= 8 && pages <= 14); /* 22 tasks: 8 pages, and some asked again */
+	}
+}
+
 TEST(the_metadata_cap_slims_the_least_recently_used)
 {
 	struct fixture fx;
@@ -456,5 +569,7 @@ T_MAIN(T_CASE(concurrent_lookups_of_one_id_cost_one_get),
        T_CASE(a_transient_failure_is_asked_again_at_once),
        T_CASE(a_task_without_a_time_gets_the_time_it_was_first_seen),
        T_CASE(a_listing_fills_every_task_and_refreshes_the_unfinished),
+       T_CASE(the_pages_after_the_first_are_asked_for_at_once),
+       T_CASE(tasks_coming_in_at_the_head_meanwhile_lose_or_double_nothing),
        T_CASE(the_metadata_cap_slims_the_least_recently_used),
        T_CASE(mkdir_registers_the_id_on_disk_before_it_returns))
