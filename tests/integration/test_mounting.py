@@ -171,3 +171,20 @@ def test_a_mountpoint_that_is_not_a_directory_is_refused():
         assert target in p.stderr, p.stderr
         assert not os.path.ismount(target)
     assert not daemons_of(plain)
+
+
+def test_pv_reports_progress_of_an_output_file():
+    need("pv")
+    f = fake({"ark": {"count": 3, "media_size": 4 << 20}})
+    m = Mount(f, providers=("volc",))
+    t = [t for t in f.tasks("ark") if (t.get("content") or {}).get("video_url")][0]
+    src = m.path("volc", t["id"], "video.mp4")
+    # -n: percentages, one a line, from the size stat gives; -f: even
+    # without a terminal
+    p = subprocess.run(["pv", "-n", "-f", "-i", "0.1", src], capture_output=True, timeout=60,
+                       stdin=subprocess.DEVNULL)
+    assert p.returncode == 0, p.stderr
+    assert len(p.stdout) == os.stat(src).st_size == 4 << 20
+    steps = [int(x) for x in p.stderr.split()]
+    assert steps and steps[-1] == 100, steps
+    assert all(0 <= a <= b <= 100 for a, b in zip(steps, steps[1:])), steps
