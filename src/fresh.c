@@ -149,6 +149,7 @@ struct list_run {
 	struct tprov *p;
 	unsigned stamp;
 	size_t pages;
+	struct aifs_err err;   /* the call that failed */
 };
 
 static int take_page(struct list_run *lr, struct provider_page *pg, double now)
@@ -181,7 +182,6 @@ static int list_all(struct list_run *lr)
 {
 	struct tprov *p = lr->p;
 	const struct provider_ops *ops = api_ops(p->api);
-	struct aifs_err err;
 	int rc = 0;
 
 	for (int l = 0; l < ops->n_listings && !rc; l++) {
@@ -189,7 +189,7 @@ static int list_all(struct list_run *lr)
 			struct provider_page pg;
 			if (page > MAX_PAGES)
 				return -EIO;
-			rc = api_list_page(p->api, l, page, &pg, &err);
+			rc = api_list_page(p->api, l, page, &pg, &lr->err);
 			lr->pages++;
 			if (rc) {
 				provider_page_clear(&pg);
@@ -241,8 +241,9 @@ int fresh_listing(struct tprov *p, int flags)
 				p->list_unfinished++;
 		}
 	} else if (rc == -EOPNOTSUPP && p->pc->list == LIST_AUTO) {
-		log_msg(LOGL_INFO, "%s: the API cannot list tasks; listing the known ids",
-			p->pc->name);
+		/* SPEC list = auto; also the first sign of a wrong base_url */
+		log_msg(LOGL_WARN, "%s: the API cannot list tasks (%s); listing the known ids",
+			p->pc->name, lr.err.msg);
 		p->can_list = false;
 		rc = 0;
 	} else if (rc == -EOPNOTSUPP) {

@@ -11,7 +11,8 @@ import os
 import shutil
 import signal
 import subprocess
-import tempfile
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from harness import AIFS, Mount, Skip, fake, pid_alive, wait_for
 
@@ -188,3 +189,48 @@ def test_pv_reports_progress_of_an_output_file():
     steps = [int(x) for x in p.stderr.split()]
     assert steps and steps[-1] == 100, steps
     assert all(0 <= a <= b <= 100 for a, b in zip(steps, steps[1:])), steps
+
+
+class _Html404(BaseHTTPRequestHandler):
+    """A web server that is not the API: every path is an HTML 404."""
+
+    def do_GET(self):
+        body = b"<html><body><h1>404 Not Found</h1></body></html>\n"
+        self.send_response(404)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_wrong_base_url_is_named_in_the_log():
+    f = fake({"rong": {"count": 3}})
+    web = ThreadingHTTPServer(("127.0.0.1", 0), _Html404)
+    th = threading.Thread(target=web.serve_forever, daemon=True)
+    th.start()
+    try:
+        bad = f"http://127.0.0.1:{web.server_address[1]}/api/v3"
+        key = f.credentials("ark")["api_key"]
+        # type is case-insensitive: Ark as the vendor spells it
+        conf = ("qps = 50\n[typo]\ntype = Ark\n"
+                f"base_url = {bad}\napi_key = {key}\n"
+                f"[rong]\ntype = ark\nbase_url = {f.base('rong')}\n"
+                f"api_key = {f.credentials('rong')['api_key']}\n")
+        m = Mount(f, conf_text=conf)
+        assert m.ls("typo") == [] and m.ls("rong") == []
+        tried = f"{bad}/contents/generations/tasks"
+        wait_for(lambda: tried in m.log(), 10, "the warning about the typo provider")
+        line = [ln for ln in m.log().splitlines() if tried in ln][0]
+        assert "warn" in line and "typo:" in line and "base_url is probably wrong" in line, line
+        # the API's own 404: it cannot list; nothing is said of base_url
+        wait_for(lambda: "rong: the API cannot list" in m.log(), 10, "the rong warning")
+        line = [ln for ln in m.log().splitlines() if "rong: the API cannot list" in ln][0]
+        assert f"{f.base('rong')}/contents/generations/tasks answers HTTP 404" in line, line
+        assert "base_url" not in line, line
+    finally:
+        web.shutdown()
+        web.server_close()
+        th.join(5)
