@@ -279,8 +279,11 @@ static void ark_no_listing(const struct provider_conf *pc, long status, struct a
 {
 	char msg[sizeof err->msg];
 	bool api_said = err->pcode[0] != '\0';
+	/* the path only: the host part may hold a user name and password */
+	const char *path = strstr(pc->base_url, "://");
+	path = path ? strchr(path + 3, '/') : NULL;
 
-	snprintf(msg, sizeof msg, "GET %s%s answers HTTP %ld%s", pc->base_url, ARK_TASKS_PATH,
+	snprintf(msg, sizeof msg, "GET %s%s answers HTTP %ld%s", path ? path : "", ARK_TASKS_PATH,
 		 status, api_said ? "" : ", not with the API's own error: base_url is probably wrong");
 	aifs_text_cut(err->msg, sizeof err->msg, msg);
 }
