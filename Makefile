@@ -67,14 +67,17 @@ lint:
 	@! grep -ln '"aifs/fs.h"' src/*.c src/provider/*.c include/aifs/*.h | grep -v -E '^src/(fs|main).c$$' | grep . || { echo 'fs.h outside fs/main'; false; }
 	@! grep -ln -E '"aifs/(fs|tree|media|blobcache|api).h"' src/provider/*.c | grep . || { echo 'a provider reaching up'; false; }
 	@echo 'lint: include boundaries hold'
+	@mandoc -T lint -W warning man/aifs.1 man/aifs.conf.5 && echo 'lint: man pages clean'
 
 install: aifs
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
 	install -m 755 aifs $(DESTDIR)$(BINDIR)/aifs
 	install -m 644 man/aifs.1 $(DESTDIR)$(MANDIR)/man1/aifs.1
+	install -m 644 man/aifs.conf.5 $(DESTDIR)$(MANDIR)/man5/aifs.conf.5
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/aifs $(DESTDIR)$(MANDIR)/man1/aifs.1
+	rm -f $(DESTDIR)$(BINDIR)/aifs $(DESTDIR)$(MANDIR)/man1/aifs.1 \
+		$(DESTDIR)$(MANDIR)/man5/aifs.conf.5
 
 clean:
 	rm -rf build build-* aifs

@@ -97,6 +97,10 @@ static void usage(FILE *f)
 		"Create a task by writing its request into PROVIDER/.new/LABEL.json (exactly\n"
 		"once; close says how it went), wait for it with cat TASK/.wait, cancel it\n"
 		"with rmdir PROVIDER/ID.\n"
+		"SOURCE, if given, is the word aifs or the config file (as -o config=), as\n"
+		"mount -t fuse.aifs SOURCE MOUNTPOINT and an fstab line pass it; mount(8)'s\n"
+		"own options (_netdev, noauto, user, users, nofail, x-systemd.*) are ignored.\n"
+		"MOUNTPOINT/.aifs/stats: API requests, cache and download totals.\n"
 		"Unmount with: fusermount3 -u MOUNTPOINT\n"
 		"\n"
 		"aifs options:\n"
@@ -125,7 +129,7 @@ static void usage(FILE *f)
 		"    -o allow_other, -o ro, ...   as for every FUSE filesystem\n"
 		"\n"
 		"SIGHUP drops cached listings and unfinished task states and reopens the log.\n"
-		"See aifs(1).\n");
+		"See aifs(1), and aifs.conf(5) for the config file.\n");
 }
 
 static int number_opt(const char *name, const char *val, double *out, double min)
