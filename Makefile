@@ -69,6 +69,13 @@ lint:
 	@echo 'lint: include boundaries hold'
 	@mandoc -T lint -W warning man/aifs.1 man/aifs.conf.5 && echo 'lint: man pages clean'
 
+# contrib/aifs.service as systemd reads it, with this build's binary in
+# ExecStart (verify checks that every command exists)
+verify-unit: aifs
+	@d=$$(mktemp -d) && sed 's#/usr/local/bin/aifs#$(CURDIR)/aifs#' contrib/aifs.service >$$d/aifs.service && \
+	systemd-analyze verify --man=no $$d/aifs.service; rc=$$?; rm -rf $$d; \
+	test $$rc = 0 && echo 'verify-unit: contrib/aifs.service is sound'
+
 install: aifs
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
 	install -m 755 aifs $(DESTDIR)$(BINDIR)/aifs
@@ -82,7 +89,7 @@ uninstall:
 clean:
 	rm -rf build build-* aifs
 
-.PHONY: all units check demo lint install uninstall clean
+.PHONY: all units check demo lint verify-unit install uninstall clean
 # keep the objects of the unit tests: no rm lines after the test summary
 .SECONDARY:
 -include $(shell find build* -name '*.d' 2>/dev/null)

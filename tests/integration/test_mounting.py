@@ -235,3 +235,82 @@ def test_a_wrong_base_url_is_named_in_the_log():
         web.shutdown()
         web.server_close()
         th.join(5)
+
+
+def unit_commands(path):
+    """The unit's [Service] commands: key -> [argv], '-' prefixes kept."""
+    out = {}
+    section = None
+    with open(path) as u:
+        for line in u:
+            line = line.strip()
+            if line.startswith("["):
+                section = line
+            elif section == "[Service]" and line.startswith("Exec") and "=" in line:
+                k, v = line.split("=", 1)
+                out.setdefault(k, []).append(v.split())
+    return out
+
+
+def test_the_systemd_user_unit_starts_reloads_and_stops_the_mount():
+    """contrib/aifs.service's own commands, run as systemd would run them
+    for a user whose home is a temporary directory: %h expanded, $MAINPID
+    the daemon. systemd-analyze verify checks the unit itself."""
+    unit = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))), "contrib", "aifs.service")
+    cmds = unit_commands(unit)
+    start = cmds["ExecStart"][0]
+    assert start[0] == "/usr/local/bin/aifs" and "-f" in start and start[-1] == "%h/tasks"
+    f = fake({"ark": {"count": 4}})
+    m = Mount(f, providers=("volc",), start=False)
+    home = os.path.join(m.dir, "home")
+    os.makedirs(os.path.join(home, ".config", "aifs"))
+    shutil.copy(m.conf, os.path.join(home, ".config", "aifs", "aifs.conf"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "AIFS_"))}
+    env["HOME"] = home
+    tasks = os.path.join(home, "tasks")
+
+    def argv(cmd, pid=None):
+        cmd = [a.replace("%h", home).replace("$MAINPID", str(pid)) for a in cmd]
+        if cmd[0].startswith("/usr/local/bin/aifs"):
+            cmd[0] = AIFS
+        return cmd
+
+    for pre in cmds.get("ExecStartPre", []):
+        ignore = pre[0].startswith("-")
+        pre = [pre[0].lstrip("-"), *pre[1:]]
+        p = subprocess.run(argv(pre), env=env, capture_output=True, timeout=15)
+        assert ignore or p.returncode == 0, (pre, p.stderr)
+    daemon = subprocess.Popen(argv(start), env=env, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_for(lambda: os.path.ismount(tasks) or daemon.poll() is not None, 10, "the mount")
+        assert daemon.poll() is None, daemon.stderr.read()
+        assert len([n for n in os.listdir(os.path.join(tasks, "volc")) if n[0] != "."]) == 4
+        # ExecReload: SIGHUP, taken, and the mount stays
+        lists = f.counter("ark.list")
+        subprocess.run(argv(cmds["ExecReload"][0], daemon.pid), check=True, timeout=15)
+        wait_for(lambda: (os.listdir(os.path.join(tasks, "volc")) and
+                          f.counter("ark.list") > lists), 10, "a listing after the reload")
+        assert daemon.poll() is None
+        # the cache went where a user's goes
+        assert os.path.isdir(os.path.join(home, ".cache", "aifs"))
+        # ExecStop: unmounted, exit 0
+        subprocess.run(argv(cmds["ExecStop"][0], daemon.pid), check=True, timeout=15)
+        assert daemon.wait(timeout=15) == 0, daemon.stderr.read()
+        assert not os.path.ismount(tasks)
+    finally:
+        if daemon.poll() is None:
+            daemon.terminate()
+            daemon.wait(timeout=15)
+        if os.path.ismount(tasks):
+            subprocess.run(["fusermount3", "-u", "-z", tasks], timeout=15)
+    if shutil.which("systemd-analyze"):
+        unitdir = os.path.join(m.dir, "unit")
+        os.mkdir(unitdir)
+        with open(unit) as src, open(os.path.join(unitdir, "aifs.service"), "w") as dst:
+            dst.write(src.read().replace("/usr/local/bin/aifs", AIFS))
+        p = subprocess.run(["systemd-analyze", "verify", "--man=no",
+                            os.path.join(unitdir, "aifs.service")],
+                           capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0, p.stdout + p.stderr
