@@ -63,6 +63,11 @@ static int open_cache(struct aifs *a, struct aifs_err *err)
 	return aifs_err_set(err, rc, "cannot open the cache in %s: %s", dir, strerror(-rc));
 }
 
+static const char *cluster_state_text(void *cluster)
+{
+	return cluster_state_name(cluster_state(cluster));
+}
+
 struct aifs *aifs_new(struct aifs_conf *conf, atomic_uint *hup, struct aifs_err *err)
 {
 	struct aifs *a = calloc(1, sizeof *a);
@@ -108,6 +113,8 @@ struct aifs *aifs_new(struct aifs_conf *conf, atomic_uint *hup, struct aifs_err 
 		goto nomem;
 	if (!(a->tree = tree_new(&a->conf, a->provs, a->n_provs, a->media, hup, err)))
 		goto fail;
+	if (a->cluster) /* .aifs/stats: "on" or "degraded" */
+		tree_set_cluster(a->tree, cluster_state_text, a->cluster);
 	return a;
 nomem:
 	aifs_err_set(err, -ENOMEM, "out of memory");

@@ -49,11 +49,15 @@ struct api {
 	bool token_busy;       /* a token request is under way */
 	char *refused;         /* the last token the API refused (cluster mode) */
 	unsigned rand_state;
+	/* .aifs/stats: what was sent, and how it went */
+	_Atomic uint64_t sent[API_EP_N];
+	_Atomic uint64_t throttled, failed;
 };
 
 /* What one kind of call needs: build the request, parse the answer. */
 struct call {
 	const char *what; /* for logs */
+	enum api_endpoint ep;
 	int (*build)(struct api *a, const struct call *c, const char *cred, struct http_req *r);
 	int (*parse)(struct api *a, const struct call *c, const struct http_resp *resp,
 		     struct aifs_err *err);
@@ -68,6 +72,30 @@ struct call {
 	struct buf *keep; /* cluster mode: the answer's bytes, to share */
 	long *keep_status;
 };
+
+static void count(_Atomic uint64_t *c)
+{
+	atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
+}
+
+/* A public call's outcome, counted once (a token's failure is its caller's). */
+static int counted(struct api *a, int rc)
+{
+	if (rc && rc != -ENOENT && rc != -ECANCELED)
+		count(&a->failed);
+	return rc;
+}
+
+void api_counts(const struct api *a, struct api_counts *out)
+{
+	memset(out, 0, sizeof *out);
+	for (int i = 0; i < API_EP_N; i++) {
+		out->by_endpoint[i] = atomic_load_explicit(&a->sent[i], memory_order_relaxed);
+		out->requests += out->by_endpoint[i];
+	}
+	out->throttled = atomic_load_explicit(&a->throttled, memory_order_relaxed);
+	out->errors = atomic_load_explicit(&a->failed, memory_order_relaxed);
+}
 
 static bool uses_token_exchange(const struct api *a)
 {
@@ -275,6 +303,7 @@ static int perform(struct api *a, const struct call *c, const char *cred, struct
 		aifs_err_set(err, rc, "unmounting");
 		goto out;
 	}
+	count(&a->sent[c->ep]);
 	rc = http_perform(a->http, &a->hopts, &req, &resp, err);
 	if (rc) {
 		err->retry = rc == -EPROTO || rc == -ENOMEM || rc == -ECANCELED ? AIFS_RETRY_NO
@@ -286,6 +315,8 @@ static int perform(struct api *a, const struct call *c, const char *cred, struct
 	rc = c->parse(a, c, &resp, err);
 	if (rc && err->http_status == 0)
 		err->http_status = resp.status;
+	if (rc && err->retry == AIFS_RETRY_THROTTLED)
+		count(&a->throttled);
 	if (c->keep) {
 		c->keep->len = 0;
 		*c->keep_status = buf_append(c->keep, resp.body, resp.len) ? 0 : resp.status;
@@ -330,8 +361,9 @@ static bool token_usable(const char *token, int64_t expires, const char *refused
 static int token_obtain(struct api *a, const char *refused, char **token, int64_t *expires,
 			struct aifs_err *err)
 {
-	struct call c = { .what = "POST /open/v1/access_token", .build = token_build,
-			  .parse = token_parse, .token_out = token, .expires_out = expires };
+	struct call c = { .what = "POST /open/v1/access_token", .ep = API_EP_TOKEN,
+			  .build = token_build, .parse = token_parse, .token_out = token,
+			  .expires_out = expires };
 	double secs = api_deadline(a) / 2;
 	char lease[17];
 	int held = -EAGAIN, rc;
@@ -497,13 +529,13 @@ int api_list_page(struct api *a, int listing, int page, unsigned flags, struct p
 {
 	char what[64];
 	snprintf(what, sizeof what, "list %d page %d", listing, page);
-	struct call c = { .what = what, .build = list_build, .parse = list_parse,
+	struct call c = { .what = what, .ep = API_EP_LIST, .build = list_build, .parse = list_parse,
 			  .uses_token = true, .listing = listing, .page = page, .page_out = out };
 	char key[48];
 	double age;
 	memset(out, 0, sizeof *out);
 	snprintf(key, sizeof key, "list:%d:%d", listing, page);
-	int rc = run_shared(a, &c, key, flags, &age, err);
+	int rc = counted(a, run_shared(a, &c, key, flags, &age, err));
 	out->age = age;
 	if (rc == 0 && out->skipped)
 		log_msg(LOGL_WARN, "%s: %s: %zu item(s) left out; %s", a->pc->name, what,
@@ -531,12 +563,12 @@ int api_get(struct api *a, const char *id, unsigned flags, struct task_info **ou
 	double dummy;
 	aifs_text_cut(shown, sizeof shown, id); /* 64 bytes at most, and "..." */
 	snprintf(what, sizeof what, "get %s", shown);
-	struct call c = { .what = what, .build = get_build, .parse = get_parse,
+	struct call c = { .what = what, .ep = API_EP_GET, .build = get_build, .parse = get_parse,
 			  .uses_token = true, .id = id, .task_out = out };
 	*out = NULL;
 	if (asprintf(&key, "get:%s", id) < 0)
 		return aifs_err_set(err, -ENOMEM, "out of memory");
-	int rc = run_shared(a, &c, key, flags, age ? age : &dummy, err);
+	int rc = counted(a, run_shared(a, &c, key, flags, age ? age : &dummy, err));
 	free(key);
 	return rc;
 }
@@ -601,6 +633,7 @@ static int create_once(struct api *a, const char *body, size_t len, const char *
 		aifs_err_set(err, rc, "unmounting");
 		goto out;
 	}
+	count(&a->sent[API_EP_CREATE]);
 	rc = http_perform(a->http, &a->hopts, &req, &resp, err);
 	if (rc) {
 		err->retry = AIFS_RETRY_NO;
@@ -613,6 +646,8 @@ static int create_once(struct api *a, const char *body, size_t len, const char *
 	rc = a->ops->create_parse(a->pc, &resp, id, err);
 	if (rc && err->http_status == 0)
 		err->http_status = resp.status;
+	if (rc && err->retry == AIFS_RETRY_THROTTLED)
+		count(&a->throttled);
 	if (rc == 0 || err->retry == AIFS_RETRY_NO)
 		*fate = CREATE_FINAL;
 	else if (err->retry == AIFS_RETRY_REAUTH)
@@ -648,8 +683,8 @@ static int create_unknown(struct api *a, struct aifs_err *err, bool *unknown)
 	return -EIO;
 }
 
-int api_create(struct api *a, const char *body, size_t len, char **id, bool *unknown,
-	       struct aifs_err *err)
+static int create(struct api *a, const char *body, size_t len, char **id, bool *unknown,
+		  struct aifs_err *err)
 {
 	const struct tunables *t = &a->pc->tun;
 	bool reauthed = false;
@@ -711,6 +746,12 @@ int api_create(struct api *a, const char *body, size_t len, char **id, bool *unk
 	}
 }
 
+int api_create(struct api *a, const char *body, size_t len, char **id, bool *unknown,
+	       struct aifs_err *err)
+{
+	return counted(a, create(a, body, len, id, unknown, err));
+}
+
 /* ---- deleting ---- */
 
 /* A delete across the attempts of run(): whether one of them may have done
@@ -759,7 +800,7 @@ int api_delete(struct api *a, const char *id, struct aifs_err *err)
 		return aifs_err_set(err, -EPERM, "%s has no cancel or delete", a->ops->type);
 	aifs_text_cut(shown, sizeof shown, id);
 	snprintf(what, sizeof what, "delete %s", shown);
-	struct call c = { .what = what, .build = delete_build, .parse = delete_parse,
-			  .uses_token = true, .id = id, .ctx = &st };
-	return run(a, &c, err);
+	struct call c = { .what = what, .ep = API_EP_DELETE, .build = delete_build,
+			  .parse = delete_parse, .uses_token = true, .id = id, .ctx = &st };
+	return counted(a, run(a, &c, err));
 }

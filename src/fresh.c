@@ -156,6 +156,7 @@ struct list_run {
 	unsigned stamp;
 	atomic_size_t pages;      /* requests made */
 	atomic_llong age_ms;      /* of the oldest page: another mount's answers are */
+	struct aifs_err err;      /* the first page's failure */
 };
 
 static int take_page(struct list_run *lr, struct provider_page *pg, double now)
@@ -195,6 +196,8 @@ static int fetch_page(struct list_run *lr, int listing, long page, long *pages, 
 	int rc = api_list_page(p->api, listing, (int)page, lr->flags, &pg, &err);
 	atomic_fetch_add_explicit(&lr->pages, 1, memory_order_relaxed);
 	if (rc) {
+		if (page == 1) /* asked alone: no other thread writes it */
+			lr->err = err;
 		provider_page_clear(&pg);
 		return rc;
 	}
@@ -381,8 +384,9 @@ int fresh_listing(struct tprov *p, int flags)
 				p->list_unfinished++;
 		}
 	} else if (rc == -EOPNOTSUPP && p->pc->list == LIST_AUTO) {
-		log_msg(LOGL_INFO, "%s: the API cannot list tasks; listing the known ids",
-			p->pc->name);
+		/* SPEC list = auto; also the first sign of a wrong base_url */
+		log_msg(LOGL_WARN, "%s: the API cannot list tasks (%s); listing the known ids",
+			p->pc->name, lr.err.msg);
 		p->can_list = false;
 		rc = 0;
 	} else if (rc == -EOPNOTSUPP) {

@@ -34,10 +34,11 @@ static atomic_uint hup_count;
 struct cli {
 	char *config, *cache_dir, *cache_max, *redis;
 	char *ttl, *qps, *burst, *retries, *timeout, *meta_max, *log;
-	int help, version;
+	char *args[2]; /* the non-option arguments: [SOURCE] MOUNTPOINT */
+	int n_args, help, version;
 };
 
-enum { KEY_HELP, KEY_VERSION };
+enum { KEY_HELP, KEY_VERSION, KEY_MOUNT_ONLY };
 
 #define OPT(t, f) { t, offsetof(struct cli, f), 0 }
 static const struct fuse_opt cli_spec[] = {
@@ -45,6 +46,14 @@ static const struct fuse_opt cli_spec[] = {
 	OPT("ttl=%s", ttl),         OPT("qps=%s", qps),             OPT("burst=%s", burst),
 	OPT("retries=%s", retries), OPT("timeout=%s", timeout),     OPT("meta_max=%s", meta_max),
 	OPT("log=%s", log),         OPT("redis=%s", redis),
+	/* mount(8)'s and fstab's own words, which mount.fuse3 passes on: they
+	 * mean nothing to a FUSE filesystem (rw, dev, suid, exec are libfuse's) */
+	FUSE_OPT_KEY("_netdev", KEY_MOUNT_ONLY),  FUSE_OPT_KEY("auto", KEY_MOUNT_ONLY),
+	FUSE_OPT_KEY("noauto", KEY_MOUNT_ONLY),   FUSE_OPT_KEY("user", KEY_MOUNT_ONLY),
+	FUSE_OPT_KEY("nouser", KEY_MOUNT_ONLY),   FUSE_OPT_KEY("users", KEY_MOUNT_ONLY),
+	FUSE_OPT_KEY("owner", KEY_MOUNT_ONLY),    FUSE_OPT_KEY("group", KEY_MOUNT_ONLY),
+	FUSE_OPT_KEY("nofail", KEY_MOUNT_ONLY),   FUSE_OPT_KEY("defaults", KEY_MOUNT_ONLY),
+	FUSE_OPT_KEY("comment=", KEY_MOUNT_ONLY),
 	FUSE_OPT_KEY("-h", KEY_HELP),       FUSE_OPT_KEY("--help", KEY_HELP),
 	FUSE_OPT_KEY("-V", KEY_VERSION),    FUSE_OPT_KEY("--version", KEY_VERSION),
 	FUSE_OPT_END
@@ -53,8 +62,21 @@ static const struct fuse_opt cli_spec[] = {
 static int cli_key(void *data, const char *arg, int key, struct fuse_args *outargs)
 {
 	struct cli *c = data;
-	(void)arg;
 	(void)outargs;
+	if (key == KEY_MOUNT_ONLY)
+		return 0;
+	if (key == FUSE_OPT_KEY_OPT && !strncmp(arg, "x-", 2))
+		return 0; /* x-systemd.automount, x-gvfs-show, ...: for mount(8) and systemd */
+	if (key == FUSE_OPT_KEY_NONOPT) {
+		if (c->n_args == 2) {
+			fprintf(stderr, "aifs: too many arguments: '%s'\n", arg);
+			return -1;
+		}
+		if (!(c->args[c->n_args] = strdup(arg)))
+			return -1;
+		c->n_args++;
+		return 0; /* given back to FUSE once it is known which is which */
+	}
 	if (key == KEY_HELP) {
 		c->help = 1;
 		return 0;
@@ -69,13 +91,17 @@ static int cli_key(void *data, const char *arg, int key, struct fuse_args *outar
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: aifs [options] MOUNTPOINT\n"
+		"usage: aifs [options] [SOURCE] MOUNTPOINT\n"
 		"\n"
 		"Mounts AI content-generation task APIs: one directory per provider in the\n"
 		"config, one subdirectory per task with status, meta.json, error and outputs.\n"
 		"Create a task by writing its request into PROVIDER/.new/LABEL.json (exactly\n"
 		"once; close says how it went), wait for it with cat TASK/.wait, cancel it\n"
 		"with rmdir PROVIDER/ID.\n"
+		"SOURCE, if given, is the word aifs or the config file (as -o config=), as\n"
+		"mount -t fuse.aifs SOURCE MOUNTPOINT and an fstab line pass it; mount(8)'s\n"
+		"own options (_netdev, noauto, user, users, nofail, x-systemd.*) are ignored.\n"
+		"MOUNTPOINT/.aifs/stats: API requests, cache and download totals.\n"
 		"Unmount with: fusermount3 -u MOUNTPOINT\n"
 		"\n"
 		"aifs options:\n"
@@ -107,7 +133,7 @@ static void usage(FILE *f)
 		"    -o allow_other, -o ro, ...   as for every FUSE filesystem\n"
 		"\n"
 		"SIGHUP drops cached listings and unfinished task states and reopens the log.\n"
-		"See aifs(1).\n");
+		"See aifs(1), and aifs.conf(5) for the config file.\n");
 }
 
 static int number_opt(const char *name, const char *val, double *out, double min)
@@ -166,6 +192,44 @@ static void mask_secrets(int argc, char *argv[])
 		for (char *p = argv[i]; (p = strstr(p, "redis=")); )
 			for (p += 6; *p && *p != ','; p++)
 				*p = '*';
+}
+
+/* SPEC: aifs [SOURCE] MOUNTPOINT. SOURCE is what mount.fuse3 passes on
+ * from fstab or mount -t fuse.aifs: the word aifs, or the config file. The
+ * mountpoint goes back to FUSE's arguments; *fsname is what mount(8) and
+ * df show as the source. -1 after saying what was wrong. */
+static int take_source(struct cli *c, struct fuse_args *args, const char **fsname)
+{
+	*fsname = "aifs";
+	if (c->n_args == 0)
+		return 0;
+	if (c->n_args == 2 && strcmp(c->args[0], "aifs") != 0) {
+		if (c->config) {
+			fprintf(stderr, "aifs: the config file is given twice: as SOURCE %s and as "
+					"-o config=%s\n", c->args[0], c->config);
+			return -1;
+		}
+		c->config = c->args[0];
+		c->args[0] = NULL;
+		if (!strpbrk(c->config, ",\\"))
+			*fsname = c->config; /* as the fstab line says, so mount -a sees it there */
+	}
+	return fuse_opt_add_arg(args, c->args[c->n_args - 1]) ? -1 : 0;
+}
+
+/* SPEC: a MOUNTPOINT that is not a directory is a configuration error. */
+static int check_mountpoint(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st)) {
+		fprintf(stderr, "aifs: mountpoint %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "aifs: mountpoint %s is not a directory\n", path);
+		return -1;
+	}
+	return 0;
 }
 
 /* The cache directory must exist, be ours and be private before we fork. */
@@ -249,7 +313,7 @@ int main(int argc, char *argv[])
 	struct aifs *aifs = NULL;
 	struct fs *fs = NULL;
 	struct fuse_session *se = NULL;
-	int status = 1, mounted = 0, curl_ready = 0;
+	int status = 1, mounted = 0, curl_ready = 0, rc;
 	size_t n_providers = 0;
 	size_t ops_size;
 
@@ -276,13 +340,23 @@ int main(int argc, char *argv[])
 		status = 0;
 		goto out;
 	}
-	if (fuse_opt_insert_arg(&args, 1, "-ofsname=aifs,subtype=aifs") ||
-	    fuse_parse_cmdline(&args, &cmd))
+	const char *fsname;
+	char *names = NULL;
+	if (take_source(&cli, &args, &fsname) ||
+	    asprintf(&names, "-ofsname=%s,subtype=aifs", fsname) < 0) {
+		names = NULL;
+		goto out;
+	}
+	rc = fuse_opt_insert_arg(&args, 1, names) || fuse_parse_cmdline(&args, &cmd);
+	free(names);
+	if (rc)
 		goto out;
 	if (!cmd.mountpoint) {
 		usage(stderr);
 		goto out;
 	}
+	if (check_mountpoint(cmd.mountpoint))
+		goto out;
 	if (cli_to_conf(&cli, &conf))
 		goto out;
 	if (config_load(&conf, &err)) {
@@ -362,6 +436,8 @@ out:
 	free(cli.meta_max);
 	free(cli.log);
 	secret_free(cli.redis);
+	free(cli.args[0]);
+	free(cli.args[1]);
 	fuse_opt_free_args(&args);
 	return status;
 }

@@ -327,6 +327,7 @@ static int dl_flush(struct dl_sink *s)
 	} else if ((rc = blob_pwrite(f->blob, s->buf, s->buf_len, s->written))) {
 		aifs_err_set(s->err, rc, "cache write: %s", strerror(-rc));
 	} else {
+		atomic_fetch_add_explicit(&f->m->downloaded, s->buf_len, memory_order_relaxed);
 		s->written += s->buf_len;
 		s->buf_len = 0;
 		if ((rc = dl_mark(s)))
@@ -598,6 +599,8 @@ int media_read_fd(struct media_file *f, struct media_cursor *cur, size_t size, o
 	pthread_mutex_unlock(&f->mu);
 	if (rc)
 		pthread_rwlock_unlock(&f->gen_lock);
+	else
+		atomic_fetch_add_explicit(&f->m->served, size, memory_order_relaxed);
 	*len = size;
 	return rc;
 }
@@ -672,6 +675,8 @@ ssize_t media_read(struct media_file *f, struct media_cursor *cur, char *buf, si
 	pthread_mutex_unlock(&f->mu);
 	ssize_t n = rc ? rc : blob_pread(f->blob, buf, size, (uint64_t)off);
 	pthread_rwlock_unlock(&f->gen_lock);
+	if (n > 0)
+		atomic_fetch_add_explicit(&f->m->served, (uint64_t)n, memory_order_relaxed);
 	return n;
 }
 

@@ -29,6 +29,8 @@ struct media {
 	int probing;              /* probes under way, at most o.probes */
 	struct strmap files;      /* key -> struct media_file, open or downloading */
 	atomic_bool stopping;     /* unmounting: queued downloads are dropped */
+	_Atomic uint64_t downloaded; /* bytes written into the cache by downloads */
+	_Atomic uint64_t served;     /* bytes handed to readers from the cache */
 };
 
 /* Returns a new media_out holding size and validator (free with

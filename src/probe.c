@@ -180,3 +180,13 @@ int media_probe(struct media *m, const char *key, size_t key_len, const struct m
 		rc = aifs_err_set(err, -ENOMEM, "out of memory");
 	return rc;
 }
+
+/* Here rather than in media.c, which is full: the counts are atomics that
+ * media.c bumps, and the cache's own totals. */
+void media_counts(struct media *m, struct media_counts *out)
+{
+	out->downloaded = atomic_load_explicit(&m->downloaded, memory_order_relaxed);
+	out->served = atomic_load_explicit(&m->served, memory_order_relaxed);
+	out->cache_bytes = blobcache_used(m->cache);
+	out->archived_bytes = blobcache_archived(m->cache);
+}

@@ -290,8 +290,10 @@ static int lookup(struct tree *t, uint64_t parent, const char *name, int flags,
 				dir_attr(out, 2 + i, 0755, t->mount_time, FINISHED_TIMEOUT);
 				return 0;
 			}
-		return -ENOENT;
+		return stats_lookup(t, parent, name, out); /* .aifs, or none */
 	}
+	if (stats_ino(parent))
+		return stats_lookup(t, parent, name, out);
 	if ((p = prov_dir(t, parent)) && !strcmp(name, ".new")) {
 		pthread_mutex_lock(&p->mu);
 		rc = labels_attr(p, new_ino(p), out);
@@ -354,6 +356,8 @@ static int getattr_(struct tree *t, uint64_t ino, int flags, struct tree_attr *o
 		dir_attr(out, ino, 0755, t->mount_time, FINISHED_TIMEOUT);
 		return 0;
 	}
+	if (stats_ino(ino))
+		return stats_getattr(t, ino, out);
 	struct tprov *lp = tree_label_prov(t, ino);
 	if (lp) {
 		pthread_mutex_lock(&lp->mu);
@@ -462,6 +466,10 @@ static int opendir_(struct tree *t, uint64_t ino, int flags, struct tree_dir **o
 	if (ino == TREE_ROOT_INO) {
 		for (size_t i = 0; i < t->n_provs && !rc; i++)
 			rc = tree_dir_add(d, &cap, t->provs[i].pc->name, 2 + i, S_IFDIR);
+		if (!rc)
+			rc = stats_readdir(ino, d, &cap);
+	} else if (stats_ino(ino)) {
+		rc = stats_readdir(ino, d, &cap);
 	} else if ((p = new_dir(t, ino))) {
 		pthread_mutex_lock(&p->mu);
 		rc = labels_readdir(p, d, &cap);
@@ -537,6 +545,12 @@ int tree_open(struct tree *t, uint64_t ino, int flags, int oflags, struct tree_f
 	if (!f)
 		return -ENOMEM;
 	atomic_init(&f->refs, 1);
+	if (stats_ino(ino)) {
+		*keep_cache = false;
+		*direct = true; /* rendered at each open: the size changes */
+		rc = stats_open(t, ino, oflags, f);
+		goto done;
+	}
 	if ((lp = tree_label_prov(t, ino))) {
 		*keep_cache = false;
 		pthread_mutex_lock(&lp->mu);

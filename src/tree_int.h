@@ -43,6 +43,10 @@ struct tree_file;
 #define LK_LINK 2                /* LABEL -> ../ID */
 #define LK_ERROR 3               /* LABEL.error */
 #define LABEL_NAME_MAX 100
+/* The control directory .aifs and its stats: the label bit of provider 0,
+ * which names no provider. */
+#define INO_CTL_DIR (INO_LABEL_BIT | 1)
+#define INO_CTL_STATS (INO_LABEL_BIT | 2)
 #define NEG_TTL 1.0           /* SPEC: "not found" is cached at most 1 s */
 #define FINISHED_TIMEOUT 60.0 /* kernel cache for what cannot change */
 #define MAX_PAGES 100000      /* a listing that never ends is an error */
@@ -189,6 +193,8 @@ struct tree {
 	atomic_bool arch_running;     /* archivers started: tasks may be queued */
 	struct task *lru_head, *lru_tail;
 	size_t n_full, meta_max;
+	const char *(*cluster_state)(void *ctx); /* .aifs/stats; NULL: "off" */
+	void *cluster_ctx;
 };
 
 struct tree_file {
@@ -322,6 +328,15 @@ void archive_stop(struct tree *t);
 int archive_load(struct tprov *p, const char *cache_dir);
 /* Removes tk's record (deleted). Caller holds no lock. */
 void archive_forget(struct task *tk);
+
+/* stats.c: the control directory (SPEC: .aifs/stats). Never waits. */
+bool stats_ino(uint64_t ino);
+/* name in parent, where parent is the root (.aifs) or .aifs itself. */
+int stats_lookup(struct tree *t, uint64_t parent, const char *name, struct tree_attr *out);
+int stats_getattr(struct tree *t, uint64_t ino, struct tree_attr *out);
+/* The root's entry .aifs (ino 1), or the entries of .aifs. */
+int stats_readdir(uint64_t ino, struct tree_dir *d, size_t *cap);
+int stats_open(struct tree *t, uint64_t ino, int oflags, struct tree_file *f);
 
 /* outputs.c */
 /* Downloads output sl whole and pins it in the cache (the archive). Caller

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct aifs_err;
 struct cluster_acct;
@@ -70,6 +71,22 @@ int api_create(struct api *a, const char *body, size_t len, char **id, bool *unk
  * state forbids it (running, cancelled already); -EPERM the type has no
  * delete (nothing sent); -EOPNOTSUPP the API refused the method; or -errno. */
 int api_delete(struct api *a, const char *id, struct aifs_err *err);
+
+/* What a provider's API has been asked since the mount: requests sent
+ * (each attempt, retries and the token's included) by endpoint, answers
+ * that said "throttled" (HTTP 429, chanjing 40001), and calls that failed
+ * in the end (an unknown id is an answer, not a failure). */
+enum api_endpoint { API_EP_LIST, API_EP_GET, API_EP_TOKEN, API_EP_CREATE, API_EP_DELETE, API_EP_N };
+
+struct api_counts {
+	uint64_t requests;
+	uint64_t by_endpoint[API_EP_N];
+	uint64_t throttled;
+	uint64_t errors;
+};
+
+/* The counts now; never waits. */
+void api_counts(const struct api *a, struct api_counts *out);
 
 /* The longest a call can take, seconds: for bounding waits on shared calls. */
 double api_deadline(const struct api *a);

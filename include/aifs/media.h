@@ -90,6 +90,15 @@ int media_fetch_all(struct media_file *f);
 /* Keeps key's file for good: out of the cache's cap and its eviction (the
  * archive). 0 or -errno. */
 int media_pin(struct media *m, const char *key, size_t key_len);
+/* Bytes since the start: downloaded into the cache, and read from it by
+ * the filesystem's readers; and what the cache holds now (pinned bytes
+ * apart). Never waits on the network. */
+struct media_counts {
+	uint64_t downloaded, served;
+	uint64_t cache_bytes, archived_bytes;
+};
+void media_counts(struct media *m, struct media_counts *out);
+
 /* Drops key's bytes from the cache (its task was deleted). */
 void media_forget(struct media *m, const char *key, size_t key_len);
 

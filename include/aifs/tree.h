@@ -9,6 +9,7 @@
  *   (p + 1) << 48 | 1 << 47 | l << 6 | k
  *                       provider p's .new (l = 0, k = 0) and the files of
  *                       its label l - 1: k = 1 LABEL.json, 2 LABEL, 3 LABEL.error
+ *   1 << 47 | 1, | 2    the control directory .aifs and its file stats
  *
  * Every call that may need the network takes TREE_NOWAIT: then it answers
  * -EWOULDBLOCK instead of waiting, so the caller can hand the work to a
@@ -77,6 +78,10 @@ struct tree *tree_new(const struct aifs_conf *conf, const struct tree_provider *
  * from any thread, never while a tree lock is held. Set before mounting. */
 void tree_set_notify(struct tree *t, void (*changed)(void *ctx, uint64_t ino), void *ctx);
 void tree_free(struct tree *t);
+/* What .aifs/stats says of cluster mode: state(ctx) returns "off", "on" or
+ * "degraded" (a static string), from any thread, without waiting. Without
+ * it, "off". Set before mounting. */
+void tree_set_cluster(struct tree *t, const char *(*state)(void *ctx), void *ctx);
 
 /* True for a directory whose names come and go under the kernel (.new):
  * it must not remember that a name is missing. */

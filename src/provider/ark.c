@@ -273,6 +273,22 @@ static int ark_no_answer(const struct provider_conf *pc, const json_t *root, con
 	return pjson_fail(pc, err, -EIO, AIFS_RETRY_NO, NULL, "malformed answer: %s", missing);
 }
 
+/* The listing's 404 or 405: the API cannot list, or base_url is wrong.
+ * Says which path was tried; an answer without the API's own error (an
+ * HTML page from a web server or a proxy) means the path is not the API's. */
+static void ark_no_listing(const struct provider_conf *pc, long status, struct aifs_err *err)
+{
+	char msg[sizeof err->msg];
+	bool api_said = err->pcode[0] != '\0';
+	/* the path only: the host part may hold a user name and password */
+	const char *path = strstr(pc->base_url, "://");
+	path = path ? strchr(path + 3, '/') : NULL;
+
+	snprintf(msg, sizeof msg, "GET %s%s answers HTTP %ld%s", path ? path : "", ARK_TASKS_PATH,
+		 status, api_said ? "" : ", not with the API's own error: base_url is probably wrong");
+	aifs_text_cut(err->msg, sizeof err->msg, msg);
+}
+
 static int ark_list_parse(const struct provider_conf *pc, int listing, int page,
 			  const struct http_resp *resp, struct provider_page *out,
 			  struct aifs_err *err)
@@ -289,6 +305,8 @@ static int ark_list_parse(const struct provider_conf *pc, int listing, int page,
 	*out = (struct provider_page){ 0 };
 	if (resp->status != 200) {
 		rc = pjson_http_error(pc, resp, true, err);
+		if (rc == -EOPNOTSUPP)
+			ark_no_listing(pc, resp->status, err);
 		goto out;
 	}
 	rc = pjson_load(resp->body, resp->len, &root, err);

@@ -3,6 +3,7 @@ one real redis-server share the rate limit, the answers, the known ids, the
 .new labels and the Chanjing token; with Redis gone they carry on alone and
 rejoin when it is back."""
 import errno
+import json
 import os
 import subprocess
 import threading
@@ -200,6 +201,8 @@ def test_redis_killed_and_restarted_the_mounts_serve_and_rejoin():
     ms = fleet(f, r, providers=("volc", "chanjing"), opts=("-o", "ttl=1"))
     for m in ms:
         assert len(m.ls("volc")) == 30
+    for m in ms:
+        assert json.loads(m.cat(".aifs", "stats"))["cluster"] == "on"
     r.kill()
     t0 = time.monotonic()
     for m in ms:
@@ -211,9 +214,11 @@ def test_redis_killed_and_restarted_the_mounts_serve_and_rejoin():
     for m in ms:
         wait_for(lambda: "carrying on alone" in m.log(), 10, "the degraded line")
         assert m.log().count("carrying on alone") == 1
+        assert json.loads(m.cat(".aifs", "stats"))["cluster"] == "degraded"
     r.start()
     for m in ms:
         wait_for(lambda: "sharing again" in m.log(), 15, "the rejoin line")
+        assert json.loads(m.cat(".aifs", "stats"))["cluster"] == "on"
     gets = f.counter("ark.get")
     for m in ms:
         assert errno_of(os.stat, m.path("volc", "cgt-20990101000000-back0")) == errno.ENOENT
