@@ -5,6 +5,8 @@ rejoin when it is back."""
 import errno
 import json
 import os
+import signal
+import socket
 import subprocess
 import threading
 import time
@@ -264,3 +266,74 @@ def test_the_redis_password_is_in_no_log_and_no_process_title():
     m.ls("volc")
     wait_for(lambda: "carrying on alone" in m.log(), 15, "the degraded line")
     assert "s3cr3t-redis-pw" not in m.log()
+
+
+def test_a_mount_dying_while_sending_a_label_never_lets_another_send_it():
+    f = fake({"ark": {"count": 1}})
+    r = Redis()
+    a, b = fleet(f, r, n=2, opts=("-o", "timeout=1,retries=0"))
+    f.fault("ark.create", "stall_after_create", seconds=25, count=1)
+    path = a.path("volc", ".new", "crash.json")
+
+    def write():
+        try:
+            with open(path, "w") as fh:
+                fh.write(REQ)
+        except OSError:
+            pass
+
+    t = threading.Thread(target=write, daemon=True)
+    t.start()
+    wait_for(lambda: f.created("ark") == 1, 10, "the task to be made")
+    a.kill(signal.SIGKILL)
+    subprocess.run(["fusermount3", "-uz", a.mnt], capture_output=True, timeout=15)
+    t.join(timeout=15)
+    a.pid = None
+    # the claim stands: the other mount waits for an answer, bounded, then
+    # says another mount is sending it, and sends nothing
+    try:
+        with open(b.path("volc", ".new", "crash.json"), "w") as fh:
+            fh.write(REQ)
+        got = 0
+    except OSError as e:
+        got = e.errno
+    assert got == errno.EBUSY, got
+    assert "another mount" in b.cat("volc", ".new", "crash.error")
+    assert f.counter("ark.create") == 1 and f.created("ark") == 1
+
+
+def test_a_silent_redis_costs_a_timeout_once_then_the_mount_is_alone():
+    f = fake({"ark": {"count": 4}})
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(64)  # accepts (the kernel does) and never answers
+    try:
+        port = srv.getsockname()[1]
+        m = Mount(f, providers=("volc",), opts=("-o", f"redis=redis://127.0.0.1:{port}"))
+        t0 = time.monotonic()
+        assert len(m.ls("volc")) == 4
+        assert time.monotonic() - t0 < 10
+        wait_for(lambda: "carrying on alone" in m.log(), 10, "the degraded line")
+        t0 = time.monotonic()
+        m.hup()
+        assert len(m.ls("volc")) == 4
+        assert time.monotonic() - t0 < 3, "alone, no call waits on Redis"
+    finally:
+        srv.close()
+
+
+def test_a_loose_redis_file_is_refused():
+    f = fake({"ark": {"count": 1}})
+    m = Mount(f, providers=("volc",), start=False, foreground=True)
+    key = os.path.join(m.dir, "redis.url")
+    with open(key, "w") as fh:
+        fh.write("redis://:hunter2pass@127.0.0.1:6379/0\n")
+    os.chmod(key, 0o644)
+    with open(m.conf) as fh:
+        text = fh.read()
+    with open(m.conf, "w") as fh:
+        fh.write(f"redis_file = {key}\n" + text)
+    p = subprocess.run(m.command(), capture_output=True, text=True, timeout=30,
+                       stdin=subprocess.DEVNULL)
+    assert p.returncode == 1 and "hunter2pass" not in p.stderr, p.stderr
+    assert "redis" in p.stderr, p.stderr
