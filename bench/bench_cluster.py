@@ -49,7 +49,11 @@ def run(a, cluster):
             th.start()
         for th in threads:
             th.join()
-        all_ = len(ark_requests(f, t))
+        all_reqs = ark_requests(f, t)
+        all_ = len(all_reqs)
+        if a.verbose:
+            print("ls -l on all mounts:", [(e["endpoint"], e.get("query") or e.get("path"))
+                                          for e in all_reqs], file=sys.stderr)
         throttled0 = f.counter("ark.throttled")
 
         t0 = f.now()
@@ -87,6 +91,7 @@ def main():
     ap.add_argument("--qps", type=float, default=5)
     ap.add_argument("--secs", type=float, default=120)
     ap.add_argument("--tasks", type=int, default=1200)
+    ap.add_argument("--verbose", action="store_true")
     a = ap.parse_args()
     rows = [("cluster mode on (Redis)", run(a, True)), ("cluster mode off", run(a, False))]
     print(f"{a.mounts} mounts, one account, qps = burst = {a.qps:g}, {a.secs:g} s, "

@@ -488,6 +488,12 @@ static int run_shared(struct api *a, struct call *c, const char *key, unsigned f
 			goto out;
 	}
 	held = cluster_lease(a->acct, key, api_deadline(a) / 2, lease);
+	if (held == 1 && !(flags & API_FRESH)) {
+		/* the last holder may have stored its answer just before */
+		got = cluster_answer_get(a->acct, key, &status, &b, age, &good);
+		if (got == 1 && shareable(rc = replay(a, c, status, &b, err), err))
+			goto out;
+	}
 	if (held == 0) { /* being asked now: as fresh as an answer gets */
 		got = cluster_answer_wait(a->acct, key, api_deadline(a) / 2, &status, &b, age, &good);
 		if (got == 1 && shareable(rc = replay(a, c, status, &b, err), err))
