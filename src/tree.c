@@ -180,6 +180,11 @@ void tree_task_take(struct task *tk, struct task_info *ti, bool from_get, double
 			keep = true;
 		else if (tk->info_from_get && ti->status == old->status && ti->mtime <= old->mtime)
 			keep = true;
+	} else if (old && !from_get && task_status_finished(old->status) &&
+		   ti->status == old->status && ti->mtime <= old->mtime) {
+		/* slimmed and unchanged: taking the item whole would push another
+		 * task out past meta_max, so every relisting would churn them all */
+		keep = true;
 	}
 	tk->fetched_at = now;
 	tk->neg_until = tk->bad_until = 0;
