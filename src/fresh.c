@@ -6,6 +6,7 @@
  * listing per provider at a time, later callers wait for its outcome,
  * bounded by the API's own deadline. Knows no FUSE, no curl, no JSON. */
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -224,6 +225,9 @@ int fresh_listing(struct tprov *p, int flags)
 	struct list_run lr = { .p = p, .stamp = ++p->list_seq };
 	pthread_mutex_unlock(&p->mu);
 	rc = list_all(&lr);
+	/* a listing frees as much as it makes (pages parsed, descriptions
+	 * replaced), and the holes stay resident unless handed back */
+	malloc_trim(0);
 	pthread_mutex_lock(&p->mu);
 
 	if (rc == 0) {
