@@ -66,9 +66,9 @@ struct flight {
 struct tslot {
 	struct task *tk;
 	unsigned index;
-	char *name;
 	struct flight probe;
 	struct media_out *out;    /* size and validator; NULL until known */
+	char name[];              /* in the slot's own allocation */
 };
 
 struct task {
@@ -76,7 +76,8 @@ struct task {
 	uint64_t idx;
 	char *id;
 	size_t id_len;
-	char *name;               /* encoded; NULL when the id cannot be a name */
+	char *name;               /* encoded; NULL when the id cannot be a name;
+	                           * the id itself when encoding changed nothing */
 	struct task_info *info;   /* NULL until the API described it */
 	bool info_from_get;
 	bool in_listing;          /* in the last complete listing */
