@@ -97,7 +97,7 @@ static void usage(FILE *f)
 		"    -o timeout=SECONDS     per request; for downloads, connect and\n"
 		"                           silence limit (default 30)\n"
 		"    -o meta_max=N          tasks whose metadata is kept whole in memory;\n"
-		"                           older ones keep only what stat needs (50000)\n"
+		"                           older ones keep only what stat needs (20000)\n"
 		"    -o log=PATH            log to this file (created 0600, reopened on\n"
 		"                           SIGHUP) instead of stderr or, daemonized, syslog\n"
 		"    -o allow_other, -o ro, ...   as for every FUSE filesystem\n"

@@ -47,7 +47,8 @@ struct tree_file;
 #define FINISHED_TIMEOUT 60.0 /* kernel cache for what cannot change */
 #define MAX_PAGES 100000      /* a listing that never ends is an error */
 #define RENEW 2               /* fresh_task: ask even a finished task again */
-#define TREE_META_MAX 50000   /* tasks whose metadata is kept whole by default */
+#define TREE_META_MAX 20000   /* tasks whose metadata is kept whole by default:
+                               * 100,000 tasks then fit in 100 MiB (bench_memory.py) */
 
 struct tprov;
 struct task;
