@@ -6,6 +6,7 @@
  * listing per provider at a time, later callers wait for its outcome,
  * bounded by the API's own deadline. Knows no FUSE, no curl, no JSON. */
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -367,6 +368,9 @@ int fresh_listing(struct tprov *p, int flags)
 	pthread_mutex_unlock(&p->mu);
 	rc = list_all(&lr);
 	known_merge(p); /* cluster mode: the ids the account's mounts looked up */
+	/* a listing frees as much as it makes (pages parsed, descriptions
+	 * replaced), and the holes stay resident unless handed back */
+	malloc_trim(0);
 	pthread_mutex_lock(&p->mu);
 
 	if (rc == 0) {

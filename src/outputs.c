@@ -32,11 +32,11 @@ struct tslot *outputs_slot(struct task *tk, const char *name)
 	if (!a)
 		return NULL;
 	tk->slots = a;
-	struct tslot *sl = calloc(1, sizeof *sl);
-	if (!sl || !(sl->name = strdup(name))) {
-		free(sl);
+	size_t n = strlen(name) + 1;
+	struct tslot *sl = calloc(1, sizeof *sl + n);
+	if (!sl)
 		return NULL;
-	}
+	memcpy(sl->name, name, n);
 	sl->tk = tk;
 	sl->index = tk->n_slots;
 	tk->slots[tk->n_slots++] = sl;

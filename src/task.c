@@ -21,23 +21,40 @@ static const char *const task_words[] = {
 	[TASK_FAILED] = "failed", [TASK_CANCELLED] = "cancelled", [TASK_EXPIRED] = "expired",
 };
 
+/* What the status file shows for each known word: shared, never freed. */
+static const char *const task_texts[] = {
+	[TASK_QUEUED] = "queued\n",	   [TASK_RUNNING] = "running\n",
+	[TASK_SUCCEEDED] = "succeeded\n", [TASK_FAILED] = "failed\n",
+	[TASK_CANCELLED] = "cancelled\n", [TASK_EXPIRED] = "expired\n",
+};
+
+/* A hundred thousand tasks are held at once: the id lives in the record's
+ * own allocation, and a known status word is the shared text above. */
 struct task_info *task_info_new(const char *id)
 {
 	struct task_info *ti;
+	size_t n;
 
 	if (!id)
 		return NULL;
-	ti = calloc(1, sizeof *ti);
+	n = strlen(id);
+	ti = calloc(1, sizeof *ti + n + 1);
 	if (!ti)
 		return NULL;
 	ti->refs = 1;
-	ti->id = strdup(id);
-	if (!ti->id || task_info_set_status(ti, TASK_OTHER, NULL) < 0) {
-		free(ti->id);
+	ti->id = memcpy(ti + 1, id, n + 1);
+	if (task_info_set_status(ti, TASK_OTHER, NULL) < 0) {
 		free(ti);
 		return NULL;
 	}
 	return ti;
+}
+
+static void task_status_text_free(struct task_info *ti)
+{
+	if (ti->status == TASK_OTHER)
+		free((char *)ti->status_text);
+	ti->status_text = NULL;
 }
 
 struct task_info *task_info_ref(struct task_info *ti)
@@ -51,13 +68,10 @@ void task_info_unref(struct task_info *ti)
 {
 	if (!ti || __atomic_sub_fetch(&ti->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
-	for (size_t i = 0; i < ti->n_outputs; i++) {
-		free(ti->outputs[i].name);
-		free(ti->outputs[i].url);
-	}
+	for (size_t i = 0; i < ti->n_outputs; i++)
+		free(ti->outputs[i].name); /* the URL shares its allocation */
 	free(ti->outputs);
-	free(ti->id);
-	free(ti->status_text);
+	task_status_text_free(ti);
 	free(ti->meta);
 	free(ti->error);
 	free(ti);
@@ -68,9 +82,9 @@ struct task_info *task_info_slim(const struct task_info *ti)
 	struct task_info *s = task_info_new(ti->id);
 	if (!s)
 		return NULL;
+	task_status_text_free(s); /* task_info_new() gave it "unknown\n" */
 	s->status = ti->status;
-	free(s->status_text); /* task_info_new() gave it "unknown\n" */
-	s->status_text = strdup(ti->status_text);
+	s->status_text = ti->status == TASK_OTHER ? strdup(ti->status_text) : ti->status_text;
 	s->status_len = ti->status_len;
 	s->mtime = ti->mtime;
 	s->meta_len = ti->meta_len;
@@ -137,19 +151,18 @@ static void task_clean_word(const char *raw, char *out, size_t outsz)
 int task_info_set_status(struct task_info *ti, enum task_status st, const char *raw)
 {
 	char word[TASK_STATUS_WORD_MAX + 1];
-	char *text;
+	char *text = NULL;
 
 	if (!ti || st < TASK_QUEUED || st > TASK_OTHER)
 		return -EINVAL;
-	if (st == TASK_OTHER)
+	if (st == TASK_OTHER) {
 		task_clean_word(raw, word, sizeof word);
-	else
-		snprintf(word, sizeof word, "%s", task_words[st]);
-	if (asprintf(&text, "%s\n", word) < 0)
-		return -ENOMEM;
-	free(ti->status_text);
-	ti->status_text = text;
-	ti->status_len = strlen(text);
+		if (asprintf(&text, "%s\n", word) < 0)
+			return -ENOMEM;
+	}
+	task_status_text_free(ti);
+	ti->status_text = text ? text : task_texts[st];
+	ti->status_len = strlen(ti->status_text);
 	ti->status = st;
 	return 0;
 }
@@ -292,14 +305,11 @@ int task_info_add_output(struct task_info *ti, const char *name, const char *url
 		return -ENOMEM;
 	ti->outputs = o;
 	o = &ti->outputs[ti->n_outputs];
-	o->name = strdup(name);
-	o->url = strdup(url);
-	if (!o->name || !o->url) {
-		free(o->name);
-		free(o->url);
-		o->name = o->url = NULL;
+	size_t nn = strlen(name) + 1, un = strlen(url) + 1;
+	if (!(o->name = malloc(nn + un))) /* name and URL in one allocation */
 		return -ENOMEM;
-	}
+	memcpy(o->name, name, nn);
+	o->url = memcpy(o->name + nn, url, un);
 	ti->n_outputs++;
 	return 0;
 }

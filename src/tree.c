@@ -128,6 +128,10 @@ struct task *tree_task_get(struct tprov *p, const char *id, size_t len)
 	tk->id[len] = '\0';
 	tk->id_len = len;
 	tk->name = idenc_encode(id, len);
+	if (tk->name && strcmp(tk->name, tk->id) == 0) {
+		free(tk->name); /* most ids need no escape: one copy fewer a task */
+		tk->name = tk->id;
+	}
 	if (!tk->name)
 		log_msg(LOGL_WARN, "%s: task id of %zu bytes cannot be a file name; left out",
 			p->pc->name, len);
@@ -140,8 +144,9 @@ struct task *tree_task_get(struct tprov *p, const char *id, size_t len)
 	return tk;
 fail:
 	if (tk) {
+		if (tk->name != tk->id)
+			free(tk->name);
 		free(tk->id);
-		free(tk->name);
 	}
 	free(tk);
 	return NULL;
@@ -151,13 +156,13 @@ static void task_free(struct task *tk)
 {
 	task_info_unref(tk->info);
 	for (unsigned i = 0; i < tk->n_slots; i++) {
-		free(tk->slots[i]->name);
 		media_out_free(tk->slots[i]->out);
 		free(tk->slots[i]);
 	}
 	free(tk->slots);
+	if (tk->name != tk->id)
+		free(tk->name);
 	free(tk->id);
-	free(tk->name);
 	free(tk);
 }
 
@@ -180,6 +185,11 @@ void tree_task_take(struct task *tk, struct task_info *ti, bool from_get, double
 			keep = true;
 		else if (tk->info_from_get && ti->status == old->status && ti->mtime <= old->mtime)
 			keep = true;
+	} else if (old && !from_get && task_status_finished(old->status) &&
+		   ti->status == old->status && ti->mtime <= old->mtime) {
+		/* slimmed and unchanged: taking the item whole would push another
+		 * task out past meta_max, so every relisting would churn them all */
+		keep = true;
 	}
 	tk->fetched_at = now;
 	tk->neg_until = tk->bad_until = 0;

@@ -52,7 +52,8 @@ struct tree_file;
 #define MAX_PAGES 100000      /* a listing that never ends is an error */
 #define RENEW 2               /* fresh_task: ask even a finished task again */
 #define FROM_API 4            /* fresh_task: the API's answer, not another mount's */
-#define TREE_META_MAX 50000   /* tasks whose metadata is kept whole by default */
+#define TREE_META_MAX 20000   /* tasks whose metadata is kept whole by default:
+                               * 100,000 tasks then fit in 100 MiB (bench_memory.py) */
 
 struct tprov;
 struct task;
@@ -71,9 +72,9 @@ struct flight {
 struct tslot {
 	struct task *tk;
 	unsigned index;
-	char *name;
 	struct flight probe;
 	struct media_out *out;    /* size and validator; NULL until known */
+	char name[];              /* in the slot's own allocation */
 };
 
 struct task {
@@ -81,7 +82,8 @@ struct task {
 	uint64_t idx;
 	char *id;
 	size_t id_len;
-	char *name;               /* encoded; NULL when the id cannot be a name */
+	char *name;               /* encoded; NULL when the id cannot be a name;
+	                           * the id itself when encoding changed nothing */
 	struct task_info *info;   /* NULL until the API described it */
 	bool info_from_get;
 	bool in_listing;          /* in the last complete listing */

@@ -23,14 +23,14 @@ enum task_status {
 
 struct task_output {
 	char *name; /* "video.mp4", "image-2.jpg": a safe single path component */
-	char *url;
+	char *url;  /* in name's allocation, right after it; NULL for a kept output */
 };
 
 struct task_info {
 	int refs;
-	char *id;
+	char *id;            /* in the record's own allocation */
 	enum task_status status;
-	char *status_text;   /* "succeeded\n" */
+	const char *status_text; /* "succeeded\n"; shared unless TASK_OTHER */
 	size_t status_len;
 	int64_t mtime;       /* ark updated_at, chanjing create_time; 0 unknown */
 	char *meta;          /* the provider's object, pretty JSON and "\n" */

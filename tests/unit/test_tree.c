@@ -555,6 +555,51 @@ TEST(the_metadata_cap_slims_the_least_recently_used)
 	fixture_free(&fx);
 }
 
+/* Reads meta.json of id through the tree: 0 or -errno. */
+static int read_meta(struct fixture *fx, const char *id)
+{
+	struct tree_file *f = NULL;
+	struct tree_attr a;
+	bool keep, direct;
+	char buf[64];
+	int rc = tree_lookup(fx->tree, PROV_INO, id, 0, &a);
+	if (rc == 0)
+		rc = tree_open(fx->tree, a.ino + 2, 0, O_RDONLY, &f, &keep, &direct);
+	if (rc == 0 && tree_read(fx->tree, f, buf, sizeof buf, 0) != 3)
+		rc = -EIO;
+	tree_release(f);
+	return rc;
+}
+
+TEST(a_relisting_leaves_slimmed_unchanged_tasks_slim)
+{
+	struct fixture fx;
+	struct tree_dir *d = NULL;
+	CHECK(fixture_new(&fx, 10, 2));
+	for (int i = 0; i < 6; i++) {
+		char id[8];
+		snprintf(id, sizeof id, "s%d", i);
+		fake_add(&fx.api, id, TASK_SUCCEEDED, 1000 + i);
+	}
+	CHECK_INT(tree_opendir(fx.tree, PROV_INO, 0, &d), 0);
+	tree_dir_free(d);
+	CHECK_INT(read_meta(&fx, "s0"), 0); /* slimmed by the listing: a get */
+	CHECK_INT(fx.api.gets, 1);
+	fx.api.tasks[3].mtime = 2000; /* s3 changed */
+	atomic_fetch_add(&fx.hup, 1);
+	CHECK_INT(tree_opendir(fx.tree, PROV_INO, 0, &d), 0);
+	tree_dir_free(d);
+	CHECK_INT(fx.api.pages, 2);
+	/* the unchanged slim ones did not push s0 out; the changed one came whole */
+	CHECK_INT(read_meta(&fx, "s0"), 0);
+	CHECK_INT(read_meta(&fx, "s3"), 0);
+	CHECK_INT(fx.api.gets, 1);
+	struct tree_attr a;
+	CHECK_INT(tree_lookup(fx.tree, PROV_INO, "s3", 0, &a), 0);
+	CHECK_INT(a.mtime, 2000);
+	fixture_free(&fx);
+}
+
 TEST(mkdir_registers_the_id_on_disk_before_it_returns)
 {
 	struct fixture fx;
@@ -584,4 +629,5 @@ T_MAIN(T_CASE(concurrent_lookups_of_one_id_cost_one_get),
        T_CASE(the_pages_after_the_first_are_asked_for_at_once),
        T_CASE(tasks_coming_in_at_the_head_meanwhile_lose_or_double_nothing),
        T_CASE(the_metadata_cap_slims_the_least_recently_used),
+       T_CASE(a_relisting_leaves_slimmed_unchanged_tasks_slim),
        T_CASE(mkdir_registers_the_id_on_disk_before_it_returns))
