@@ -61,6 +61,7 @@ lint:
 	@! grep -ln '<jansson.h>' src/*.c include/aifs/*.h | grep -v -E '^src/(json).c$$' | grep . || { echo 'jansson outside provider/json'; false; }
 	@! grep -ln '<ini.h>' src/*.c src/provider/*.c include/aifs/*.h | grep -v '^src/ini.c$$' | grep . || { echo 'inih outside ini.c'; false; }
 	@! grep -ln '"tree_int.h"' src/*.c src/provider/*.c include/aifs/*.h | grep -v -E '^src/(tree|fresh|slim|outputs|labels|lclaim|wait|known|cancel|archive|stats).c$$' | grep . || { echo 'tree_int.h outside the tree'; false; }
+	@! grep -ln '"api_int.h"' src/*.c src/*.h src/provider/*.c include/aifs/*.h | grep -v -E '^src/(api|apiread).c$$' | grep . || { echo 'api_int.h outside the api'; false; }
 	@! grep -ln -E '<hiredis/|"cluster_int.h"' src/*.c src/*.h src/provider/*.c include/aifs/*.h | grep -v -E '^src/(cluster|cshare).c$$|^src/cluster_int.h$$' | grep . || { echo 'hiredis outside the cluster'; false; }
 	@! grep -ln '"media_int.h"' src/*.c src/provider/*.c include/aifs/*.h | grep -v -E '^src/(media|probe).c$$' | grep . || { echo 'media_int.h outside media'; false; }
 	@! grep -ln '"blobcache_int.h"' src/*.c src/provider/*.c include/aifs/*.h | grep -v -E '^src/(blob|blobcache).c$$' | grep . || { echo 'blobcache_int.h outside the blob cache'; false; }

@@ -1,11 +1,14 @@
 /* api.c: drives a provider's pure request builders and parsers over http.
  *
- * Here live the rate limiter, the retry loop (paced by backoff.c:
+ * Here live the rate limit (the mount's own bucket, or in cluster mode the
+ * account's, kept in Redis), the retry loop (paced by backoff.c:
  * exponential, with jitter, Retry-After honoured up to a minute) and the
  * access token (fetched once, single-flight, renewed before it expires and
  * once when the provider refuses it; one said to be expired already is used
- * until refused). A create has a loop of its own: it is sent again only
- * where the API surely did not take it. Knows no FUSE, no cache and no JSON. */
+ * until refused; in cluster mode one for the account's mounts). A create
+ * has a loop of its own: it is sent again only where the API surely did not
+ * take it. Listing and getting are in apiread.c. Knows no FUSE, no cache and
+ * no JSON. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -29,49 +32,7 @@
 #include "aifs/secret.h"
 #include "aifs/task.h"
 
-#define API_MAX_BODY (64u << 20)
-#define TOKEN_MARGIN 60 /* renew a token this many seconds before it expires */
-
-struct api {
-	const struct provider_conf *pc;
-	const struct provider_ops *ops;
-	struct http *http;
-	struct http_opts hopts;
-	struct ratelimit rl;    /* alone: qps, or qps / M while Redis is lost */
-	struct cluster_acct *acct; /* cluster mode: the account's share; else NULL */
-	atomic_uint alone_m;    /* the M rl is set for */
-
-	pthread_mutex_t mu; /* guards the token fields */
-	pthread_cond_t cv;
-	char *token;
-	int64_t token_expires; /* Unix time, 0 unknown */
-	unsigned token_gen;    /* bumped at every new token */
-	bool token_busy;       /* a token request is under way */
-	char *refused;         /* the last token the API refused (cluster mode) */
-	unsigned rand_state;
-	/* .aifs/stats: what was sent, and how it went */
-	_Atomic uint64_t sent[API_EP_N];
-	_Atomic uint64_t throttled, failed;
-};
-
-/* What one kind of call needs: build the request, parse the answer. */
-struct call {
-	const char *what; /* for logs */
-	enum api_endpoint ep;
-	int (*build)(struct api *a, const struct call *c, const char *cred, struct http_req *r);
-	int (*parse)(struct api *a, const struct call *c, const struct http_resp *resp,
-		     struct aifs_err *err);
-	bool uses_token;
-	int listing, page;
-	const char *id;
-	struct provider_page *page_out;
-	struct task_info **task_out;
-	char **token_out;
-	int64_t *expires_out;
-	void *ctx; /* the call's own state, shared by build and parse */
-	struct buf *keep; /* cluster mode: the answer's bytes, to share */
-	long *keep_status;
-};
+#include "api_int.h"
 
 static void count(_Atomic uint64_t *c)
 {
@@ -79,7 +40,7 @@ static void count(_Atomic uint64_t *c)
 }
 
 /* A public call's outcome, counted once (a token's failure is its caller's). */
-static int counted(struct api *a, int rc)
+int api_counted(struct api *a, int rc)
 {
 	if (rc && rc != -ENOENT && rc != -ECANCELED)
 		count(&a->failed);
@@ -202,13 +163,13 @@ static int perform(struct api *a, const struct call *c, const char *cred, struct
 static int fetch_token(struct api *a, unsigned *gen, char **cred, struct aifs_err *err);
 static void token_forget(struct api *a, unsigned gen);
 
-static enum cluster_state cluster_state_of(const struct api *a)
+enum cluster_state api_cluster_state(const struct api *a)
 {
 	return a->acct ? cluster_acct_state(a->acct) : CLUSTER_OFF;
 }
 
 /* The retry loop around one call. */
-static int run(struct api *a, const struct call *c, struct aifs_err *err)
+int api_run(struct api *a, const struct call *c, struct aifs_err *err)
 {
 	struct backoff bo;
 	bool reauthed = false;
@@ -368,7 +329,7 @@ static int token_obtain(struct api *a, const char *refused, char **token, int64_
 	char lease[17];
 	int held = -EAGAIN, rc;
 
-	if (cluster_state_of(a) == CLUSTER_ON) {
+	if (api_cluster_state(a) == CLUSTER_ON) {
 		if (cluster_token_get(a->acct, token, expires) == 1 &&
 		    token_usable(*token, *expires, refused))
 			return 0;
@@ -381,7 +342,7 @@ static int token_obtain(struct api *a, const char *refused, char **token, int64_
 		secret_free(*token);
 		*token = NULL;
 	}
-	rc = run(a, &c, err);
+	rc = api_run(a, &c, err);
 	if (rc == 0 && held == 1)
 		cluster_token_put(a->acct, *token, *expires);
 	if (held == 1)
@@ -441,144 +402,6 @@ static int fetch_token(struct api *a, unsigned *gen, char **cred, struct aifs_er
 	return *cred ? 0 : aifs_err_set(err, -ENOMEM, "out of memory");
 }
 
-/* ---- cluster mode: answers made once for the account's mounts ---- */
-
-/* Whether an answer may serve the other mounts: a success, or one that
- * says so of what was asked (no such task; no listing here). */
-static bool shareable(int rc, const struct aifs_err *err)
-{
-	return rc == 0 || ((rc == -ENOENT || rc == -EOPNOTSUPP) && err->retry == AIFS_RETRY_NO &&
-			   err->http_status >= 400);
-}
-
-/* A stored answer, parsed as if it had just come. */
-static int replay(struct api *a, const struct call *c, long status, const struct buf *b,
-		  struct aifs_err *err)
-{
-	struct http_resp resp = { .status = status, .body = b->data, .len = b->len,
-				  .retry_after = -1, .sent = true };
-	aifs_err_clear(err);
-	int rc = c->parse(a, c, &resp, err);
-	if (rc && err->http_status == 0)
-		err->http_status = status;
-	return rc;
-}
-
-/* run(), or in cluster mode: an answer another mount had within its TTL;
- * else one mount of the account asks (a lease) while the others wait for
- * its answer, bounded, then ask themselves if none came. *age: how old the
- * answer is, seconds. API_FRESH skips the stored answers (not one being
- * made now). */
-static int run_shared(struct api *a, struct call *c, const char *key, unsigned flags,
-		      double *age, struct aifs_err *err)
-{
-	struct buf b;
-	long status = 0;
-	bool good = false;
-	char lease[17];
-	int held = -EAGAIN, got, rc;
-
-	*age = 0;
-	if (cluster_state_of(a) != CLUSTER_ON)
-		return run(a, c, err);
-	buf_init(&b, API_MAX_BODY);
-	if (!(flags & API_FRESH)) {
-		got = cluster_answer_get(a->acct, key, &status, &b, age, &good);
-		if (got == 1 && shareable(rc = replay(a, c, status, &b, err), err))
-			goto out;
-	}
-	held = cluster_lease(a->acct, key, api_deadline(a) / 2, lease);
-	if (held == 1 && !(flags & API_FRESH)) {
-		/* the last holder may have stored its answer just before */
-		got = cluster_answer_get(a->acct, key, &status, &b, age, &good);
-		if (got == 1 && shareable(rc = replay(a, c, status, &b, err), err))
-			goto out;
-	}
-	if (held == 0) { /* being asked now: as fresh as an answer gets */
-		got = cluster_answer_wait(a->acct, key, api_deadline(a) / 2, &status, &b, age, &good);
-		if (got == 1 && shareable(rc = replay(a, c, status, &b, err), err))
-			goto out;
-	}
-	*age = 0;
-	c->keep = &b;
-	c->keep_status = &status;
-	status = 0;
-	rc = run(a, c, err);
-	if (held == 1 && shareable(rc, err) && status) {
-		bool fin = rc == 0 && c->task_out && *c->task_out &&
-			   task_status_finished((*c->task_out)->status);
-		cluster_answer_put(a->acct, key, status, b.data, b.len, fin ? 0 : a->pc->tun.ttl);
-	}
-out:
-	if (held == 1)
-		cluster_unlease(a->acct, key, lease);
-	buf_free(&b);
-	return rc;
-}
-
-/* ---- listing and getting ---- */
-
-static int list_build(struct api *a, const struct call *c, const char *cred, struct http_req *r)
-{
-	return a->ops->list_request(a->pc, c->listing, c->page, cred, r);
-}
-
-static int list_parse(struct api *a, const struct call *c, const struct http_resp *resp,
-		      struct aifs_err *err)
-{
-	provider_page_clear(c->page_out);
-	return a->ops->list_parse(a->pc, c->listing, c->page, resp, c->page_out, err);
-}
-
-int api_list_page(struct api *a, int listing, int page, unsigned flags, struct provider_page *out,
-		  struct aifs_err *err)
-{
-	char what[64];
-	snprintf(what, sizeof what, "list %d page %d", listing, page);
-	struct call c = { .what = what, .ep = API_EP_LIST, .build = list_build, .parse = list_parse,
-			  .uses_token = true, .listing = listing, .page = page, .page_out = out };
-	char key[48];
-	double age;
-	memset(out, 0, sizeof *out);
-	snprintf(key, sizeof key, "list:%d:%d", listing, page);
-	int rc = counted(a, run_shared(a, &c, key, flags, &age, err));
-	out->age = age;
-	if (rc == 0 && out->skipped)
-		log_msg(LOGL_WARN, "%s: %s: %zu item(s) left out; %s", a->pc->name, what,
-			out->skipped, out->skip_why);
-	return rc;
-}
-
-static int get_build(struct api *a, const struct call *c, const char *cred, struct http_req *r)
-{
-	return a->ops->get_request(a->pc, c->id, cred, r);
-}
-
-static int get_parse(struct api *a, const struct call *c, const struct http_resp *resp,
-		     struct aifs_err *err)
-{
-	task_info_unref(*c->task_out);
-	*c->task_out = NULL;
-	return a->ops->get_parse(a->pc, c->id, resp, c->task_out, err);
-}
-
-int api_get(struct api *a, const char *id, unsigned flags, struct task_info **out, double *age,
-	    struct aifs_err *err)
-{
-	char what[96], shown[68], *key;
-	double dummy;
-	aifs_text_cut(shown, sizeof shown, id); /* 64 bytes at most, and "..." */
-	snprintf(what, sizeof what, "get %s", shown);
-	struct call c = { .what = what, .ep = API_EP_GET, .build = get_build, .parse = get_parse,
-			  .uses_token = true, .id = id, .task_out = out };
-	*out = NULL;
-	if (asprintf(&key, "get:%s", id) < 0)
-		return aifs_err_set(err, -ENOMEM, "out of memory");
-	int rc = counted(a, run_shared(a, &c, key, flags, age ? age : &dummy, err));
-	free(key);
-	return rc;
-}
-
 /* ---- creating: exactly once ---- */
 
 /* What one create attempt leaves known of the task. */
@@ -607,7 +430,7 @@ static void token_forget(struct api *a, unsigned gen)
 		a->token = NULL;
 	}
 	pthread_mutex_unlock(&a->mu);
-	if (refused && cluster_state_of(a) == CLUSTER_ON)
+	if (refused && api_cluster_state(a) == CLUSTER_ON)
 		cluster_token_drop(a->acct, refused);
 	secret_free(refused);
 }
@@ -755,7 +578,7 @@ static int create(struct api *a, const char *body, size_t len, char **id, bool *
 int api_create(struct api *a, const char *body, size_t len, char **id, bool *unknown,
 	       struct aifs_err *err)
 {
-	return counted(a, create(a, body, len, id, unknown, err));
+	return api_counted(a, create(a, body, len, id, unknown, err));
 }
 
 /* ---- deleting ---- */
@@ -808,5 +631,5 @@ int api_delete(struct api *a, const char *id, struct aifs_err *err)
 	snprintf(what, sizeof what, "delete %s", shown);
 	struct call c = { .what = what, .ep = API_EP_DELETE, .build = delete_build,
 			  .parse = delete_parse, .uses_token = true, .id = id, .ctx = &st };
-	return counted(a, run(a, &c, err));
+	return api_counted(a, api_run(a, &c, err));
 }
