@@ -38,6 +38,15 @@ static int replay(struct api *a, const struct call *c, long status, const struct
 	return rc;
 }
 
+/* Whether what a look for a stored answer found (got, as the cluster_answer
+ * calls return it) serves: a stored answer that parses into one worth
+ * sharing. Then *rc is its outcome. */
+static bool stored(struct api *a, const struct call *c, int got, long status,
+		   const struct buf *b, struct aifs_err *err, int *rc)
+{
+	return got == 1 && shareable(*rc = replay(a, c, status, b, err), err);
+}
+
 /* run(), or in cluster mode: an answer another mount had within its TTL;
  * else one mount of the account asks (a lease) while the others wait for
  * its answer, bounded, then ask themselves if none came. *age: how old the
@@ -48,7 +57,6 @@ static int run_shared(struct api *a, struct call *c, const char *key, unsigned f
 {
 	struct buf b;
 	long status = 0;
-	bool good = false;
 	char lease[17];
 	int held = -EAGAIN, got, rc;
 
@@ -57,20 +65,20 @@ static int run_shared(struct api *a, struct call *c, const char *key, unsigned f
 		return api_run(a, c, err);
 	buf_init(&b, API_MAX_BODY);
 	if (!(flags & API_FRESH)) {
-		got = cluster_answer_get(a->acct, key, &status, &b, age, &good);
-		if (got == 1 && shareable(rc = replay(a, c, status, &b, err), err))
+		got = cluster_answer_get(a->acct, key, &status, &b, age);
+		if (stored(a, c, got, status, &b, err, &rc))
 			goto out;
 	}
 	held = cluster_lease(a->acct, key, api_deadline(a) / 2, lease);
 	if (held == 1 && !(flags & API_FRESH)) {
 		/* the last holder may have stored its answer just before */
-		got = cluster_answer_get(a->acct, key, &status, &b, age, &good);
-		if (got == 1 && shareable(rc = replay(a, c, status, &b, err), err))
+		got = cluster_answer_get(a->acct, key, &status, &b, age);
+		if (stored(a, c, got, status, &b, err, &rc))
 			goto out;
 	}
 	if (held == 0) { /* being asked now: as fresh as an answer gets */
-		got = cluster_answer_wait(a->acct, key, api_deadline(a) / 2, &status, &b, age, &good);
-		if (got == 1 && shareable(rc = replay(a, c, status, &b, err), err))
+		got = cluster_answer_wait(a->acct, key, api_deadline(a) / 2, &status, &b, age);
+		if (stored(a, c, got, status, &b, err, &rc))
 			goto out;
 	}
 	*age = 0;

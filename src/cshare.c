@@ -13,6 +13,7 @@
 #include "aifs/buf.h"
 #include "aifs/cval.h"
 #include "aifs/log.h"
+#include "aifs/ratelimit.h"
 #include "aifs/secret.h"
 #include "cluster_int.h"
 
@@ -35,14 +36,28 @@ static const char ANSWER[] =
 	"if v then return {1, v, redis.call('PTTL', KEYS[1])} end\n"
 	"return {0, redis.call('EXISTS', KEYS[2])}\n";
 
-/* ---- shared answers ---- */
-
-static double now_secs(void)
+/* SETs the account's key KIND REST to v (vlen bytes), expiring after px_ms
+ * milliseconds (0: never). 0 or -EAGAIN. */
+static int put(struct cluster_acct *a, const char *kind, const char *rest, size_t rlen,
+	       const char *v, size_t vlen, long long px_ms)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	struct key k;
+	char px[32];
+
+	if (cluster_key(a, kind, rest, rlen, &k))
+		return -EAGAIN;
+	snprintf(px, sizeof px, "%lld", px_ms);
+	const char *argv[] = { "SET", k.s, v, "PX", px };
+	size_t lens[] = { 3, k.n, vlen, 2, strlen(px) };
+	redisReply *r = cluster_cmd(a->c, false, px_ms > 0 ? 5 : 3, argv, lens);
+	free(k.s);
+	if (!r)
+		return -EAGAIN;
+	freeReplyObject(r);
+	return 0;
 }
+
+/* ---- shared answers ---- */
 
 static void nap(struct cluster *c, int ms)
 {
@@ -60,7 +75,7 @@ static void nap(struct cluster *c, int ms)
 /* One look at an answer and its lease: 1 found (filled), 0 none (*leased
  * says whether a lease stands), -EAGAIN. */
 static int answer_look(struct cluster_acct *a, const char *key, long *status, struct buf *b,
-		       double *age, bool *for_good, bool *leased)
+		       double *age, bool *leased)
 {
 	struct key k[2];
 	int rc = -EAGAIN;
@@ -101,7 +116,6 @@ static int answer_look(struct cluster_acct *a, const char *key, long *status, st
 		return 0;
 	}
 	long long pttl = r->element[2]->integer;
-	*for_good = ttl_ms == 0;
 	*age = ttl_ms > 0 && pttl >= 0 && pttl <= ttl_ms ? (double)(ttl_ms - pttl) / 1000 : 0;
 	b->len = 0;
 	rc = buf_append(b, body, len) ? -EAGAIN : 1;
@@ -113,50 +127,26 @@ nonsense:
 }
 
 int cluster_answer_get(struct cluster_acct *a, const char *key, long *status, struct buf *b,
-		       double *age, bool *for_good)
+		       double *age)
 {
 	bool leased;
-	return answer_look(a, key, status, b, age, for_good, &leased);
+	return answer_look(a, key, status, b, age, &leased);
 }
 
 int cluster_answer_put(struct cluster_acct *a, const char *key, long status, const char *body,
 		       size_t len, double ttl)
 {
-	struct key k;
 	size_t vlen;
-	char px[32];
 	int64_t ttl_ms = ttl > 0 ? (int64_t)llround(ttl * 1000) : 0;
-	char *v = cval_answer_encode(status, ttl_ms > 0 ? ttl_ms : 0, body, len, &vlen);
+	char *v = cval_answer_encode(status, ttl_ms, body, len, &vlen);
 
-	if (!v || cluster_key(a, "ans:", key, strlen(key), &k)) {
-		free(v);
+	if (!v)
 		return -EAGAIN;
-	}
 	/* "for good" is a week: finished tasks do not change, and Redis's
 	 * memory is not infinite */
-	snprintf(px, sizeof px, "%lld", (long long)(ttl_ms > 0 ? ttl_ms : 7LL * 86400 * 1000));
-	const char *argv[] = { "SET", k.s, v, "PX", px };
-	size_t lens[] = { 3, k.n, vlen, 2, strlen(px) };
-	redisReply *r = cluster_cmd(a->c, false, 5, argv, lens);
-	free(k.s);
+	int rc = put(a, "ans:", key, strlen(key), v, vlen, ttl_ms > 0 ? ttl_ms : 7LL * 86400 * 1000);
 	free(v);
-	if (!r)
-		return -EAGAIN;
-	freeReplyObject(r);
-	return 0;
-}
-
-void cluster_answer_drop(struct cluster_acct *a, const char *key)
-{
-	struct key k;
-	if (cluster_key(a, "ans:", key, strlen(key), &k))
-		return;
-	const char *argv[] = { "DEL", k.s };
-	size_t lens[] = { 3, k.n };
-	redisReply *r = cluster_cmd(a->c, false, 2, argv, lens);
-	free(k.s);
-	if (r)
-		freeReplyObject(r);
+	return rc;
 }
 
 int cluster_lease(struct cluster_acct *a, const char *key, double secs, char *lease)
@@ -166,7 +156,7 @@ int cluster_lease(struct cluster_acct *a, const char *key, double secs, char *le
 	unsigned char rnd[8] = { 0 };
 
 	if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
-		memcpy(rnd, &(uint64_t){ (uint64_t)(now_secs() * 1e9) }, sizeof rnd);
+		memcpy(rnd, &(uint64_t){ (uint64_t)(ratelimit_now() * 1e9) }, sizeof rnd);
 	for (size_t i = 0; i < sizeof rnd; i++)
 		snprintf(lease + 2 * i, 3, "%02x", rnd[i]);
 	snprintf(px, sizeof px, "%lld", (long long)llround(secs * 1000) + 1);
@@ -200,15 +190,15 @@ void cluster_unlease(struct cluster_acct *a, const char *key, const char *lease)
 }
 
 int cluster_answer_wait(struct cluster_acct *a, const char *key, double secs, long *status,
-			struct buf *b, double *age, bool *for_good)
+			struct buf *b, double *age)
 {
-	double until = now_secs() + secs;
+	double until = ratelimit_now() + secs;
 	for (;;) {
 		bool leased = false;
-		int rc = answer_look(a, key, status, b, age, for_good, &leased);
+		int rc = answer_look(a, key, status, b, age, &leased);
 		if (rc != 0 || !leased)
 			return rc;
-		if (now_secs() >= until || atomic_load(&a->c->stopping))
+		if (ratelimit_now() >= until || atomic_load(&a->c->stopping))
 			return 0;
 		nap(a->c, POLL_MS);
 	}
@@ -248,9 +238,9 @@ int cluster_known_add(struct cluster_acct *a, const char *const *ids, const size
 	return set_change(a, "SADD", ids, lens, n);
 }
 
-int cluster_known_del(struct cluster_acct *a, const char *id, size_t len)
+int cluster_known_del(struct cluster_acct *a, const char *const *ids, const size_t *lens, size_t n)
 {
-	return set_change(a, "SREM", &id, &len, 1);
+	return set_change(a, "SREM", ids, lens, n);
 }
 
 int cluster_known_all(struct cluster_acct *a, int (*fn)(void *ctx, const char *id, size_t len),
@@ -352,22 +342,13 @@ int cluster_label_claim(struct cluster_acct *a, const char *name, enum cval_labe
 int cluster_label_set(struct cluster_acct *a, const char *name, enum cval_label st,
 		      const char *text)
 {
-	struct key k;
 	size_t vlen;
 	char *v = cval_label_encode(st, text, &vlen);
-	if (!v || cluster_key(a, "label:", name, strlen(name), &k)) {
-		free(v);
+	if (!v)
 		return -EAGAIN;
-	}
-	const char *argv[] = { "SET", k.s, v };
-	size_t lens[] = { 3, k.n, vlen };
-	redisReply *r = cluster_cmd(a->c, false, 3, argv, lens);
-	free(k.s);
+	int rc = put(a, "label:", name, strlen(name), v, vlen, 0); /* for good */
 	free(v);
-	if (!r)
-		return -EAGAIN;
-	freeReplyObject(r);
-	return 0;
+	return rc;
 }
 
 void cluster_label_release(struct cluster_acct *a, const char *name)
@@ -392,7 +373,7 @@ int cluster_label_wait(struct cluster_acct *a, const char *name, double secs, en
 		       char **text)
 {
 	struct key k;
-	double until = now_secs() + secs;
+	double until = ratelimit_now() + secs;
 	int rc;
 
 	if (cluster_key(a, "label:", name, strlen(name), &k))
@@ -406,7 +387,7 @@ int cluster_label_wait(struct cluster_acct *a, const char *name, double secs, en
 		*text = NULL;
 		if (rc < 0)
 			break;
-		if (rc == 0 || now_secs() >= until || atomic_load(&a->c->stopping)) {
+		if (rc == 0 || ratelimit_now() >= until || atomic_load(&a->c->stopping)) {
 			rc = 0; /* released (not taken), or still unanswered */
 			break;
 		}
@@ -448,27 +429,16 @@ int cluster_token_get(struct cluster_acct *a, char **token, int64_t *expires)
 
 int cluster_token_put(struct cluster_acct *a, const char *token, int64_t expires)
 {
-	struct key k;
 	size_t vlen;
-	char px[32];
 	char *v = cval_token_encode(token, expires, &vlen);
 	int64_t left = expires ? expires - (int64_t)time(NULL) : 0;
 
-	if (!v || cluster_key(a, "token", NULL, 0, &k)) {
-		secret_free(v);
+	if (!v)
 		return -EAGAIN;
-	}
 	/* kept until it expires, or a day when the API did not say */
-	snprintf(px, sizeof px, "%lld", (long long)(left > 0 ? left * 1000 : 86400000LL));
-	const char *argv[] = { "SET", k.s, v, "PX", px };
-	size_t lens[] = { 3, k.n, vlen, 2, strlen(px) };
-	redisReply *r = cluster_cmd(a->c, false, 5, argv, lens);
-	free(k.s);
+	int rc = put(a, "token", NULL, 0, v, vlen, left > 0 ? left * 1000 : 86400000LL);
 	secret_wipe_free(v, vlen);
-	if (!r)
-		return -EAGAIN;
-	freeReplyObject(r);
-	return 0;
+	return rc;
 }
 
 void cluster_token_drop(struct cluster_acct *a, const char *refused)
@@ -506,7 +476,7 @@ static int lease_held(struct cluster_acct *a, const char *key)
 int cluster_token_wait(struct cluster_acct *a, const char *refused, double secs, char **token,
 		       int64_t *expires)
 {
-	double until = now_secs() + secs;
+	double until = ratelimit_now() + secs;
 	for (;;) {
 		int rc = cluster_token_get(a, token, expires);
 		if (rc < 0)
@@ -515,7 +485,7 @@ int cluster_token_wait(struct cluster_acct *a, const char *refused, double secs,
 			return 1;
 		secret_free(*token);
 		*token = NULL;
-		if ((rc = lease_held(a, "token")) <= 0 || now_secs() >= until ||
+		if ((rc = lease_held(a, "token")) <= 0 || ratelimit_now() >= until ||
 		    atomic_load(&a->c->stopping))
 			return rc < 0 ? rc : 0;
 		nap(a->c, 2 * POLL_MS);

@@ -66,42 +66,17 @@ void fsdir_reply_open(fuse_req_t req, int rc, fuse_ino_t ino, struct tree_dir *d
 		tree_dir_free(d); /* the opener went away */
 }
 
-void fsdir_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-		       struct fuse_file_info *fi)
-{
-	struct tree_dir *d = (struct tree_dir *)(uintptr_t)fi->fh;
-	char *buf = malloc(size), *p = buf;
-	size_t left = size;
-
-	if (!buf) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	for (size_t i = (size_t)off; i < d->n + 2; i++) {
-		struct stat st = { 0 };
-		const char *name = i == 0 ? "." : i == 1 ? ".." : d->ents[i - 2].name;
-		st.st_ino = i < 2 ? ino : d->ents[i - 2].ino; /* 0 would hide "." and ".." */
-		st.st_mode = i < 2 ? S_IFDIR : d->ents[i - 2].mode;
-		size_t n = fuse_add_direntry(req, p, left, name, &st, (off_t)(i + 1));
-		if (n > left)
-			break;
-		p += n;
-		left -= n;
-	}
-	fuse_reply_buf(req, buf, size - left);
-	free(buf);
-}
-
-/* As readdir, with each entry's attributes where the tree has them without
- * waiting, so that `ls -l` needs no lookup per entry; an entry without them
- * (ino 0) is looked up by the kernel as usual. */
-void fsdir_readplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-			   struct fuse_file_info *fi)
+/* readdir and readdirplus: the entries from off on, as many as fit. With
+ * plus, each entry's attributes where the tree has them without waiting,
+ * so that `ls -l` needs no lookup per entry; an entry without them (ino 0)
+ * is looked up by the kernel as usual. */
+static void fill(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		 struct fuse_file_info *fi, bool plus)
 {
 	struct fs *fs = fuse_req_userdata(req);
 	struct tree_dir *d = (struct tree_dir *)(uintptr_t)fi->fh;
 	char *buf = malloc(size), *p = buf;
-	size_t left = size;
+	size_t left = size, n;
 
 	if (!buf) {
 		fuse_reply_err(req, ENOMEM);
@@ -113,16 +88,19 @@ void fsdir_readplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		const char *name = i == 0 ? "." : i == 1 ? ".." : d->ents[i - 2].name;
 
 		memset(&e, 0, sizeof e);
-		if (i >= 2 && tree_getattr(fs->tree, d->ents[i - 2].ino, TREE_NOWAIT, &a) == 0) {
+		if (plus && i >= 2 && tree_getattr(fs->tree, d->ents[i - 2].ino, TREE_NOWAIT, &a) == 0) {
 			e.ino = a.ino;
 			e.generation = 1;
 			e.attr_timeout = e.entry_timeout = a.timeout;
 			fs_fill_stat(fs, &a, &e.attr);
 		} else {
-			e.attr.st_ino = i < 2 ? ino : d->ents[i - 2].ino;
+			e.attr.st_ino = i < 2 ? ino : d->ents[i - 2].ino; /* 0 would hide "." and ".." */
 			e.attr.st_mode = i < 2 ? S_IFDIR : d->ents[i - 2].mode;
 		}
-		size_t n = fuse_add_direntry_plus(req, p, left, name, &e, (off_t)(i + 1));
+		if (plus)
+			n = fuse_add_direntry_plus(req, p, left, name, &e, (off_t)(i + 1));
+		else
+			n = fuse_add_direntry(req, p, left, name, &e.attr, (off_t)(i + 1));
 		if (n > left)
 			break;
 		p += n;
@@ -130,6 +108,18 @@ void fsdir_readplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	}
 	fuse_reply_buf(req, buf, size - left);
 	free(buf);
+}
+
+void fsdir_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		struct fuse_file_info *fi)
+{
+	fill(req, ino, size, off, fi, false);
+}
+
+void fsdir_readplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	fill(req, ino, size, off, fi, true);
 }
 
 void fsdir_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)

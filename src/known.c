@@ -101,10 +101,8 @@ static void cl_settle(struct tprov *p)
 		for (size_t i = 0; ids && lens && i < n; i++)
 			ids[i] = a[i]->id, lens[i] = a[i]->id_len;
 		pthread_mutex_unlock(&p->mu);
-		if (known && ids && lens)
-			cluster_known_add(p->acct, ids, lens, n);
-		for (size_t i = 0; !known && ids && lens && i < n; i++)
-			cluster_known_del(p->acct, ids[i], lens[i]);
+		if (ids && lens) /* one command each way */
+			(known ? cluster_known_add : cluster_known_del)(p->acct, ids, lens, n);
 		free(ids);
 		free(lens);
 		free(a);

@@ -59,11 +59,10 @@ int cluster_reserve(struct cluster_acct *a, double qps, double burst, double max
 /* A stored answer of key: 1 and *status, body (new in b) and *age (seconds
  * since it was stored; 0 when stored for good), 0 when none, -EAGAIN. */
 int cluster_answer_get(struct cluster_acct *a, const char *key, long *status, struct buf *b,
-		       double *age, bool *for_good);
+		       double *age);
 /* Stores an answer for ttl seconds (0: for good). 0 or -EAGAIN. */
 int cluster_answer_put(struct cluster_acct *a, const char *key, long status, const char *body,
 		       size_t len, double ttl);
-void cluster_answer_drop(struct cluster_acct *a, const char *key);
 
 /* Takes the lease on key for secs: 1 taken (lease holds the proof, 17
  * bytes), 0 another mount holds it, -EAGAIN. */
@@ -74,13 +73,15 @@ void cluster_unlease(struct cluster_acct *a, const char *key, const char *lease)
  * holds: 1 with the answer as cluster_answer_get() gives it, 0 when the
  * lease ended without one or the time ran out, -EAGAIN. */
 int cluster_answer_wait(struct cluster_acct *a, const char *key, double secs, long *status,
-			struct buf *b, double *age, bool *for_good);
+			struct buf *b, double *age);
 
 /* ---- the known ids ---- */
 
+/* The n ids join, or leave, the account's set: one command. 0 or -EAGAIN. */
 int cluster_known_add(struct cluster_acct *a, const char *const *ids, const size_t *lens,
 		      size_t n);
-int cluster_known_del(struct cluster_acct *a, const char *id, size_t len);
+int cluster_known_del(struct cluster_acct *a, const char *const *ids, const size_t *lens,
+		      size_t n);
 /* Calls fn for every id of the set. 0, fn's -errno, or -EAGAIN. */
 int cluster_known_all(struct cluster_acct *a, int (*fn)(void *ctx, const char *id, size_t len),
 		      void *ctx);
